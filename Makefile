@@ -1,0 +1,29 @@
+# The README's two commands: `make demo` and `make test`. Each installs what is missing first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup browser clean
+
+# Python packages, installed once per change of pyproject.toml.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+# A Chromium for Playwright: its own download where the internet allows, else the system's.
+browser: $(STAMP)
+	@bash scripts/ensure-chromium.sh $(BIN)/python
+
+setup: $(STAMP) browser
+
+demo: setup
+	$(BIN)/storeaudit demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) storeaudit.db* outbox .pytest_cache
