@@ -1,0 +1,128 @@
+"""Price strings as real stores print them -> amount, ISO currency and note."""
+
+from decimal import Decimal
+
+import pytest
+
+from crawler.prices import ParsedPrice, format_price, parse_price
+
+D = Decimal
+
+# (text, default_currency, amount, currency, note); amount None means "no price here".
+PRICES = [
+    # Chinese stores
+    ("¥1,299.00", None, D("1299.00"), "CNY", None),
+    ("￥1299", None, D("1299"), "CNY", None),
+    ("￥１，２９９.００", None, D("1299.00"), "CNY", None),
+    ("RMB 88", None, D("88"), "CNY", None),
+    ("CNY 1,299.00", None, D("1299.00"), "CNY", None),
+    ("1299元", None, D("1299"), "CNY", None),
+    ("1299元起", None, D("1299"), "CNY", "from"),
+    ("¥ 1 299,00", None, D("1299.00"), "CNY", None),
+    ("价格：¥199.00", None, D("199.00"), "CNY", None),
+    ("售价 ¥ 88.50", None, D("88.50"), "CNY", None),
+    ("¥99-199", None, D("99"), "CNY", "range 99–199"),
+    ("¥99 ~ ¥199", None, D("99"), "CNY", "range 99–199"),
+    ("99.00 - 199.00 元", None, D("99.00"), "CNY", "range 99.00–199.00"),
+    ("¥1,299.00 ¥1,599.00", None, D("1299.00"), "CNY", None),
+    ("１２９９", None, D("1299"), None, None),
+    ("１２９９", "CNY", D("1299"), "CNY", None),
+    # Japan: the same sign, told apart by the store's default currency
+    ("¥ 12,800", "JPY", D("12800"), "JPY", None),
+    ("12,800円", None, D("12800"), "JPY", None),
+    ("JP¥ 12,800", None, D("12800"), "JPY", None),
+    # dollars
+    ("$19.99", None, D("19.99"), "USD", None),
+    ("US$ 1,234.56", None, D("1234.56"), "USD", None),
+    ("$1,234,567.89", None, D("1234567.89"), "USD", None),
+    ("from $20", None, D("20"), "USD", "from"),
+    ("$5 to $9", None, D("5"), "USD", "range 5–9"),
+    ("$10", "CAD", D("10"), "CAD", None),
+    ("HK$ 88", None, D("88"), "HKD", None),
+    ("19.99 USD", None, D("19.99"), "USD", None),
+    # euro, with both decimal conventions
+    ("€1.234,56", None, D("1234.56"), "EUR", None),
+    ("1.234,56 €", None, D("1234.56"), "EUR", None),
+    ("12,50 €", None, D("12.50"), "EUR", None),
+    ("€19,99 – €29,99", None, D("19.99"), "EUR", "range 19.99–29.99"),
+    ("1 234 567,89 €", None, D("1234567.89"), "EUR", None),
+    # other currencies
+    ("£9.99", None, D("9.99"), "GBP", None),
+    ("₹1,23,456.00", None, D("123456.00"), "INR", None),
+    ("Rs. 499", None, D("499"), "INR", None),
+    ("R$ 1.299,90", None, D("1299.90"), "BRL", None),
+    ("CHF 1'299.50", None, D("1299.50"), "CHF", None),
+    ("CHF 1’299.50", None, D("1299.50"), "CHF", None),
+    ("₽ 1 299", None, D("1299"), "RUB", None),
+    ("1 299 ₽", None, D("1299"), "RUB", None),
+    ("₩12,000", None, D("12000"), "KRW", None),
+    ("1.299,00 kr", "SEK", D("1299.00"), "SEK", None),
+    # no currency shown: the default, else None
+    (" 299.00 ", None, D("299.00"), None, None),
+    (" 299.00 ", "cny", D("299.00"), "CNY", None),
+    ("1,299", None, D("1299"), None, None),  # one comma + three digits: thousands
+    ("1,29", None, D("1.29"), None, None),  # one comma + two digits: decimals
+    # free is a price of zero, said so in the note
+    ("免费", None, D("0"), None, "free"),
+    ("Free", "USD", D("0"), "USD", "free"),
+    ("¥0", None, D("0"), "CNY", None),
+    # no price at all: None, never 0
+    ("", None, None, None, None),
+    ("   ", None, None, None, None),
+    ("N/A", None, None, None, None),
+    ("暂无报价", None, None, None, None),
+    ("面议", "CNY", None, None, None),
+    ("¥", None, None, None, None),
+    ("—", None, None, None, None),
+    ("abc", None, None, None, None),
+    ("SH-0001", None, None, None, None),
+    ("-5", None, None, None, None),
+    ("-¥5", None, None, None, None),
+    ("¥-5", None, None, None, None),
+    (None, "CNY", None, None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "default", "amount", "currency", "note"), PRICES)
+def test_price_strings_from_real_stores(text, default, amount, currency, note):
+    parsed = parse_price(text, default)
+    if amount is None:
+        assert parsed is None
+        return
+    assert parsed == ParsedPrice(amount, currency, note)
+    assert parsed.amount == amount and str(parsed.amount) == str(amount)
+
+
+def test_price_table_is_broad():
+    assert len(PRICES) >= 40
+    currencies = {row[3] for row in PRICES if row[3]}
+    assert {"CNY", "JPY", "USD", "EUR", "GBP", "INR", "BRL", "CHF", "RUB", "KRW"} <= currencies
+
+
+def test_parsed_price_cannot_be_changed():
+    parsed = parse_price("¥1,299.00")
+    with pytest.raises(AttributeError):
+        parsed.amount = D("1")  # type: ignore[misc]
+
+
+def test_huge_price_text_is_read_from_its_start():
+    assert parse_price("¥88.00 " + "x" * 1_000_000) == ParsedPrice(D("88.00"), "CNY", None)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (D("1299"), "CNY", "¥1,299.00"),
+        (D("1299.5"), "cny", "¥1,299.50"),
+        (D("19.99"), "USD", "$19.99"),
+        (D("12800"), "JPY", "JP¥12,800"),
+        (D("12000"), "KRW", "₩12,000"),
+        (D("1234.56"), "EUR", "€1,234.56"),
+        (D("1299.5"), "CHF", "CHF 1,299.50"),
+        (D("1299"), "SEK", "1,299.00 SEK"),
+        (D("5"), None, "5.00"),
+        (None, "CNY", ""),
+    ],
+)
+def test_prices_display_with_their_sign(amount, currency, shown):
+    assert format_price(amount, currency) == shown
