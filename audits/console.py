@@ -1,0 +1,96 @@
+"""What the `storeaudit` command shows a person: progress bars and summary tables (rich).
+
+Store text (titles above all) is untrusted: it goes into rich as plain Text, never as markup.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from crawler.prices import format_price
+from crawler.snapshot import Snapshot
+
+from .ledger import FieldChange, Ledger, Run
+
+
+class RichCrawlProgress:
+    """A progress bar for one crawl; implements crawler.crawl.CrawlProgress."""
+
+    def __init__(self, console: Console, label: str = "Crawling"):
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self.label = label
+        self.task = None
+
+    def __enter__(self) -> "RichCrawlProgress":
+        self.progress.start()
+        self.task = self.progress.add_task(f"{self.label}: finding listings", total=None, failed=0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def discovered(self, total: int) -> None:
+        self.progress.update(self.task, total=total, description=f"{self.label}: {total} listings")
+
+    def page_done(self, snapshot: Snapshot) -> None:
+        failed = self.progress.tasks[0].fields["failed"] + (0 if snapshot.ok else 1)
+        self.progress.update(self.task, advance=1, failed=failed)
+
+
+def run_table(run: Run, ledger: Ledger) -> Table:
+    table = Table(title=f"Run {run.id} ({run.kind}) — {run.status}", title_justify="left")
+    table.add_column("listings seen", justify="right")
+    table.add_column("pages ok", justify="right")
+    table.add_column("pages failed", justify="right")
+    table.add_column("image downloads", justify="right")
+    table.add_column("finished")
+    table.add_row(str(run.pages_ok + run.pages_failed), str(run.pages_ok),
+                  Text(str(run.pages_failed), style="red" if run.pages_failed else ""),
+                  str(run.image_downloads), run.finished or "")
+    return table
+
+
+def failures_table(ledger: Ledger, run: Run) -> Table | None:
+    failed = [s for s in ledger.run_snapshots(run.id) if not s.ok]
+    if not failed:
+        return None
+    table = Table(title="Pages that could not be read", title_justify="left")
+    table.add_column("URL")
+    table.add_column("error", style="red")
+    for snap in failed:
+        table.add_row(Text(snap.url), Text(snap.error or ""))
+    return table
+
+
+def _show(value: object, field: str, currency: str | None) -> str:
+    if value is None:
+        return "—"
+    if field in ("price", "list_price"):
+        return format_price(value, currency or "CNY")
+    if field == "image_urls":
+        return f"{len(value)} images"
+    if field == "promoted":
+        return "promoted" if value else "not promoted"
+    return str(value)
+
+
+def changes_table(changes: list[FieldChange], skus_gone: list[str], currency: str | None) -> Table:
+    table = Table(title_justify="left", show_header=True)
+    table.add_column("listing")
+    table.add_column("what")
+    table.add_column("before")
+    table.add_column("after")
+    for ch in changes:
+        table.add_row(Text(ch.sku or f"#{ch.listing_id}"), ch.field,
+                      Text(_show(ch.before, ch.field, currency)),
+                      Text(_show(ch.after, ch.field, currency)))
+    for sku in skus_gone:
+        table.add_row(Text(sku), "listing", "on the store", Text("gone", style="red"))
+    return table

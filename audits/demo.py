@@ -1,0 +1,118 @@
+"""`storeaudit demo`: start the sample store, replay its two-week scenario day by day through
+the real crawler on a simulated clock, and show what was seen.
+
+The sample store runs as its own process and is driven over HTTP (its scenario endpoint), the
+way a real store is only ever seen from outside.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from rich.console import Console
+from rich.rule import Rule
+from rich.text import Text
+
+from .clock import ManualClock
+from .console import RichCrawlProgress, changes_table, failures_table, run_table
+from .contract import Contract, load_contract
+from .ledger import Ledger
+from .runner import run_crawl
+
+NIGHTLY_HOUR = 2  # each scenario day is crawled at 02:00 store time, as the nightly audit is
+STARTUP_TIMEOUT_S = 30
+
+
+def demostore_dir() -> Path:
+    """The sample store's folder, found without importing it (audits only talks to it)."""
+    spec = importlib.util.find_spec("demostore")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the demostore package is not installed; run `make setup`")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def demo_contract() -> Contract:
+    return load_contract(demostore_dir() / "contract.toml")
+
+
+@contextmanager
+def sample_store(size: int = 60, port: int = 0, host: str = "127.0.0.1"):
+    """Run the sample store in a child process; yield its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "demostore", "--size", str(size), "--port", str(port),
+         "--host", host],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        url = _wait_for_url(proc)
+        # Keep reading its output so a chatty store can never block on a full pipe.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for_url(proc: subprocess.Popen) -> str:
+    deadline = datetime.now() + timedelta(seconds=STARTUP_TIMEOUT_S)
+    seen = []
+    while datetime.now() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(r"https?://[\w.\-\[\]:]+:\d+", line)
+        if match:
+            return match.group(0)
+    raise RuntimeError("the sample store did not start:\n" + "".join(seen[-20:]))
+
+
+def set_store_day(base_url: str, day: int) -> dict:
+    """Move the sample store to a scenario day; returns its date and the agency's events."""
+    response = httpx.post(f"{base_url}/__scenario__", json={"day": day}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def run_demo(console: Console, *, days: int = 14, size: int = 60,
+             db_path: Path = Path("storeaudit-demo.db"), port: int = 0) -> Ledger:
+    for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        stale.unlink(missing_ok=True)  # the demo is a replay: start from an empty ledger
+    with sample_store(size=size, port=port) as url:
+        contract = demo_contract().with_base_url(url)
+        zone = ZoneInfo(contract.store.timezone)
+        clock = ManualClock(datetime.now(zone))
+        ledger = Ledger(db_path, clock)
+        console.print(f"Sample store running at [link={url}]{url}[/link]; ledger: {db_path}")
+        for day in range(days):
+            scenario = set_store_day(url, day)
+            night = datetime.fromisoformat(scenario["date"]).replace(hour=NIGHTLY_HOUR, tzinfo=zone)
+            clock.set(night)
+            console.print(Rule(f"Day {day} — {clock.now():%a %Y-%m-%d %H:%M} ({contract.store.timezone})"))
+            for event in scenario.get("events", []):
+                console.print(Text(f"  agency: {event['description']}", style="dim"))
+            with RichCrawlProgress(console, f"Day {day}") as progress:
+                run = run_crawl(contract, ledger, kind="demo", progress=progress)
+            console.print(run_table(run, ledger))
+            failures = failures_table(ledger, run)
+            if failures:
+                console.print(failures)
+            changes = ledger.changes_in_run(run.id)
+            gone = [g.sku or g.url for g in ledger.gone_in_run(run.id)]
+            if changes or gone:
+                console.print(changes_table(changes, gone, contract.store.currency))
+            elif day > 0:
+                console.print("  no listing changed since the previous night")
+        return ledger

@@ -1,0 +1,72 @@
+"""The ledger's tables, created on first use. Only the ledger package reads this.
+
+Prices are TEXT holding exact decimals; times are ISO 8601 strings from the injected clock.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+TABLES: dict[str, dict] = {
+    "runs": dict(columns={
+        "id": int, "kind": str, "status": str, "started": str, "finished": str,
+        "pages_ok": int, "pages_failed": int, "image_downloads": int, "error": str,
+    }, pk="id", not_null={"kind", "status", "started"}),
+    "listings": dict(columns={
+        "id": int, "key": str, "sku": str, "url": str, "first_seen": str, "last_seen": str,
+        "gone_since": str,
+    }, pk="id", not_null={"key", "url", "first_seen", "last_seen"}),
+    "snapshots": dict(columns={
+        "id": int, "run_id": int, "listing_id": int, "fetched_at": str, "url": str, "sku": str,
+        "title": str, "price": str, "list_price": str, "currency": str, "availability": str,
+        "stock_count": int, "promoted": int, "image_urls": str, "price_note": str,
+        "source": str, "fetched_with": str, "http_status": int, "error": str,
+        "content_hash": str,
+    }, pk="id", not_null={"run_id", "listing_id", "url"},
+        foreign_keys=[("run_id", "runs", "id"), ("listing_id", "listings", "id")]),
+    "images": dict(columns={
+        "url": str, "sha256": str, "phash": str, "dhash": str, "width": int, "height": int,
+        "bytes": int, "etag": str, "last_modified": str, "error": str, "first_seen": str,
+        "last_checked": str,
+    }, pk="url"),
+    "registry": dict(columns={
+        "id": int, "label": str, "source": str, "path": str, "sha256": str, "phash": str,
+        "dhash": str, "added": str,
+    }, pk="id"),
+    "approvals": dict(columns={
+        "id": int, "sku": str, "max_discount": float, "min_price": str, "valid_until": str,
+        "note": str, "created_by": str, "created": str,
+    }, pk="id"),
+    "findings": dict(columns={
+        "id": int, "rule_id": str, "severity": str, "listing_id": int, "fingerprint": str,
+        "status": str, "first_seen": str, "last_seen": str, "resolved_at": str,
+        "message": str, "evidence": str, "run_id": int, "waive_reason": str,
+    }, pk="id"),
+    "tokens": dict(columns={
+        "id": int, "name": str, "role": str, "token_hash": str, "created": str, "revoked": str,
+    }, pk="id"),
+    "events": dict(columns={
+        "id": int, "at": str, "actor": str, "action": str, "finding_id": int, "detail": str,
+    }, pk="id"),
+}
+
+INDEXES = [
+    ("snapshots", ["listing_id", "fetched_at"]),
+    ("snapshots", ["run_id"]),
+    ("listings", ["sku"]),
+    ("listings", ["url"]),
+    ("findings", ["status", "severity"]),
+    ("findings", ["rule_id", "listing_id", "fingerprint"]),
+]
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    with db.atomic():
+        for name, spec in TABLES.items():
+            if not db[name].exists():
+                db[name].create(**spec)
+        for table, columns in INDEXES:
+            db[table].create_index(columns, if_not_exists=True)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -1,0 +1,49 @@
+"""Shared fixtures: the found Chromium for pytest-playwright, a fresh ledger, the sample store."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from audits.clock import ManualClock
+from audits.ledger import Ledger
+from crawler.browser import LAUNCH_ARGS, find_chromium
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Drive the Chromium storeaudit itself would find, with the flags known to work here."""
+    return {**browser_type_launch_args, "executable_path": find_chromium(), "args": LAUNCH_ARGS}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 2, 18, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def ledger(tmp_path, clock) -> Ledger:
+    with Ledger(tmp_path / "ledger.db", clock) as led:
+        yield led
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def store():
+    """A fresh sample store (scenario day 0) served on 127.0.0.1; tests may set day/faults."""
+    from demostore.app import DemoStore
+    from demostore.server import run_in_thread
+
+    shop = DemoStore(size=60, day=0)
+    with run_in_thread(shop) as running:
+        shop.url = running.url
+        yield shop
