@@ -5,23 +5,42 @@ background shapes, a product silhouette for the listing's category in its own co
 shadow and a fine grain, so perceptual hashes of different listing images are far apart.
 Nothing is generated up front; results sit in a bounded LRU cache.
 
-`infringing_originals()` are a handful of photo-like pictures (landscape, bokeh, studio shot,
-night street) that play the "known infringing images" the merchant registers;
-`altered_copy(name)` is the slightly altered copy the scenario puts on a listing (resized to 90 %,
-recompressed as JPEG quality 60), and `export_registry(folder)` writes the originals as files.
+The "known infringing" photos the merchant registers live in `demostore.infringing`
+(`infringing_originals()`, `altered_copy(name)`, `export_registry(folder)`); they are
+re-exported here so `demostore.images` stays the one place to ask for a picture.
 """
 
 from __future__ import annotations
 
 import colorsys
-import hashlib
-import io
 import math
 import random
 from functools import lru_cache
-from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+
+from .drawing import _add_grain, _encode, _gradient, _rgb, _seed, _value_noise
+from .infringing import (
+    ORIGINAL_NAMES,
+    ORIGINAL_SIZE,
+    altered_copy,
+    export_registry,
+    infringing_original,
+    infringing_originals,
+)
+
+__all__ = [
+    "SIZE",
+    "product_image",
+    "image_cache_info",
+    # from demostore.infringing
+    "ORIGINAL_SIZE",
+    "ORIGINAL_NAMES",
+    "infringing_original",
+    "infringing_originals",
+    "altered_copy",
+    "export_registry",
+]
 
 SIZE = 480
 _SS = 2  # supersampling factor for smooth edges
@@ -50,82 +69,6 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 def _has_cjk_font() -> bool:
     return isinstance(_font(20), ImageFont.FreeTypeFont) and "CJK" in (getattr(_font(20), "path", "") or "")
-
-
-# ----------------------------------------------------------------------------- building blocks
-def _rgb(h: float, s: float, v: float) -> tuple[int, int, int]:
-    r, g, b = colorsys.hsv_to_rgb(h % 1.0, max(0.0, min(1.0, s)), max(0.0, min(1.0, v)))
-    return int(r * 255), int(g * 255), int(b * 255)
-
-
-def _gradient(size: tuple[int, int], c1, c2, angle: float) -> Image.Image:
-    """A linear gradient from c1 to c2 at `angle` degrees."""
-    w, h = size
-    # made small (a gradient is smooth) and scaled up: rotating full-size images is slow
-    k = 128 / max(w, h)
-    sw, sh = max(2, round(w * k)), max(2, round(h * k))
-    side = int(math.hypot(sw, sh)) + 2
-    mask = Image.linear_gradient("L").resize((side, side)).rotate(angle, resample=Image.BICUBIC)
-    left, top = (side - sw) // 2, (side - sh) // 2
-    mask = mask.crop((left, top, left + sw, top + sh)).resize((w, h), Image.BILINEAR)
-    return Image.composite(Image.new("RGB", size, c2), Image.new("RGB", size, c1), mask)
-
-
-def _radial(size: tuple[int, int], center, radius: float) -> Image.Image:
-    """An 'L' mask bright at `center`, fading to 0 at `radius`."""
-    g = Image.radial_gradient("L")  # 256x256, 0 at centre, 255 at the edge
-    g = ImageChops.invert(g)
-    d = int(radius * 2)
-    g = g.resize((max(1, d), max(1, d)), Image.BICUBIC)
-    out = Image.new("L", size, 0)
-    out.paste(g, (int(center[0] - radius), int(center[1] - radius)))
-    return out
-
-
-def _value_noise(rng: random.Random, size: tuple[int, int], octaves: int = 5, base: int = 4) -> Image.Image:
-    """Fractal value noise ('clouds') as an 'L' image, deterministic from rng."""
-    w, h = size
-    acc = None
-    weight_total = 0.0
-    for o in range(octaves):
-        cells = base * (2 ** o)
-        gw, gh = max(2, cells), max(2, int(cells * h / w) or 2)
-        grid = Image.frombytes("L", (gw, gh), rng.randbytes(gw * gh))
-        layer = grid.resize((w, h), Image.BICUBIC)
-        weight = 0.5 ** o
-        if acc is None:
-            acc = layer
-            weight_total = weight
-        else:
-            weight_total += weight
-            acc = Image.blend(acc, layer, weight / weight_total)
-    # stretch contrast
-    return acc.point(lambda v: max(0, min(255, int((v - 128) * 2.2 + 128))))
-
-
-def _grain(rng: random.Random, size: tuple[int, int], blur: float = 0.6) -> Image.Image:
-    w, h = size
-    g = Image.frombytes("L", (w, h), rng.randbytes(w * h))
-    return g.filter(ImageFilter.GaussianBlur(blur)) if blur else g
-
-
-def _add_grain(img: Image.Image, rng: random.Random, amount: float) -> Image.Image:
-    """Add film grain: each pixel moves by up to +-amount*128 levels."""
-    noise = _grain(rng, img.size)
-    noise = noise.point(lambda v: int(128 + (v - 128) * amount)).convert("RGB")
-    return ImageChops.add(img, noise, scale=1.0, offset=-128)
-
-
-def _encode(img: Image.Image, fmt: str, quality: int = 86) -> bytes:
-    buf = io.BytesIO()
-    fmt = fmt.lower()
-    if fmt in ("jpg", "jpeg"):
-        img.convert("RGB").save(buf, "JPEG", quality=quality, optimize=True, progressive=False)
-    elif fmt == "png":
-        img.save(buf, "PNG", compress_level=6)
-    else:
-        raise ValueError(f"unsupported image format {fmt!r}")
-    return buf.getvalue()
 
 
 # ----------------------------------------------------------------------------- silhouettes
@@ -235,10 +178,6 @@ def _silhouette(category: str, variant: int, size: int, rng: random.Random) -> t
 
 
 # ----------------------------------------------------------------------------- product images
-def _seed(*parts: object) -> int:
-    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big")
-
-
 def _draw_product(sku: str, index: int, category: str, grain: bool = True) -> Image.Image:
     rng = random.Random(_seed("product-image", sku, index))
     S = SIZE
@@ -313,183 +252,3 @@ def product_image(sku: str, index: int, fmt: str, category: str | None = None) -
 
 def image_cache_info():
     return _product_image.cache_info()
-
-
-# ----------------------------------------------------------------------------- infringing photos
-ORIGINAL_SIZE = (720, 540)
-
-
-def _mountains(rng: random.Random, w: int, h: int, base: float, rough: float) -> list[tuple[float, float]]:
-    """A ridge line by midpoint displacement."""
-    n = 129
-    ys = [0.0] * n
-    ys[0], ys[-1] = rng.uniform(-1, 1), rng.uniform(-1, 1)
-    step, amp = n - 1, 1.0
-    while step > 1:
-        half = step // 2
-        for i in range(half, n - 1, step):
-            ys[i] = (ys[i - half] + ys[i + half]) / 2 + rng.uniform(-amp, amp)
-        step, amp = half, amp * rough
-    return [(i * w / (n - 1), base + y * h * 0.12) for i, y in enumerate(ys)]
-
-
-def _sunset_lake() -> Image.Image:
-    rng = random.Random(_seed("original", "sunset_lake"))
-    w, h = ORIGINAL_SIZE
-    horizon = int(h * 0.62)
-    sky = _gradient((w, h), (255, 170, 80), (70, 40, 120), 90)
-    clouds = _value_noise(rng, (w, h), octaves=6, base=3)
-    cloud_col = Image.new("RGB", (w, h), (255, 215, 190))
-    sky = Image.composite(cloud_col, sky, clouds.point(lambda v: max(0, v - 140) * 2))
-    sun = _radial((w, h), (w * 0.62, horizon - 150), 190)
-    sky = Image.composite(Image.new("RGB", (w, h), (255, 240, 200)), sky, sun.point(lambda v: int(v * 0.9)))
-    sd = ImageDraw.Draw(sky)
-    sd.ellipse([w * 0.62 - 32, horizon - 182, w * 0.62 + 32, horizon - 118], fill=(255, 250, 225))
-    for layer, (col, base, rough) in enumerate((((150, 90, 130), 0.45, 0.55), ((95, 55, 100), 0.52, 0.6),
-                                                ((45, 30, 60), 0.58, 0.5))):
-        pts = _mountains(rng, w, h, h * base, rough)
-        poly = pts + [(w, horizon), (0, horizon)]
-        m = Image.new("L", (w, h), 0)
-        ImageDraw.Draw(m).polygon(poly, fill=255)
-        tex = _value_noise(rng, (w, h), octaves=5, base=8)
-        fill = Image.blend(Image.new("RGB", (w, h), col), Image.merge("RGB", (tex,) * 3), 0.12)
-        sky.paste(fill, (0, 0), m)
-    img = sky.copy()
-    # the lake: a darkened, rippled reflection
-    top = sky.crop((0, horizon - (h - horizon), w, horizon)).transpose(Image.FLIP_TOP_BOTTOM)
-    ripples = _value_noise(rng, (w // 8, h - horizon), octaves=3, base=6).resize((w, h - horizon))
-    water = Image.blend(top, Image.new("RGB", top.size, (30, 30, 70)), 0.35)
-    water = Image.blend(water, Image.merge("RGB", (ripples,) * 3), 0.1).filter(ImageFilter.GaussianBlur(1.2))
-    img.paste(water, (0, horizon))
-    return _add_grain(img, rng, 0.25)
-
-
-def _bokeh_flowers() -> Image.Image:
-    rng = random.Random(_seed("original", "bokeh_flowers"))
-    w, h = ORIGINAL_SIZE
-    img = _gradient((w, h), (20, 60, 30), (90, 130, 60), 30)
-    tex = _value_noise(rng, (w, h), octaves=5, base=4)
-    img = Image.blend(img, ImageChops.multiply(img, Image.merge("RGB", (tex,) * 3)), 0.5)
-    over = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    od = ImageDraw.Draw(over)
-    for _ in range(70):
-        x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(8, 45)
-        col = rng.choice(((255, 240, 180), (255, 200, 220), (220, 255, 200), (255, 255, 255)))
-        od.ellipse([x - r, y - r, x + r, y + r], fill=col + (rng.randint(40, 120),))
-    over = over.filter(ImageFilter.GaussianBlur(6))
-    img = Image.alpha_composite(img.convert("RGBA"), over).convert("RGB")
-    d = ImageDraw.Draw(img)
-    for _ in range(7):
-        fx, fy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.25, 0.8) * h
-        d.line([(fx, fy), (fx + rng.uniform(-40, 40), h)], fill=(40, 90, 35), width=5)
-        petal = _rgb(rng.choice((0.95, 0.0, 0.08, 0.85)), rng.uniform(0.5, 0.9), rng.uniform(0.8, 1.0))
-        for k in range(8):
-            a = k * math.pi / 4 + rng.uniform(-0.2, 0.2)
-            px, py = fx + math.cos(a) * 22, fy + math.sin(a) * 22
-            d.ellipse([px - 16, py - 16, px + 16, py + 16], fill=petal)
-        d.ellipse([fx - 11, fy - 11, fx + 11, fy + 11], fill=(250, 200, 40))
-    return _add_grain(img.filter(ImageFilter.GaussianBlur(0.8)), rng, 0.25)
-
-
-def _studio_sneaker() -> Image.Image:
-    rng = random.Random(_seed("original", "studio_sneaker"))
-    w, h = ORIGINAL_SIZE
-    img = _gradient((w, h), (235, 225, 215), (150, 140, 150), 100)
-    spot = _radial((w, h), (w * 0.45, h * 0.4), 320)
-    img = Image.composite(Image.new("RGB", (w, h), (250, 245, 240)), img, spot.point(lambda v: v // 2))
-    shadow = Image.new("L", (w, h), 0)
-    ImageDraw.Draw(shadow).ellipse([w * 0.18, h * 0.72, w * 0.84, h * 0.82], fill=170)
-    img.paste((40, 35, 40), (0, 0), shadow.filter(ImageFilter.GaussianBlur(18)))
-    m = Image.new("L", (w, h), 0)
-    pts = [(150, 380), (160, 300), (240, 250), (330, 230), (400, 170), (470, 160), (500, 230),
-           (560, 280), (610, 320), (600, 380)]
-    ImageDraw.Draw(m).polygon(pts, fill=255)
-    m = m.filter(ImageFilter.GaussianBlur(2))
-    body = _gradient((w, h), (220, 60, 50), (90, 15, 30), 60)
-    tex = _value_noise(rng, (w, h), octaves=6, base=10)
-    body = Image.blend(body, ImageChops.multiply(body, Image.merge("RGB", (tex,) * 3)), 0.3)
-    img.paste(body, (0, 0), m)
-    d = ImageDraw.Draw(img)
-    d.rounded_rectangle([140, 370, 615, 405], radius=14, fill=(245, 245, 240))
-    for k in range(6):
-        d.line([(300 + k * 25, 250 - k * 10), (330 + k * 25, 275 - k * 10)], fill=(250, 250, 250), width=5)
-    d.arc([380, 250, 560, 360], 200, 330, fill=(255, 255, 255), width=9)
-    return _add_grain(img.filter(ImageFilter.GaussianBlur(0.6)), rng, 0.2)
-
-
-def _city_night() -> Image.Image:
-    rng = random.Random(_seed("original", "city_night"))
-    w, h = ORIGINAL_SIZE
-    img = _gradient((w, h), (10, 15, 45), (60, 40, 90), 80)
-    d = ImageDraw.Draw(img)
-    x = 0
-    while x < w:
-        bw = rng.randint(40, 110)
-        top = rng.randint(int(h * 0.15), int(h * 0.55))
-        shade = rng.randint(15, 45)
-        d.rectangle([x, top, x + bw, h], fill=(shade, shade, shade + 15))
-        for wy in range(top + 8, h - 10, 14):
-            for wx in range(x + 6, x + bw - 8, 12):
-                if rng.random() < 0.45:
-                    d.rectangle([wx, wy, wx + 6, wy + 8], fill=rng.choice(((255, 220, 140), (255, 245, 200),
-                                                                              (160, 200, 255))))
-        x += bw + rng.randint(0, 8)
-    over = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    od = ImageDraw.Draw(over)
-    for _ in range(55):
-        bx, by, r = rng.uniform(0, w), rng.uniform(h * 0.6, h), rng.uniform(10, 38)
-        col = rng.choice(((255, 80, 60), (255, 200, 80), (120, 200, 255), (255, 255, 255)))
-        od.ellipse([bx - r, by - r, bx + r, by + r], fill=col + (rng.randint(60, 150),))
-    over = over.filter(ImageFilter.GaussianBlur(5))
-    img = Image.alpha_composite(img.convert("RGBA"), over).convert("RGB")
-    haze = _value_noise(rng, (w, h), octaves=5, base=3)
-    img = Image.composite(Image.new("RGB", (w, h), (90, 70, 120)), img, haze.point(lambda v: max(0, v - 150)))
-    return _add_grain(img, rng, 0.3)
-
-
-_ORIGINALS = {
-    "sunset_lake": _sunset_lake,
-    "bokeh_flowers": _bokeh_flowers,
-    "studio_sneaker": _studio_sneaker,
-    "city_night": _city_night,
-}
-ORIGINAL_NAMES = tuple(_ORIGINALS)
-
-
-@lru_cache(maxsize=None)
-def _original(name: str) -> Image.Image:
-    try:
-        make = _ORIGINALS[name]
-    except KeyError:
-        raise KeyError(f"no infringing original named {name!r}; known: {', '.join(_ORIGINALS)}") from None
-    return make()
-
-
-def infringing_original(name: str) -> Image.Image:
-    return _original(name).copy()
-
-
-def infringing_originals() -> list[tuple[str, Image.Image]]:
-    """The known infringing photos, as (name, RGB image) pairs (copies; mutate freely)."""
-    return [(name, _original(name).copy()) for name in _ORIGINALS]
-
-
-@lru_cache(maxsize=None)
-def altered_copy(name: str, scale: float = 0.9, quality: int = 60) -> bytes:
-    """The slightly altered copy of an original: resized to `scale` and recompressed as JPEG."""
-    img = _original(name)
-    w, h = img.size
-    small = img.resize((round(w * scale), round(h * scale)), Image.LANCZOS)
-    return _encode(small, "jpg", quality=quality)
-
-
-def export_registry(folder: str | Path) -> list[Path]:
-    """Write the originals as JPEG files (quality 95) into `folder`; return their paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in _ORIGINALS:
-        path = folder / f"{name}.jpg"
-        path.write_bytes(_encode(_original(name), "jpg", quality=95))
-        paths.append(path)
-    return paths

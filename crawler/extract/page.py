@@ -1,0 +1,153 @@
+"""`extract_listing`: one listing page read from every source and merged field by field.
+
+The sources are read in `SOURCE_ORDER` (images in `IMAGE_SOURCE_ORDER`) and, per field, the
+first that has a value wins; the result is an `Extracted`, which becomes a `Snapshot`.
+See the package doc (`crawler.extract`) for what each source reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crawler.extract.css import _from_css, _shown
+from crawler.extract.document import _base_url, _parse_html
+from crawler.extract.jsonld import _jsonld_items
+from crawler.extract.microdata import _microdata_items
+from crawler.extract.opengraph import _from_opengraph, _opengraph_props
+from crawler.extract.schema_org import _from_structured
+from crawler.extract.selectors import Selectors, _select
+from crawler.extract.values import _Found
+from crawler.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+JSONLD, MICRODATA, OPENGRAPH, CSS = "jsonld", "microdata", "opengraph", "css"
+SOURCE_ORDER = (JSONLD, MICRODATA, OPENGRAPH, CSS)
+# og:image is the one picture for link previews, not the gallery: the page's own gallery
+# (CSS) lists every listing image, so it comes before OpenGraph for images.
+IMAGE_SOURCE_ORDER = (JSONLD, MICRODATA, CSS, OPENGRAPH)
+REQUIRED_FIELDS = ("title", "price", "availability", "image_urls")
+_VALUE_FIELDS = (
+    "sku", "title", "price", "list_price", "currency", "availability", "stock_count",
+    "image_urls",
+)
+
+
+@dataclass
+class Extracted:
+    """What one listing page showed, merged from its sources."""
+
+    sku: str | None = None
+    title: str | None = None
+    price: Decimal | None = None
+    list_price: Decimal | None = None
+    currency: str | None = None
+    availability: str | None = None
+    stock_count: int | None = None
+    promoted: bool | None = None
+    image_urls: list[str] = field(default_factory=list)
+    price_note: str | None = None
+    # field -> "jsonld" | "microdata" | "opengraph" | "css" ("default" for a currency that
+    # came from the store's default_currency only).
+    sources: dict[str, str] = field(default_factory=dict)
+    # Required fields (title, price, availability, image_urls) the page did not give.
+    missing: list[str] = field(default_factory=list)
+    # What went wrong while reading (broken JSON-LD, unusable selector...), for debugging.
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> str | None:
+        """The first source, in merge order, that supplied any value."""
+        used = set(self.sources.values())
+        return next((s for s in SOURCE_ORDER if s in used), None)
+
+    def to_snapshot(self, url: str, **extra: Any) -> Snapshot:
+        """A Snapshot of these values; `extra` sets fetched_with, http_status, fetched_at..."""
+        values = {name: getattr(self, name) for name in (*_VALUE_FIELDS, "promoted", "price_note")}
+        values["image_urls"] = list(self.image_urls)
+        values.setdefault("source", self.source)
+        values.update(extra)
+        return Snapshot(url=url, **values)
+
+
+def extract_listing(
+    html: str | bytes,
+    url: str,
+    selectors: Selectors | None = None,
+    default_currency: str | None = None,
+) -> Extracted:
+    """Read one listing page. Never raises on odd HTML; see the package doc for the merge.
+
+    `html` may be bytes (its meta charset is honoured, e.g. GBK). `selectors` None means
+    `Selectors.defaults()`; a Selectors field left None is not looked
+    for (use `Selectors.with_defaults()` to fill gaps). `promoted` is True when the promoted
+    selector matches, False when it does not, None when there is no promoted selector or the
+    page could not be read at all.
+    """
+    result = Extracted()
+    try:
+        _extract_into(result, html, url, selectors, default_currency)
+    except Exception as exc:  # a last guard: odd input must not take the crawl down
+        log.exception("extract_listing failed for %s", url)
+        result.problems.append(f"extract: {type(exc).__name__}: {exc}")
+    result.missing = [name for name in REQUIRED_FIELDS if getattr(result, name) in (None, [], "")]
+    return result
+
+
+def _extract_into(
+    result: Extracted,
+    html: str,
+    url: str,
+    selectors: Selectors | None,
+    default_currency: str | None,
+) -> None:
+    sel = selectors if selectors is not None else Selectors.defaults()
+    tree = _parse_html(html)
+    if tree is None:
+        result.problems.append("html: empty or unreadable")
+        return
+    base = _base_url(tree, url)
+    problems = result.problems
+
+    per_source: dict[str, _Found | None] = {}
+    per_source[JSONLD] = _from_structured(_jsonld_items(tree, problems), url, base, default_currency, True)
+    per_source[MICRODATA] = _from_structured(_microdata_items(tree, base, problems), url, base, default_currency, False)
+    per_source[OPENGRAPH] = _from_opengraph(_opengraph_props(tree, problems), base, default_currency)
+    per_source[CSS] = _from_css(tree, base, sel, default_currency, problems)
+
+    def take(name: str) -> None:
+        for source in IMAGE_SOURCE_ORDER if name == "image_urls" else SOURCE_ORDER:
+            found = per_source.get(source)
+            if found is None:
+                continue
+            value = getattr(found, name)
+            if value not in (None, [], ""):
+                setattr(result, name, list(value) if isinstance(value, list) else value)
+                result.sources[name] = source
+                return
+
+    for name in ("title", "sku", "price", "list_price", "availability", "stock_count", "image_urls"):
+        take(name)
+
+    # The note and, when it has one, the currency go with the price they describe.
+    price_source = result.sources.get("price")
+    if price_source:
+        found = per_source[price_source]
+        assert found is not None
+        result.price_note = found.price_note
+        if found.currency:
+            result.currency = found.currency
+            result.sources["currency"] = price_source
+    if result.currency is None:
+        take("currency")
+    if result.currency is None and default_currency and (result.price is not None or result.list_price is not None):
+        result.currency = default_currency.upper()
+        result.sources["currency"] = "default"
+
+    if sel.promoted:
+        badges = _select(tree, sel.promoted, problems, "promoted")
+        result.promoted = any(_shown(el) for el in badges)
+        result.sources["promoted"] = CSS
