@@ -35,16 +35,10 @@ class ImageInfo:
     error: str | None = None
 
 
-@dataclass
-class Snapshot:
-    """What one listing page showed in one crawl.
+@dataclass(kw_only=True)
+class ListingValues:
+    """The values a listing page shows: what extraction reads and a snapshot records."""
 
-    A page that could not be fetched or read is a Snapshot with `error` set and every value
-    left None: a failed fetch is never a row of empty values, so a rule can tell "the title
-    is now empty" from "we could not see the title".
-    """
-
-    url: str
     sku: str | None = None
     title: str | None = None
     price: Decimal | None = None
@@ -55,6 +49,21 @@ class Snapshot:
     promoted: bool | None = None
     image_urls: list[str] = field(default_factory=list)
     price_note: str | None = None
+
+
+LISTING_VALUE_FIELDS = tuple(ListingValues.__dataclass_fields__)
+
+
+@dataclass
+class Snapshot(ListingValues):
+    """What one listing page showed in one crawl.
+
+    A page that could not be fetched or read is a Snapshot with `error` set and every value
+    left None: a failed fetch is never a row of empty values, so a rule can tell "the title
+    is now empty" from "we could not see the title".
+    """
+
+    url: str
     # Which extractor supplied the values (jsonld, microdata, opengraph, css, rendered).
     source: str | None = None
     fetched_with: str | None = None  # "browser" or "http"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from crawler.extract.css import _from_css, _shown
@@ -20,7 +19,7 @@ from crawler.extract.opengraph import _from_opengraph, _opengraph_props
 from crawler.extract.schema_org import _from_structured
 from crawler.extract.selectors import Selectors, _select
 from crawler.extract.values import _Found
-from crawler.snapshot import Snapshot
+from crawler.snapshot import LISTING_VALUE_FIELDS, ListingValues, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -30,26 +29,12 @@ SOURCE_ORDER = (JSONLD, MICRODATA, OPENGRAPH, CSS)
 # (CSS) lists every listing image, so it comes before OpenGraph for images.
 IMAGE_SOURCE_ORDER = (JSONLD, MICRODATA, CSS, OPENGRAPH)
 REQUIRED_FIELDS = ("title", "price", "availability", "image_urls")
-_VALUE_FIELDS = (
-    "sku", "title", "price", "list_price", "currency", "availability", "stock_count",
-    "image_urls",
-)
 
 
-@dataclass
-class Extracted:
+@dataclass(kw_only=True)
+class Extracted(ListingValues):
     """What one listing page showed, merged from its sources."""
 
-    sku: str | None = None
-    title: str | None = None
-    price: Decimal | None = None
-    list_price: Decimal | None = None
-    currency: str | None = None
-    availability: str | None = None
-    stock_count: int | None = None
-    promoted: bool | None = None
-    image_urls: list[str] = field(default_factory=list)
-    price_note: str | None = None
     # field -> "jsonld" | "microdata" | "opengraph" | "css" ("default" for a currency that
     # came from the store's default_currency only).
     sources: dict[str, str] = field(default_factory=dict)
@@ -66,7 +51,7 @@ class Extracted:
 
     def to_snapshot(self, url: str, **extra: Any) -> Snapshot:
         """A Snapshot of these values; `extra` sets fetched_with, http_status, fetched_at..."""
-        values = {name: getattr(self, name) for name in (*_VALUE_FIELDS, "promoted", "price_note")}
+        values = {name: getattr(self, name) for name in LISTING_VALUE_FIELDS}
         values["image_urls"] = list(self.image_urls)
         values.setdefault("source", self.source)
         values.update(extra)

@@ -8,26 +8,16 @@ number, "1299.00", a shown price text, a list of one) into prices and currency c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crawler.prices import ParsedPrice, currency_from_symbol, parse_price
+from crawler.snapshot import ListingValues
 
 
-@dataclass
-class _Found:
-    """The values one source gave."""
-
-    sku: str | None = None
-    title: str | None = None
-    price: Decimal | None = None
-    list_price: Decimal | None = None
-    currency: str | None = None
-    availability: str | None = None
-    stock_count: int | None = None
-    image_urls: list[str] = field(default_factory=list)
-    price_note: str | None = None
+class _Found(ListingValues):
+    """The values one source gave (`promoted` is judged on the whole page, not per source)."""
 
 
 def _first(value: Any) -> Any:
