@@ -13,6 +13,7 @@ TABLES: dict[str, dict] = {
     "runs": dict(columns={
         "id": int, "kind": str, "status": str, "started": str, "finished": str,
         "pages_ok": int, "pages_failed": int, "image_downloads": int, "error": str,
+        "full": int,
     }, pk="id", not_null={"kind", "status", "started"}),
     "listings": dict(columns={
         "id": int, "key": str, "sku": str, "url": str, "first_seen": str, "last_seen": str,
@@ -36,19 +37,21 @@ TABLES: dict[str, dict] = {
         "dhash": str, "added": str,
     }, pk="id"),
     "approvals": dict(columns={
-        "id": int, "sku": str, "max_discount": float, "min_price": str, "valid_until": str,
+        "id": int, "sku": str, "max_discount": str, "min_price": str, "valid_until": str,
         "note": str, "created_by": str, "created": str,
     }, pk="id"),
     "findings": dict(columns={
         "id": int, "rule_id": str, "severity": str, "listing_id": int, "fingerprint": str,
         "status": str, "first_seen": str, "last_seen": str, "resolved_at": str,
-        "message": str, "evidence": str, "run_id": int, "waive_reason": str,
+        "message": str, "evidence": str, "run_id": int, "deadline": str, "note": str,
+        "acknowledged_at": str, "acknowledged_by": str, "waive_reason": str,
     }, pk="id"),
     "tokens": dict(columns={
         "id": int, "name": str, "role": str, "token_hash": str, "created": str, "revoked": str,
     }, pk="id"),
     "events": dict(columns={
-        "id": int, "at": str, "actor": str, "action": str, "finding_id": int, "detail": str,
+        "id": int, "at": str, "actor": str, "action": str, "finding_id": int, "approval_id": int,
+        "detail": str,
     }, pk="id"),
 }
 

@@ -1,0 +1,142 @@
+"""Findings across nights: one row per (rule, listing, fingerprint) while the problem lasts,
+and the people's actions on them (acknowledge, waive), each written to the events table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from .base import LedgerBase, utc_iso
+from .records import ACTIVE_STATUSES, Finding, FindingsUpdate, NewFinding, _finding
+
+_SELECT = """SELECT f.*, l.sku AS sku, l.url AS url FROM findings f
+             LEFT JOIN listings l ON l.id = f.listing_id"""
+
+
+class FindingError(ValueError):
+    """A person asked for something the finding's state does not allow; the message says why."""
+
+
+class FindingRecords(LedgerBase):
+    def reconcile_findings(
+        self,
+        run_id: int,
+        seen: Iterable[NewFinding],
+        evaluated: set[tuple[str, int | None]],
+        gone_listings: Iterable[int] = (),
+    ) -> FindingsUpdate:
+        """Fold one audit's findings into the ledger, all or nothing.
+
+        A finding seen again keeps its row (and its acknowledgement or waiver); a resolved one
+        seen again is reopened. An active finding not seen again is resolved only where its
+        rule really looked at its listing this run (`evaluated` holds (rule id, listing id),
+        listing id None for store-level rules): a page that failed resolves nothing.
+        """
+        now = self._now()
+        update = FindingsUpdate()
+        gone = set(gone_listings)
+        with self.db.atomic():
+            matched: set[int] = set()
+            for new in seen:
+                row = self._one(
+                    "SELECT id, status FROM findings WHERE rule_id = ? AND listing_id IS ? "
+                    "AND fingerprint = ?", [new.rule_id, new.listing_id, new.fingerprint])
+                values = {"severity": new.severity, "message": new.message,
+                          "evidence": json.dumps(new.evidence, ensure_ascii=False, default=str),
+                          "last_seen": now, "run_id": run_id}
+                if row is None:
+                    pk = self.db["findings"].insert({
+                        **values, "rule_id": new.rule_id, "listing_id": new.listing_id,
+                        "fingerprint": new.fingerprint, "status": "open", "first_seen": now,
+                        "deadline": utc_iso(new.deadline),
+                    }).last_pk
+                    update.new.append(pk)
+                elif row["status"] == "resolved":
+                    self.db["findings"].update(row["id"], {
+                        **values, "status": "open", "resolved_at": None, "note": None,
+                        "deadline": utc_iso(new.deadline), "acknowledged_at": None,
+                        "acknowledged_by": None})
+                    update.reopened.append(row["id"])
+                else:
+                    self.db["findings"].update(row["id"], values)
+                    update.still_open.append(row["id"])
+                matched.add(row["id"] if row else pk)
+            marks = ",".join("?" * len(ACTIVE_STATUSES))
+            for row in list(self.db.query(
+                    f"SELECT id, rule_id, listing_id FROM findings WHERE status IN ({marks})",
+                    list(ACTIVE_STATUSES))):
+                if row["id"] in matched:
+                    continue
+                if row["listing_id"] is not None and row["listing_id"] in gone:
+                    note = "listing removed from the store"
+                elif (row["rule_id"], row["listing_id"]) in evaluated:
+                    note = "no longer seen"
+                else:
+                    continue
+                self.db["findings"].update(row["id"], {"status": "resolved", "resolved_at": now,
+                                                       "note": note})
+                update.resolved.append(row["id"])
+        return update
+
+    def findings(self, *, status: str | Iterable[str] | None = None, severity: str | None = None,
+                 rule_id: str | None = None, listing_id: int | None = None,
+                 sku: str | None = None, since: datetime | None = None,
+                 ids: Iterable[int] | None = None) -> list[Finding]:
+        where, params = [], []
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            where.append(f"f.status IN ({','.join('?' * len(statuses))})")
+            params += statuses
+        for column, value in (("f.severity", severity), ("f.rule_id", rule_id),
+                              ("f.listing_id", listing_id), ("l.sku", sku)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            where.append("f.last_seen >= ?")
+            params.append(utc_iso(since))
+        if ids is not None:
+            wanted = list(ids)
+            where.append(f"f.id IN ({','.join('?' * len(wanted)) or 'NULL'})")
+            params += wanted
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        order = ("CASE f.severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 ELSE 2 END, "
+                 "f.first_seen, f.id")
+        return [_finding(r) for r in self.db.query(f"{_SELECT} {clause} ORDER BY {order}", params)]
+
+    def finding(self, finding_id: int) -> Finding:
+        found = self.findings(ids=[finding_id])
+        if not found:
+            raise FindingError(f"no finding #{finding_id}")
+        return found[0]
+
+    def acknowledge(self, finding_id: int, actor: str, note: str | None = None) -> Finding:
+        with self.db.atomic():
+            finding = self.finding(finding_id)
+            if finding.status != "open":
+                raise FindingError(f"finding #{finding_id} is {finding.status}, not open: "
+                                   "only an open finding can be acknowledged")
+            now = self._now()
+            self.db["findings"].update(finding_id, {"status": "acknowledged",
+                                                    "acknowledged_at": now, "acknowledged_by": actor})
+            self._event(actor, "acknowledge", finding_id=finding_id, detail=note)
+        return self.finding(finding_id)
+
+    def waive(self, finding_id: int, actor: str, reason: str) -> Finding:
+        if not reason or not reason.strip():
+            raise FindingError("a waiver needs a reason (it is kept with the finding)")
+        with self.db.atomic():
+            finding = self.finding(finding_id)
+            if finding.status not in ("open", "acknowledged"):
+                raise FindingError(f"finding #{finding_id} is {finding.status}: only an open or "
+                                   "acknowledged finding can be waived")
+            self.db["findings"].update(finding_id, {"status": "waived",
+                                                    "waive_reason": reason.strip()})
+            self._event(actor, "waive", finding_id=finding_id, detail=reason.strip())
+        return self.finding(finding_id)
+
+    def events(self, *, finding_id: int | None = None) -> list[dict]:
+        return list(self.db.query(
+            "SELECT * FROM events WHERE (? IS NULL OR finding_id = ?) ORDER BY id",
+            [finding_id, finding_id]))

@@ -1,0 +1,108 @@
+"""History questions, asked in the domain's words: what changed, when, on which listing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crawler.snapshot import ImageInfo
+
+from .base import LedgerBase, utc_iso
+from .records import TRACKED_FIELDS, FieldChange, Listing, StoredSnapshot, TitleChange, _stored
+
+
+class HistoryQueries(LedgerBase):
+    def listings(self, *, include_gone: bool = False) -> list[Listing]:
+        where = "" if include_gone else "WHERE gone_since IS NULL"
+        return [Listing(**r) for r in self.db.query(
+            f"SELECT id, key, sku, url, first_seen, last_seen, gone_since FROM listings {where} "
+            "ORDER BY id")]
+
+    def listing(self, listing_id: int) -> Listing | None:
+        row = self._one("SELECT id, key, sku, url, first_seen, last_seen, gone_since "
+                        "FROM listings WHERE id = ?", [listing_id])
+        return Listing(**row) if row else None
+
+    def history(self, listing_id: int, *, ok_only: bool = False) -> list[StoredSnapshot]:
+        where = "AND error IS NULL" if ok_only else ""
+        return [_stored(r) for r in self.db.query(
+            f"SELECT * FROM snapshots WHERE listing_id = ? {where} ORDER BY fetched_at, id",
+            [listing_id])]
+
+    def run_snapshots(self, run_id: int) -> list[StoredSnapshot]:
+        return [_stored(r) for r in self.db.query(
+            "SELECT * FROM snapshots WHERE run_id = ? ORDER BY listing_id", [run_id])]
+
+    def latest_snapshots(self) -> list[StoredSnapshot]:
+        """Each current listing's most recent successful snapshot."""
+        return [_stored(r) for r in self.db.query(
+            """SELECT s.* FROM snapshots s
+               JOIN listings l ON l.id = s.listing_id AND l.gone_since IS NULL
+               WHERE s.id = (SELECT id FROM snapshots WHERE listing_id = s.listing_id
+                             AND error IS NULL ORDER BY fetched_at DESC, id DESC LIMIT 1)
+               ORDER BY s.listing_id""")]
+
+    def title_changes(self, since: datetime, until: datetime | None = None) -> list[TitleChange]:
+        """Titles that differ from the same listing's previous successful snapshot, seen after
+        `since` and up to and including `until`. Failed fetches are skipped, so an outage
+        never looks like a change."""
+        rows = self.db.query(
+            """WITH ok AS (
+                 SELECT s.*, LAG(title) OVER (PARTITION BY listing_id
+                                              ORDER BY fetched_at, id) AS before
+                 FROM snapshots s WHERE error IS NULL)
+               SELECT ok.listing_id, l.sku, l.url, ok.before, ok.title AS after,
+                      ok.fetched_at AS changed_at, ok.run_id
+               FROM ok JOIN listings l ON l.id = ok.listing_id
+               WHERE ok.before IS NOT NULL AND ok.before != ok.title
+                 AND ok.fetched_at > ? AND (? IS NULL OR ok.fetched_at <= ?)
+               ORDER BY ok.fetched_at, ok.listing_id""",
+            [utc_iso(since), until and utc_iso(until), until and utc_iso(until)],
+        )
+        return [TitleChange(**r) for r in rows]
+
+    def last_title_change(self, listing_id: int) -> str | None:
+        """When the listing's title last changed; its first sighting if it never has."""
+        ok = self.history(listing_id, ok_only=True)
+        if not ok:
+            return None
+        changed = ok[0].fetched_at
+        for before, after in zip(ok, ok[1:]):
+            if after.title != before.title:
+                changed = after.fetched_at
+        return changed
+
+    def changes_in_run(self, run_id: int) -> list[FieldChange]:
+        """What a run saw change, listing by listing, against each one's previous good snapshot."""
+        changes: list[FieldChange] = []
+        for snap in self.run_snapshots(run_id):
+            if not snap.ok:
+                continue
+            prev = self._one(
+                "SELECT * FROM snapshots WHERE listing_id = ? AND error IS NULL AND run_id < ? "
+                "ORDER BY run_id DESC, id DESC LIMIT 1", [snap.listing_id, run_id])
+            if prev is None:
+                continue
+            before = _stored(prev)
+            for name in TRACKED_FIELDS:
+                if getattr(before, name) != getattr(snap, name):
+                    changes.append(FieldChange(snap.listing_id, snap.sku, name,
+                                               getattr(before, name), getattr(snap, name)))
+        return changes
+
+    def gone_in_run(self, run_id: int) -> list[Listing]:
+        run = self.run(run_id)
+        return [Listing(**r) for r in self.db.query(
+            "SELECT id, key, sku, url, first_seen, last_seen, gone_since FROM listings "
+            "WHERE gone_since = ?", [run.finished])]
+
+    def known_images(self) -> dict[str, ImageInfo]:
+        """Images already hashed, for conditional re-fetching."""
+        return {r["url"]: ImageInfo(**{k: r[k] for k in ImageInfo.__dataclass_fields__})
+                for r in self.db.query("SELECT * FROM images WHERE sha256 IS NOT NULL")}
+
+    def images(self, urls: list[str]) -> dict[str, ImageInfo]:
+        if not urls:
+            return {}
+        marks = ",".join("?" * len(urls))
+        return {r["url"]: ImageInfo(**{k: r[k] for k in ImageInfo.__dataclass_fields__})
+                for r in self.db.query(f"SELECT * FROM images WHERE url IN ({marks})", urls)}

@@ -1,0 +1,233 @@
+"""The ledger's records: plain dataclasses for what it stores, and their row converters.
+
+Callers get these, never rows: the column names stay inside the ledger package.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from crawler.snapshot import Snapshot
+
+from .base import utc_iso
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    kind: str
+    status: str
+    started: str
+    finished: str | None
+    pages_ok: int
+    pages_failed: int
+    image_downloads: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """One row of history: a listing as one run saw it (or failed to)."""
+
+    id: int
+    run_id: int
+    listing_id: int
+    fetched_at: str
+    url: str
+    sku: str | None
+    title: str | None
+    price: Decimal | None
+    list_price: Decimal | None
+    currency: str | None
+    availability: str | None
+    stock_count: int | None
+    promoted: bool | None
+    image_urls: list[str]
+    price_note: str | None
+    error: str | None
+    content_hash: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Listing:
+    id: int
+    key: str
+    sku: str | None
+    url: str
+    first_seen: str
+    last_seen: str
+    gone_since: str | None
+
+
+@dataclass(frozen=True)
+class TitleChange:
+    listing_id: int
+    sku: str | None
+    url: str
+    before: str
+    after: str
+    changed_at: str
+    run_id: int
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The merchant's written OK for a discount or a lower price on one SKU, until a date."""
+
+    id: int
+    sku: str
+    max_discount: Decimal | None  # fraction under the reference price (0.4 = 40% off)
+    min_price: Decimal | None
+    valid_until: str  # ISO 8601; the approval stops counting after this instant
+    note: str | None
+    created_by: str
+    created: str
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """A known infringing image: what it is, where it came from, its hashes."""
+
+    id: int
+    label: str
+    source: str | None
+    path: str | None
+    sha256: str | None
+    phash: str | None
+    dhash: str | None
+    added: str
+
+
+FINDING_STATUSES = ("open", "acknowledged", "resolved", "waived")
+ACTIVE_STATUSES = ("open", "acknowledged", "waived")  # the problem was still there last time
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One contract problem, the same row across nights while it lasts."""
+
+    id: int
+    rule_id: str
+    severity: str
+    listing_id: int | None
+    sku: str | None
+    url: str | None
+    fingerprint: str
+    status: str
+    first_seen: str
+    last_seen: str
+    resolved_at: str | None
+    deadline: str | None
+    message: str
+    evidence: dict
+    run_id: int | None
+    note: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    waive_reason: str | None
+
+
+@dataclass(frozen=True)
+class NewFinding:
+    """What the engine hands the ledger for one finding seen in this run."""
+
+    rule_id: str
+    severity: str
+    listing_id: int | None
+    fingerprint: str
+    message: str
+    evidence: dict
+    deadline: str
+
+
+@dataclass
+class FindingsUpdate:
+    """What one audit changed: finding ids by what happened to them."""
+
+    new: list[int] = field(default_factory=list)
+    reopened: list[int] = field(default_factory=list)
+    still_open: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A value that differs from the listing's previous successful snapshot."""
+
+    listing_id: int
+    sku: str | None
+    field: str
+    before: object
+    after: object
+
+
+TRACKED_FIELDS = ("title", "price", "list_price", "availability", "stock_count", "promoted",
+                  "image_urls")
+
+
+def _snapshot_row(run_id: int, listing_id: int, snap: Snapshot) -> dict:
+    return {
+        "run_id": run_id,
+        "listing_id": listing_id,
+        "fetched_at": utc_iso(snap.fetched_at) if snap.fetched_at else None,
+        "url": snap.url,
+        "sku": snap.sku,
+        "title": snap.title,
+        "price": None if snap.price is None else str(snap.price),
+        "list_price": None if snap.list_price is None else str(snap.list_price),
+        "currency": snap.currency,
+        "availability": snap.availability,
+        "stock_count": snap.stock_count,
+        "promoted": None if snap.promoted is None else int(snap.promoted),
+        "image_urls": json.dumps(snap.image_urls),
+        "price_note": snap.price_note,
+        "source": snap.source,
+        "fetched_with": snap.fetched_with,
+        "http_status": snap.http_status,
+        "error": snap.error,
+        "content_hash": None if snap.error else snap.content_hash(),
+    }
+
+
+def _stored(r: dict) -> StoredSnapshot:
+    return StoredSnapshot(
+        id=r["id"], run_id=r["run_id"], listing_id=r["listing_id"], fetched_at=r["fetched_at"],
+        url=r["url"], sku=r["sku"], title=r["title"],
+        price=None if r["price"] is None else Decimal(r["price"]),
+        list_price=None if r["list_price"] is None else Decimal(r["list_price"]),
+        currency=r["currency"], availability=r["availability"], stock_count=r["stock_count"],
+        promoted=None if r["promoted"] is None else bool(r["promoted"]),
+        image_urls=json.loads(r["image_urls"] or "[]"), price_note=r["price_note"],
+        error=r["error"], content_hash=r["content_hash"],
+    )
+
+
+def _approval(r: dict) -> Approval:
+    return Approval(
+        id=r["id"], sku=r["sku"],
+        max_discount=None if r["max_discount"] is None else Decimal(str(r["max_discount"])),
+        min_price=None if r["min_price"] is None else Decimal(r["min_price"]),
+        valid_until=r["valid_until"], note=r["note"], created_by=r["created_by"],
+        created=r["created"])
+
+
+def _run(r: dict) -> Run:
+    return Run(id=r["id"], kind=r["kind"], status=r["status"], started=r["started"],
+               finished=r["finished"], pages_ok=r["pages_ok"] or 0,
+               pages_failed=r["pages_failed"] or 0, image_downloads=r["image_downloads"] or 0,
+               error=r["error"])
+
+
+def _finding(r: dict) -> Finding:
+    return Finding(
+        id=r["id"], rule_id=r["rule_id"], severity=r["severity"], listing_id=r["listing_id"],
+        sku=r.get("sku"), url=r.get("url"), fingerprint=r["fingerprint"], status=r["status"],
+        first_seen=r["first_seen"], last_seen=r["last_seen"], resolved_at=r["resolved_at"],
+        deadline=r["deadline"], message=r["message"], evidence=json.loads(r["evidence"] or "{}"),
+        run_id=r["run_id"], note=r["note"], acknowledged_at=r["acknowledged_at"],
+        acknowledged_by=r["acknowledged_by"], waive_reason=r["waive_reason"])
