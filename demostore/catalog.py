@@ -6,7 +6,8 @@ timeline (`demostore.scenario`) acts upon; they are the same for every size and 
 any package can name them.
 
 `write_catalog_csv(path, size)` writes the merchant's product sheet (`sku,cost,reference_price,
-promoted`); `demostore/catalog.csv` is that file for the default 60-listing store.
+promoted,category`, category being the product's category slug); `demostore/catalog.csv` is that
+file for the default 60-listing store.
 """
 
 from __future__ import annotations
@@ -398,10 +399,10 @@ def build_products(size: int = 60, seed: int = 7) -> list[Product]:
 def catalog_csv_text(size: int = 60, seed: int = 7) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["sku", "cost", "reference_price", "promoted"])
+    writer.writerow(["sku", "cost", "reference_price", "promoted", "category"])
     for p in _build(size, seed):
         writer.writerow([p.sku, plain_price(p.cost), plain_price(p.reference_price),
-                         "yes" if p.catalog_promoted else "no"])
+                         "yes" if p.catalog_promoted else "no", p.category])
     return buf.getvalue()
 
 

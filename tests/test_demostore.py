@@ -181,10 +181,15 @@ def test_catalog_csv_file_matches_the_generator(tmp_path):
     assert not raw.startswith(b"\xef\xbb\xbf")
     assert raw.decode("utf-8") == catalog_csv_text(60)
     lines = raw.decode().splitlines()
-    assert lines[0] == "sku,cost,reference_price,promoted"
-    assert lines[1] == "SH-0001,160.00,299.00,yes"
+    assert lines[0] == "sku,cost,reference_price,promoted,category"
+    assert lines[1] == "SH-0001,160.00,299.00,yes,apparel"
     assert len(lines) == 61
-    assert {line.rsplit(",", 1)[1] for line in lines[1:]} == {"yes", "no"}
+    rows = [line.split(",") for line in lines[1:]]
+    assert all(len(row) == 5 for row in rows)
+    assert {row[3] for row in rows} == {"yes", "no"}
+    products = {p.sku: p for p in build_products(60)}
+    assert all(row[4] == products[row[0]].category for row in rows)
+    assert {row[4] for row in rows} == set(catalog.CATEGORIES)
     out = write_catalog_csv(tmp_path / "c.csv", 60)
     assert out.read_bytes() == raw
     assert demostore_main(["export-catalog", str(tmp_path / "big.csv"), "--size", "100"]) == 0
