@@ -1,0 +1,61 @@
+"""Crawl rules: a crawl that could not read enough of the store says so.
+
+Findings on a page that failed are neither raised nor resolved (a rule never sees a failed
+fetch), so a crawl with many failures quietly audits less of the store; this rule makes that
+visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import Field
+
+from .base import Draft, RuleSettings, rule
+from .context import AuditContext
+
+MAX_FAILED_LISTED = 50  # failed pages named in the evidence
+
+
+def _percent(value: float) -> str:
+    """20.0 -> "20%", 16.666 -> "16.7%"."""
+    return f"{value:.1f}".removesuffix(".0") + "%"
+
+
+class IncompleteSettings(RuleSettings):
+    max_failed_percent: float = Field(
+        default=10, ge=0, le=100,
+        description="The largest share of listing pages, in percent, a crawl may fail to read "
+                    "before it is reported as incomplete.",
+    )
+
+
+@rule("crawl.incomplete", "A crawl could not read too many of the store's pages.", "major",
+      IncompleteSettings, scope="store")
+def incomplete(ctx: AuditContext, settings: IncompleteSettings) -> Iterator[Draft]:
+    failed, total = ctx.run.pages_failed, ctx.run.pages_ok + ctx.run.pages_failed
+    if total == 0:
+        return
+    share = 100 * failed / total
+    if share <= settings.max_failed_percent:
+        return
+    # The one place a rule reads the ledger itself: AuditContext hides failed fetches on
+    # purpose, and this rule is about exactly those.
+    failures = [s for s in ctx.ledger.run_snapshots(ctx.run.id) if not s.ok]
+    yield Draft(
+        None, "run",
+        f"{failed} of {total} pages could not be read in this crawl ({_percent(share)}; limit "
+        f"{_percent(settings.max_failed_percent)}): findings on those pages are neither raised "
+        "nor resolved",
+        {
+            "run_id": ctx.run.id,
+            "run_started": ctx.run.started,
+            "pages_ok": ctx.run.pages_ok,
+            "pages_failed": failed,
+            "failed_percent": round(share, 2),
+            "max_failed_percent": settings.max_failed_percent,
+            "failed_pages": [{"url": s.url, "error": s.error, "snapshot_id": s.id}
+                             for s in failures[:MAX_FAILED_LISTED]],
+            "failed_pages_not_listed": max(0, len(failures) - MAX_FAILED_LISTED),
+        },
+    )

@@ -1,0 +1,157 @@
+"""Price rules: "promoted items never sell below 1.5 × cost" and "a discount over 30% needs the
+merchant's written OK", checked against the cost and reference price in catalog.csv and the
+approvals recorded in storeaudit.
+
+A price can only be compared with the catalog when it is in the store's currency: a listing
+priced in another currency is skipped rather than judged on a meaningless comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from crawler.prices import format_price
+
+from ..ledger import Approval
+from .base import Draft, RuleSettings, rule
+from .context import PROMOTED_SOURCE_HELP, AuditContext, ListingState, PromotedSource
+
+# Shared with the stock rules: what makes a listing "promoted".
+def _comparable(ctx: AuditContext, state: ListingState) -> str | None:
+    """The currency to show the listing's price in, or None when it is not the store's
+    (a page without a currency is taken to be in the store's)."""
+    store = ctx.currency.upper()
+    shown = (state.snap.currency or store).upper()
+    return store if shown == store else None
+
+
+def _number(value: Decimal) -> str:
+    """A multiple or fraction without trailing zeros: 1.5, 2, 0.3."""
+    return format(value.normalize(), "f")
+
+
+def _percent(fraction: Decimal, places: int = 1) -> str:
+    """0.4 -> "40%", 0.3333 -> "33.3%"."""
+    shown = (fraction * 100).quantize(Decimal(1).scaleb(-places))
+    return f"{_number(shown)}%"
+
+
+class BelowFloorSettings(RuleSettings):
+    multiple: Decimal = Field(
+        default=Decimal("1.5"), gt=0,
+        description="The lowest allowed price as a multiple of the cost in catalog.csv "
+                    "(1.5: never below 1.5 × cost).",
+    )
+    applies_to: Literal["promoted", "all"] = Field(
+        default="promoted",
+        description="Check only promoted listings ('promoted') or every listing ('all').",
+    )
+    promoted_source: PromotedSource = Field(default="either", description=PROMOTED_SOURCE_HELP)
+
+
+@rule("prices.below_floor", "A listing sells below the contract's floor (a multiple of cost).",
+      "critical", BelowFloorSettings)
+def below_floor(ctx: AuditContext, settings: BelowFloorSettings) -> Iterator[Draft]:
+    for state in ctx.listings:
+        if state.catalog is None or state.snap.price is None:
+            continue  # no cost to compare with, or no price shown
+        if settings.applies_to == "promoted" and not state.promoted(settings.promoted_source):
+            continue
+        currency = _comparable(ctx, state)
+        if currency is None:
+            continue
+        price, cost = state.snap.price, state.catalog.cost
+        floor = cost * settings.multiple
+        if price >= floor:
+            continue
+        yield Draft(
+            state.id, "below-floor",
+            f"Price {format_price(price, currency)} is under the floor "
+            f"{format_price(floor, currency)} ({_number(settings.multiple)} × cost "
+            f"{format_price(cost, currency)})",
+            {
+                "url": state.snap.url,
+                "sku": state.sku,
+                "price": str(price),
+                "cost": str(cost),
+                "multiple": str(settings.multiple),
+                "floor": str(floor),
+                "currency": currency,
+                "currency_on_page": state.snap.currency,
+                "promoted": state.promoted_how,
+                "snapshot_id": state.snap.id,
+                "run_id": ctx.run.id,
+                "seen_at": state.snap.fetched_at,
+            },
+        )
+
+
+class DiscountSettings(RuleSettings):
+    max_discount: Decimal = Field(
+        default=Decimal("0.30"), ge=0, lt=1,
+        description="The largest discount under the reference price in catalog.csv the agency "
+                    "may set without your written OK, as a fraction (0.30 = 30% off).",
+    )
+
+
+def _covers(approval: Approval, discount: Decimal, price: Decimal) -> bool:
+    return ((approval.max_discount is not None and approval.max_discount >= discount)
+            or (approval.min_price is not None and approval.min_price <= price))
+
+
+def _approval_evidence(approval: Approval) -> dict:
+    return {
+        "id": approval.id,
+        "max_discount": None if approval.max_discount is None else str(approval.max_discount),
+        "min_price": None if approval.min_price is None else str(approval.min_price),
+        "valid_until": approval.valid_until,
+        "note": approval.note,
+        "created_by": approval.created_by,
+    }
+
+
+@rule("prices.unapproved_discount",
+      "A listing is discounted under the reference price by more than allowed, without an "
+      "approval.", "major", DiscountSettings)
+def unapproved_discount(ctx: AuditContext, settings: DiscountSettings) -> Iterator[Draft]:
+    for state in ctx.listings:
+        if state.catalog is None or state.snap.price is None:
+            continue
+        currency = _comparable(ctx, state)
+        if currency is None:
+            continue
+        price, reference = state.snap.price, state.catalog.reference_price
+        discount = AuditContext.discount(price, reference)
+        if discount <= settings.max_discount:
+            continue
+        approvals = ctx.approvals_for(state.sku)
+        if any(_covers(a, discount, price) for a in approvals):
+            continue
+        limit = _percent(settings.max_discount)
+        shown = _percent(discount)
+        if shown == limit:  # 30.04% must not read as "30% under ... (more than 30%)"
+            shown = _percent(discount, places=2)
+        yield Draft(
+            state.id, "discount",
+            f"Price {format_price(price, currency)} is {shown} under the reference "
+            f"{format_price(reference, currency)} (more than {limit} needs your written OK)",
+            {
+                "url": state.snap.url,
+                "sku": state.sku,
+                "price": str(price),
+                "reference_price": str(reference),
+                "currency": currency,
+                "discount": str(discount.quantize(Decimal("0.0001"))),
+                "max_discount": str(settings.max_discount),
+                # Approvals valid now that do not reach this far. Expired approvals are not
+                # listed: AuditContext only offers the ones valid now.
+                "approvals_insufficient": [_approval_evidence(a) for a in approvals],
+                "snapshot_id": state.snap.id,
+                "run_id": ctx.run.id,
+                "seen_at": state.snap.fetched_at,
+            },
+        )

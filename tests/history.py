@@ -1,0 +1,64 @@
+"""Hand-built histories for rule tests: record nights of snapshots in a real (temporary)
+ledger, then look at them through the same AuditContext the engine gives the rules.
+
+    h = History(ledger, clock)
+    h.night(listing("SH-1", title="Old", price="199"))
+    h.night(listing("SH-1", title="New", price="199"), days=1)
+    ctx = h.context(catalog={"SH-1": entry("SH-1", cost="100", reference="299")})
+    drafts = list(check(ctx, Settings()))
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from audits.catalog import CatalogEntry
+from audits.ledger import Ledger
+from audits.rules.context import AuditContext
+from crawler.snapshot import IN_STOCK, CrawlResult, Snapshot
+
+
+def listing(sku: str, title: str = "山禾 标题", price: str = "100.00", *, list_price=None,
+            availability: str = IN_STOCK, stock_count=None, promoted=False, images=(),
+            url=None) -> Snapshot:
+    return Snapshot(
+        url=url or f"http://shop.test/p/{sku.lower()}", sku=sku, title=title,
+        price=Decimal(price), list_price=None if list_price is None else Decimal(list_price),
+        currency="CNY", availability=availability, stock_count=stock_count, promoted=promoted,
+        image_urls=list(images),
+    )
+
+
+def failed(sku: str, error: str = "HTTP 500") -> Snapshot:
+    return Snapshot(url=f"http://shop.test/p/{sku.lower()}", error=error)
+
+
+def entry(sku: str, cost="100", reference="299", promoted=False, category=None) -> CatalogEntry:
+    return CatalogEntry(sku, Decimal(cost), Decimal(reference), promoted, category)
+
+
+class History:
+    def __init__(self, ledger: Ledger, clock):
+        self.ledger = ledger
+        self.clock = clock
+        self.last_run = None
+
+    def night(self, *snaps: Snapshot, days: float = 1, full: bool = True, images=None):
+        """Advance the clock by `days`, then record one crawl that saw `snaps`."""
+        self.clock.advance(timedelta(days=days))
+        for s in snaps:
+            s.fetched_at = self.clock.now().isoformat()
+        run_id = self.ledger.start_run("manual")
+        result = CrawlResult(snapshots=list(snaps), images=dict(images or {}),
+                             listing_urls=[s.url for s in snaps],
+                             started_at=self.clock.now().isoformat(),
+                             finished_at=self.clock.now().isoformat())
+        self.last_run = self.ledger.record_crawl(run_id, result, full=full)
+        return self.last_run
+
+    def context(self, catalog: dict[str, CatalogEntry] | None = None, full: bool = True,
+                zone: str = "Asia/Shanghai", currency: str = "CNY") -> AuditContext:
+        return AuditContext(self.ledger, self.last_run, now=self.clock.now(), zone=ZoneInfo(zone),
+                            catalog=catalog or {}, full=full, currency=currency)

@@ -1,0 +1,224 @@
+"""images.infringing over hand-built histories, with real perceptual hashes of pictures drawn
+here: the same picture resized and recompressed matches, an unrelated picture does not."""
+
+from __future__ import annotations
+
+import io
+import random
+from functools import cache
+
+import imagehash
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+from pydantic import ValidationError
+
+from audits.rules.images import InfringingSettings, infringing
+from crawler.images import hash_image_bytes
+from crawler.snapshot import ImageInfo
+from tests.history import History, failed, listing
+
+
+def picture(seed: str, size=(480, 360)) -> Image.Image:
+    """A photo-like picture: blurred coloured shapes on a plain ground, from a seed."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(img)
+    w, h = size
+    for _ in range(12):
+        x0, y0 = rng.randrange(w), rng.randrange(h)
+        box = [x0, y0, x0 + rng.randrange(40, w // 2), y0 + rng.randrange(40, h // 2)]
+        fill = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
+    return img.filter(ImageFilter.GaussianBlur(2))
+
+
+def encode(img: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    out = io.BytesIO()
+    img.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def resized_copy(img: Image.Image) -> bytes:
+    """What a thief does: 90 % size, JPEG quality 60."""
+    w, h = img.size
+    return encode(img.resize((int(w * 0.9), int(h * 0.9))), "JPEG", quality=60)
+
+
+def edited_copy(img: Image.Image) -> bytes:
+    """A copy worked on harder: cropped, resized, brightened, watermarked, recompressed."""
+    w, h = img.size
+    img = img.crop((int(w * 0.04), int(h * 0.04), w, h)).resize((int(w * 0.9), int(h * 0.9)))
+    img = ImageEnhance.Brightness(img).enhance(1.1)
+    ImageDraw.Draw(img).text((10, 10), "SHOP", fill=(255, 255, 255))
+    return encode(img, "JPEG", quality=50)
+
+
+@cache
+def hashed(kind: str, seed: str) -> dict:
+    img = picture(seed)
+    data = {"original": encode, "resized": resized_copy, "edited": edited_copy}[kind](img)
+    return hash_image_bytes(data)
+
+
+def info(url: str, kind: str = "original", seed: str = "sunset") -> ImageInfo:
+    return ImageInfo(url=url, **hashed(kind, seed))
+
+
+def register(ledger, seed: str = "sunset", label: str = "sunset_lake"):
+    h = hashed("original", seed)
+    return ledger.add_registry_entry(label=label, source="https://photos.example/sunset",
+                                     path=f"registry/{label}.png", sha256=h["sha256"],
+                                     phash=h["phash"], dhash=h["dhash"])
+
+
+def distance(a: str, b: str) -> int:
+    return int(imagehash.hex_to_hash(a) - imagehash.hex_to_hash(b))
+
+
+IMG = "http://shop.test/img/sh-1-{}.jpg"
+
+
+@pytest.fixture
+def h(ledger, clock) -> History:
+    return History(ledger, clock)
+
+
+def night_with(h, *images: ImageInfo, sku="SH-1"):
+    h.night(listing(sku, images=[i.url for i in images]), images={i.url: i for i in images})
+
+
+def test_the_drawn_pictures_behave_like_photos():
+    """The premise of the tests below: copies stay close, unrelated pictures are far."""
+    original = hashed("original", "sunset")["phash"]
+    assert distance(original, hashed("resized", "sunset")["phash"]) <= 8
+    assert 0 < distance(original, hashed("edited", "sunset")["phash"]) <= 8
+    assert distance(original, hashed("original", "harbour")["phash"]) > 16
+
+
+def test_resized_recompressed_copy_is_raised(h):
+    entry = register(h.ledger)
+    night_with(h, info(IMG.format(1), seed="harbour"), info(IMG.format(2), "resized"))
+    [draft] = infringing(h.context(), InfringingSettings())
+    assert draft.fingerprint == f"registry:{entry.id}:{IMG.format(2)}"
+    assert draft.message.startswith("Image 2 matches the known infringing image 'sunset_lake' "
+                                    "(phash distance ")
+    assert draft.message.endswith(" of 64)")
+
+
+def test_unrelated_picture_is_not_raised(h):
+    register(h.ledger)
+    night_with(h, info(IMG.format(1), seed="harbour"), info(IMG.format(2), seed="forest"))
+    assert list(infringing(h.context(), InfringingSettings())) == []
+
+
+def test_infringing_evidence_names_both_images_and_the_distance(h):
+    entry = register(h.ledger)
+    copy = info(IMG.format(1), "edited")
+    night_with(h, copy)
+    [draft] = infringing(h.context(), InfringingSettings())
+    snap = h.ledger.run_snapshots(h.last_run.id)[0]
+    d = distance(copy.phash, entry.phash)
+    assert draft.message == (f"Image 1 matches the known infringing image 'sunset_lake' "
+                             f"(phash distance {d} of 64)")
+    assert draft.listing_id == snap.listing_id
+    assert draft.evidence == {
+        "listing_url": "http://shop.test/p/sh-1", "sku": "SH-1",
+        "image_position": 1, "image_url": copy.url, "image_sha256": copy.sha256,
+        "image_phash": copy.phash, "registry_id": entry.id, "registry_label": "sunset_lake",
+        "registry_source": "https://photos.example/sunset", "registry_phash": entry.phash,
+        "hash": "phash", "distance": d, "max_distance": 8,
+        "snapshot_id": snap.id, "run_id": h.last_run.id,
+    }
+
+
+@pytest.mark.parametrize("slack, raised", [(0, True), (-1, False), (1, True)])
+def test_distance_exactly_at_the_limit_is_raised(h, slack, raised):
+    entry = register(h.ledger)
+    copy = info(IMG.format(1), "edited")
+    night_with(h, copy)
+    limit = distance(copy.phash, entry.phash) + slack
+    found = list(infringing(h.context(), InfringingSettings(max_distance=limit)))
+    assert bool(found) is raised
+
+
+def test_identical_hash_matches_with_limit_zero(h):
+    register(h.ledger)
+    night_with(h, info(IMG.format(1)))
+    [draft] = infringing(h.context(), InfringingSettings(max_distance=0))
+    assert draft.evidence["distance"] == 0
+
+
+@pytest.mark.parametrize("broken", [
+    ImageInfo(url=IMG.format(1), error="HTTP 404"),
+    ImageInfo(url=IMG.format(1), error="too many pixels: 9000x9000", phash="0" * 16),
+    ImageInfo(url=IMG.format(1), sha256="ab" * 32),  # downloaded, no phash
+])
+def test_image_that_could_not_be_hashed_is_skipped(h, broken):
+    register(h.ledger)
+    night_with(h, broken)
+    assert list(infringing(h.context(), InfringingSettings())) == []
+
+
+def test_image_never_downloaded_is_skipped(h):
+    register(h.ledger)
+    h.night(listing("SH-1", images=[IMG.format(1)]))  # no ImageInfo recorded
+    assert list(infringing(h.context(), InfringingSettings())) == []
+
+
+def test_registry_entry_without_phash_is_skipped(h):
+    h.ledger.add_registry_entry(label="sha only", source=None, path=None,
+                                sha256=hashed("original", "sunset")["sha256"], phash=None,
+                                dhash=None)
+    night_with(h, info(IMG.format(1)))
+    assert list(infringing(h.context(), InfringingSettings())) == []
+
+
+def test_empty_registry_raises_nothing(h):
+    night_with(h, info(IMG.format(1)))
+    assert list(infringing(h.context(), InfringingSettings())) == []
+
+
+def test_each_matched_registry_image_is_its_own_finding(h):
+    first = register(h.ledger, label="sunset_lake")
+    second = register(h.ledger, label="sunset_lake_2020")
+    night_with(h, info(IMG.format(1), "resized"))
+    found = list(infringing(h.context(), InfringingSettings()))
+    assert [d.fingerprint for d in found] == [f"registry:{first.id}:{IMG.format(1)}",
+                                              f"registry:{second.id}:{IMG.format(1)}"]
+
+
+def test_each_listing_with_the_copy_is_raised(h):
+    register(h.ledger)
+    shared = info("http://shop.test/img/shared.jpg", "resized")
+    h.night(listing("SH-1", images=[shared.url]), listing("SH-2", images=[shared.url]),
+            images={shared.url: shared})
+    found = list(infringing(h.context(), InfringingSettings()))
+    assert sorted(d.evidence["sku"] for d in found) == ["SH-1", "SH-2"]
+
+
+def test_image_listed_twice_on_a_page_is_one_finding(h):
+    register(h.ledger)
+    copy = info(IMG.format(1), "resized")
+    h.night(listing("SH-1", images=[copy.url, copy.url]), images={copy.url: copy})
+    assert len(list(infringing(h.context(), InfringingSettings()))) == 1
+
+
+def test_failed_page_raises_nothing(h):
+    register(h.ledger)
+    night_with(h, info(IMG.format(1), "resized"))
+    h.night(failed("SH-1"))
+    assert list(infringing(h.context(), InfringingSettings())) == []
+
+
+def test_image_removed_tonight_is_not_raised(h):
+    register(h.ledger)
+    night_with(h, info(IMG.format(1), "resized"))
+    night_with(h, info(IMG.format(9), seed="forest"))
+    assert list(infringing(h.context(), InfringingSettings())) == []
+
+
+@pytest.mark.parametrize("bad", [{"max_distance": -1}, {"max_distance": 33},
+                                 {"max_distance": "near"}, {"hash": "dhash"}])
+def test_bad_image_settings_are_refused(bad):
+    with pytest.raises(ValidationError):
+        InfringingSettings(**bad)
