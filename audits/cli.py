@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from crawler.browser import BrowserNotFound
 
+from .catalog import CatalogError, load_catalog
 from .contract import ContractError, load_contract
-from .ledger import Ledger, LedgerError
+from .ledger import FindingError, Ledger, LedgerError
 
 app = typer.Typer(
     help="Check, from the store's public pages, that the operations agency keeps the contract.",
@@ -27,6 +30,32 @@ CATALOG_HEADER = "sku,cost,reference_price,promoted\n"
 ContractOption = typer.Option(Path("contract.toml"), "--contract", "-c",
                               help="The contract file (see `storeaudit init`).")
 DbOption = typer.Option(Path("storeaudit.db"), "--db", help="The ledger (SQLite file).")
+
+
+# What the user can fix: each is printed as one clear line, never as a traceback.
+USER_ERRORS = (ContractError, CatalogError, LedgerError, BrowserNotFound, FindingError)
+
+
+def _actor() -> str:
+    import getpass
+
+    return f"{getpass.getuser()} (cli)"
+
+
+def _zone(contract):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(contract.store.timezone)
+
+
+def _zone_of(path: Path):
+    """The store's time zone from a contract file, or UTC when there is none to read."""
+    from datetime import timezone
+
+    try:
+        return _zone(load_contract(path))
+    except ContractError:
+        return timezone.utc
 
 
 def _fail(message: str) -> None:
@@ -72,9 +101,9 @@ def crawl(contract: Path = ContractOption, db: Path = DbOption) -> None:
         ledger = Ledger(db)
         with RichCrawlProgress(console) as progress:
             run = run_crawl(loaded, ledger, kind="manual", progress=progress)
-    except (ContractError, LedgerError, BrowserNotFound) as e:
+    except USER_ERRORS as e:
         _fail(str(e))
-    console.print(run_table(run, ledger))
+    console.print(run_table(run, ledger, _zone(loaded)))
     failures = failures_table(ledger, run)
     if failures:
         console.print(failures)
@@ -88,14 +117,173 @@ def demo(
                             help="Ledger for the replay (recreated each time)."),
     port: int = typer.Option(0, help="Port for the sample store (0: any free port)."),
 ) -> None:
-    """Start the sample store and replay its two-week scenario through the real crawler,
-    one simulated night at a time, showing what changed each day."""
+    """Replay the sample store's two-week scenario: one audit per simulated night.
+
+    Starts the sample store, moves it day by day, crawls it in real Chromium, runs the rules,
+    and shows what changed and which findings were raised or resolved."""
     from .demo import run_demo
 
     try:
         run_demo(console, days=days, size=size, db_path=db, port=port)
-    except (ContractError, LedgerError, BrowserNotFound) as e:
+    except USER_ERRORS as e:
         _fail(str(e))
+
+
+@app.command()
+def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
+    """Crawl the store now, judge it against the contract, and list the open findings."""
+    from .console import RichCrawlProgress, failures_table, findings_summary, findings_table, run_table
+    from .runner import run_audit
+
+    try:
+        loaded = load_contract(contract)
+        catalog = load_catalog(loaded.catalog_path())
+        ledger = Ledger(db)
+        with RichCrawlProgress(console, "Auditing") as progress:
+            outcome = run_audit(loaded, ledger, kind="manual", progress=progress, catalog=catalog)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    console.print(run_table(outcome.run, ledger, _zone(loaded)))
+    failures = failures_table(ledger, outcome.run)
+    if failures:
+        console.print(failures)
+    for rule_id, error in outcome.broken_rules.items():
+        err.print(f"[red]rule {rule_id} broke and judged nothing this run:[/red] {error}",
+                  highlight=False, soft_wrap=True)
+    open_now = ledger.findings(status=["open", "acknowledged"])
+    update = outcome.update
+    console.print(f"{len(update.new)} new, {len(update.reopened)} reopened, "
+                  f"{len(update.resolved)} resolved; open now: {findings_summary(open_now)}")
+    if open_now:
+        console.print(findings_table(open_now, zone=_zone(loaded)))
+
+
+@app.command()
+def findings(
+    status: str = typer.Option("open,acknowledged", help="Comma-separated: open, acknowledged, "
+                               "resolved, waived, or 'all'."),
+    severity: str = typer.Option(None, help="critical, major or minor."),
+    rule: str = typer.Option(None, help="A rule id such as prices.below_floor."),
+    sku: str = typer.Option(None, help="Only this listing."),
+    contract: Path = typer.Option(Path("contract.toml"), "--contract", "-c",
+                                  help="For the store's time zone (times in UTC without it)."),
+    db: Path = DbOption,
+) -> None:
+    """List findings (by default the open and acknowledged ones), worst first."""
+    from .console import findings_table
+
+    statuses = None if status == "all" else [s.strip() for s in status.split(",") if s.strip()]
+    try:
+        found = Ledger(db).findings(status=statuses, severity=severity, rule_id=rule, sku=sku)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    if not found:
+        console.print("No findings match.")
+        return
+    console.print(findings_table(found, title=f"Findings ({status})", zone=_zone_of(contract)))
+
+
+@app.command()
+def acknowledge(finding_id: int = typer.Argument(..., help="The finding's number (#)."),
+                note: str = typer.Option(None, help="What is being done about it."),
+                db: Path = DbOption) -> None:
+    """Mark an open finding as seen and being handled (it stays until the problem is gone)."""
+    try:
+        f = Ledger(db).acknowledge(finding_id, _actor(), note)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    console.print(f"#{f.id} acknowledged.")
+
+
+@app.command()
+def waive(finding_id: int = typer.Argument(..., help="The finding's number (#)."),
+          reason: str = typer.Option(..., help="Why this is acceptable (kept with the finding)."),
+          db: Path = DbOption) -> None:
+    """Accept a finding as it is, with a reason: it stops counting as open."""
+    try:
+        f = Ledger(db).waive(finding_id, _actor(), reason)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    console.print(f"#{f.id} waived: {f.waive_reason}")
+
+
+@app.command()
+def approve(
+    sku: str = typer.Argument(..., help="The listing's SKU."),
+    max_discount: float = typer.Option(None, "--max-discount",
+                                       help="Largest discount allowed, as a fraction (0.4 = 40%)."),
+    min_price: float = typer.Option(None, "--min-price", help="Lowest price allowed."),
+    until: datetime = typer.Option(..., formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"],
+                                   help="Last day the approval counts (store time zone)."),
+    note: str = typer.Option(None, help="E.g. where the written OK is."),
+    contract: Path = ContractOption,
+    db: Path = DbOption,
+) -> None:
+    """Record your written OK for a discount on one SKU, until a date.
+
+    It silences prices.unapproved_discount for that SKU while it lasts."""
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    if max_discount is None and min_price is None:
+        _fail("give --max-discount (e.g. 0.4 for 40%) or --min-price")
+    if max_discount is not None and not 0 < max_discount < 1:
+        _fail("--max-discount is a fraction between 0 and 1 (0.4 means 40% off)")
+    try:
+        zone = ZoneInfo(load_contract(contract).store.timezone) if contract.exists() else None
+        end = until.replace(hour=23, minute=59, second=59) if until.hour == 0 and until.minute == 0 else until
+        end = end.replace(tzinfo=zone) if zone else end.astimezone()
+        approval = Ledger(db).add_approval(
+            sku, valid_until=end,
+            max_discount=None if max_discount is None else Decimal(str(max_discount)),
+            min_price=None if min_price is None else Decimal(str(min_price)),
+            note=note, created_by=_actor())
+    except USER_ERRORS as e:
+        _fail(str(e))
+    console.print(f"Approved for {approval.sku} until {approval.valid_until}.")
+
+
+registry_app = typer.Typer(help="The registry of known infringing images.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("add")
+def registry_add(
+    paths: list[Path] = typer.Argument(..., help="Image files or folders (searched recursively)."),
+    label: str = typer.Option(None, help="What the images are (default: each file's name)."),
+    source: str = typer.Option(None, help="Where they came from, e.g. a rights holder's notice."),
+    db: Path = DbOption,
+) -> None:
+    """Add known infringing images: listing images that look like them become findings."""
+    from .registry import add_to_registry
+
+    try:
+        outcome = add_to_registry(Ledger(db), paths, label=label, source=source)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    for entry in outcome.added:
+        console.print(f"added #{entry.id} {entry.label} (phash {entry.phash})", highlight=False)
+    for path, reason in outcome.refused:
+        err.print(f"[red]refused[/red] {path}: {reason}", highlight=False, soft_wrap=True)
+    if not outcome.added:
+        _fail("no image was added")
+
+
+@registry_app.command("list")
+def registry_list(db: Path = DbOption) -> None:
+    """List the registry's images with their hashes."""
+    from rich.table import Table
+
+    entries = Ledger(db).registry()
+    if not entries:
+        console.print("The registry is empty: add images with `storeaudit registry add PATH`.")
+        return
+    table = Table(title="Known infringing images", title_justify="left")
+    for column in ("#", "label", "source", "phash", "added"):
+        table.add_column(column)
+    for e in entries:
+        table.add_row(str(e.id), Text(e.label), Text(e.source or ""), e.phash or "", e.added[:10])
+    console.print(table)
 
 
 if __name__ == "__main__":

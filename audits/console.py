@@ -5,6 +5,8 @@ Store text (titles above all) is untrusted: it goes into rich as plain Text, nev
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -13,7 +15,7 @@ from rich.text import Text
 from crawler.prices import format_price
 from crawler.snapshot import Snapshot
 
-from .ledger import FieldChange, Ledger, Run
+from .ledger import FieldChange, Finding, Ledger, Run
 
 
 class RichCrawlProgress:
@@ -44,7 +46,14 @@ class RichCrawlProgress:
         self.progress.update(self.task, advance=1, failed=failed)
 
 
-def run_table(run: Run, ledger: Ledger) -> Table:
+def local_time(iso: str | None, zone: tzinfo | None = None) -> str:
+    """A ledger time (UTC) as the store's clock shows it: '2026-11-09 04:00'."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def run_table(run: Run, ledger: Ledger, zone: tzinfo | None = None) -> Table:
     table = Table(title=f"Run {run.id} ({run.kind}) — {run.status}", title_justify="left")
     table.add_column("listings seen", justify="right")
     table.add_column("pages ok", justify="right")
@@ -53,7 +62,7 @@ def run_table(run: Run, ledger: Ledger) -> Table:
     table.add_column("finished")
     table.add_row(str(run.pages_ok + run.pages_failed), str(run.pages_ok),
                   Text(str(run.pages_failed), style="red" if run.pages_failed else ""),
-                  str(run.image_downloads), run.finished or "")
+                  str(run.image_downloads), local_time(run.finished, zone))
     return table
 
 
@@ -94,3 +103,32 @@ def changes_table(changes: list[FieldChange], skus_gone: list[str], currency: st
     for sku in skus_gone:
         table.add_row(Text(sku), "listing", "on the store", Text("gone", style="red"))
     return table
+
+
+SEVERITY_STYLE = {"critical": "bold white on red", "major": "bold black on yellow",
+                  "minor": "black on grey70"}
+
+
+def findings_table(findings: list[Finding], title: str = "Open findings",
+                   zone: tzinfo | None = None) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("severity")
+    table.add_column("rule")
+    table.add_column("listing")
+    table.add_column("what", ratio=3)
+    table.add_column("status")
+    table.add_column("answer by")
+    for f in findings:
+        table.add_row(
+            str(f.id), Text(f" {f.severity} ", style=SEVERITY_STYLE.get(f.severity, "")),
+            f.rule_id, Text(f.sku or ("store" if f.listing_id is None else f"#{f.listing_id}")),
+            Text(f.message), f.status + (" (waived: " + f.waive_reason + ")" if f.waive_reason and f.status == "waived" else ""),
+            local_time(f.deadline, zone),
+        )
+    return table
+
+
+def findings_summary(findings: list[Finding]) -> str:
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("critical", "major", "minor")}
+    return ", ".join(f"{n} {s}" for s, n in counts.items())

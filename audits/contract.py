@@ -12,10 +12,13 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator,
+                      model_validator)
 
 from crawler.crawl import CrawlConfig
 from crawler.extract import Selectors
+
+from .rules import RULES, RuleSettings
 
 
 class _Strict(BaseModel):
@@ -103,9 +106,33 @@ class CrawlSettings(_Strict):
     max_pages: int = Field(default=5000, ge=1)
 
 
+def _rules_model() -> type[BaseModel]:
+    """`[rules.<family>.<name>]` sections, one per registered rule, built from the registry so
+    that adding a rule adds its settings here without touching this file."""
+    families: dict[str, dict] = {}
+    for r in RULES:
+        families.setdefault(r.family, {})[r.name] = (r.settings, Field(default_factory=r.settings))
+    fields = {
+        family: (model, Field(default_factory=model))
+        for family, model in (
+            (family, create_model(f"{family.title()}Rules", __base__=_Strict, **rules))
+            for family, rules in families.items()
+        )
+    }
+    return create_model("RulesSettings", __base__=_Strict, **fields)
+
+
+RulesSettings = _rules_model()
+
+
 class Contract(_Strict):
     store: StoreSettings
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[valid-type]
+
+    def rule_settings(self, rule_id: str) -> RuleSettings:
+        family, name = rule_id.split(".", 1)
+        return getattr(getattr(self.rules, family), name)
 
     # Set by load_contract: where the file was, so relative paths resolve beside it.
     path: Path | None = Field(default=None, exclude=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import subprocess
+import tempfile
 import sys
 import threading
 from contextlib import contextmanager
@@ -22,11 +23,14 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
+from .catalog import load_catalog
 from .clock import ManualClock
-from .console import RichCrawlProgress, changes_table, failures_table, run_table
+from .console import (RichCrawlProgress, changes_table, failures_table, findings_summary,
+                      findings_table, run_table)
 from .contract import Contract, load_contract
 from .ledger import Ledger
-from .runner import run_crawl
+from .registry import add_to_registry
+from .runner import run_audit
 
 NIGHTLY_HOUR = 2  # each scenario day is crawled at 02:00 store time, as the nightly audit is
 STARTUP_TIMEOUT_S = 30
@@ -79,6 +83,14 @@ def _wait_for_url(proc: subprocess.Popen) -> str:
     raise RuntimeError("the sample store did not start:\n" + "".join(seen[-20:]))
 
 
+def export_registry_images(folder: Path) -> Path:
+    """The sample store's known infringing photos, written as files (as a rights holder's
+    notice would come), for `registry add`."""
+    subprocess.run([sys.executable, "-m", "demostore", "export-registry", str(folder)],
+                   check=True, capture_output=True, text=True)
+    return folder
+
+
 def set_store_day(base_url: str, day: int) -> dict:
     """Move the sample store to a scenario day; returns its date and the agency's events."""
     response = httpx.post(f"{base_url}/__scenario__", json={"day": day}, timeout=10)
@@ -90,29 +102,55 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
              db_path: Path = Path("storeaudit-demo.db"), port: int = 0) -> Ledger:
     for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         stale.unlink(missing_ok=True)  # the demo is a replay: start from an empty ledger
-    with sample_store(size=size, port=port) as url:
-        contract = demo_contract().with_base_url(url)
+    contract = demo_contract()
+    catalog = load_catalog(contract.catalog_path())
+    with sample_store(size=size, port=port) as url, tempfile.TemporaryDirectory() as tmp:
+        contract = contract.with_base_url(url)
         zone = ZoneInfo(contract.store.timezone)
         clock = ManualClock(datetime.now(zone))
         ledger = Ledger(db_path, clock)
         console.print(f"Sample store running at [link={url}]{url}[/link]; ledger: {db_path}")
+        added = add_to_registry(ledger, [export_registry_images(Path(tmp))],
+                                source="rights holder's takedown notice (sample)")
+        console.print(f"Registry: {len(added.added)} known infringing images "
+                      f"({', '.join(e.label for e in added.added)})")
         for day in range(days):
             scenario = set_store_day(url, day)
             night = datetime.fromisoformat(scenario["date"]).replace(hour=NIGHTLY_HOUR, tzinfo=zone)
             clock.set(night)
-            console.print(Rule(f"Day {day} — {clock.now():%a %Y-%m-%d %H:%M} ({contract.store.timezone})"))
+            console.print(Rule(f"Day {day} — {night:%a %Y-%m-%d %H:%M} ({contract.store.timezone})"))
             for event in scenario.get("events", []):
                 console.print(Text(f"  agency: {event['description']}", style="dim"))
             with RichCrawlProgress(console, f"Day {day}") as progress:
-                run = run_crawl(contract, ledger, kind="demo", progress=progress)
-            console.print(run_table(run, ledger))
-            failures = failures_table(ledger, run)
-            if failures:
-                console.print(failures)
-            changes = ledger.changes_in_run(run.id)
-            gone = [g.sku or g.url for g in ledger.gone_in_run(run.id)]
-            if changes or gone:
-                console.print(changes_table(changes, gone, contract.store.currency))
-            elif day > 0:
-                console.print("  no listing changed since the previous night")
+                outcome = run_audit(contract, ledger, kind="demo", progress=progress,
+                                    catalog=catalog)
+            _print_day(console, ledger, outcome, contract.store.currency, first=day == 0,
+                       zone=zone)
+        open_now = ledger.findings(status=["open", "acknowledged"])
+        console.print(Rule("After two weeks"))
+        console.print(f"Open findings: {findings_summary(open_now)}")
+        console.print(findings_table(open_now, zone=zone))
         return ledger
+
+
+def _print_day(console: Console, ledger: Ledger, outcome, currency: str, first: bool,
+               zone: ZoneInfo) -> None:
+    run = outcome.run
+    console.print(run_table(run, ledger, zone))
+    failures = failures_table(ledger, run)
+    if failures:
+        console.print(failures)
+    changes = ledger.changes_in_run(run.id)
+    gone = [g.sku or g.url for g in ledger.gone_in_run(run.id)]
+    if changes or gone:
+        console.print(changes_table(changes, gone, currency))
+    elif not first:
+        console.print("  no listing changed since the previous night")
+    update = outcome.update
+    raised = ledger.findings(ids=update.new + update.reopened)
+    if raised:
+        console.print(findings_table(raised, title=f"New findings ({len(raised)})", zone=zone))
+    resolved = ledger.findings(ids=update.resolved)
+    for f in resolved:
+        console.print(Text(f"  resolved #{f.id} {f.rule_id} {f.sku or 'store'}: {f.note}",
+                           style="green"))

@@ -1,7 +1,7 @@
-"""One audit pass, start to finish: the contract's crawl, recorded in the ledger.
+"""One audit pass, start to finish: the contract's crawl recorded in the ledger, then the rules.
 
 The CLI, the demo and (later) the scheduler and the spot-check all go through here, so a run
-is recorded the same way whoever starts it.
+is recorded and judged the same way whoever starts it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import logging
 
 from crawler.crawl import CrawlConfig, CrawlProgress, crawl_sync
 
+from .catalog import CatalogEntry, load_catalog
 from .contract import Contract
+from .engine import AuditOutcome, audit_run
 from .ledger import Ledger, Run
 
 log = logging.getLogger(__name__)
@@ -35,3 +37,23 @@ def run_crawl(
         ledger.fail_run(run_id, f"{type(e).__name__}: {e}")
         raise
     return ledger.record_crawl(run_id, result, full=not config.urls)
+
+
+def run_audit(
+    contract: Contract,
+    ledger: Ledger,
+    *,
+    kind: str = "manual",
+    progress: CrawlProgress | None = None,
+    config: CrawlConfig | None = None,
+    catalog: dict[str, CatalogEntry] | None = None,
+) -> AuditOutcome:
+    """Crawl, record, and judge the run against the contract.
+
+    The catalog is read before the crawl starts: a bad sheet is refused before anything
+    is written."""
+    if catalog is None:
+        catalog = load_catalog(contract.catalog_path())
+    config = config or contract.crawl_config()
+    run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config)
+    return audit_run(ledger, contract, catalog, run, full=not config.urls)

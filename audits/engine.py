@@ -1,0 +1,76 @@
+"""The engine: one run's snapshots and the history before them, through every enabled rule,
+into findings that last across nights.
+
+What a rule did not look at, it cannot resolve: a failed page, a listing a spot-check did
+not visit, or store-level rules in a crawl too incomplete to judge the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from .catalog import CatalogEntry
+from .contract import Contract
+from .ledger import FindingsUpdate, Ledger, NewFinding, Run
+from .rules import RESPONSE_TIME, RULES, Rule
+from .rules.context import AuditContext
+
+log = logging.getLogger(__name__)
+
+# Judged first: when it fires, the other store-level rules sit this run out.
+INCOMPLETE_RULE = "crawl.incomplete"
+
+
+@dataclass
+class AuditOutcome:
+    run: Run
+    update: FindingsUpdate
+    broken_rules: dict[str, str] = field(default_factory=dict)  # rule id -> error
+    incomplete: bool = False
+
+
+def _ordered(rules: list[Rule]) -> list[Rule]:
+    return sorted(rules, key=lambda r: r.id != INCOMPLETE_RULE)
+
+
+def audit_run(ledger: Ledger, contract: Contract, catalog: dict[str, CatalogEntry], run: Run,
+              *, full: bool, now: datetime | None = None) -> AuditOutcome:
+    """Run every enabled rule over `run` and fold the findings into the ledger."""
+    now = now or ledger.clock.now()
+    ctx = AuditContext(ledger, run, now=now, zone=ZoneInfo(contract.store.timezone),
+                       catalog=catalog, full=full, currency=contract.store.currency)
+    seen: list[NewFinding] = []
+    evaluated: set[tuple[str, int | None]] = set()
+    broken: dict[str, str] = {}
+    incomplete = False
+    for rule in _ordered(RULES):
+        settings = contract.rule_settings(rule.id)
+        if not settings.enabled:
+            continue
+        if rule.scope == "store" and (not full or (incomplete and rule.id != INCOMPLETE_RULE)):
+            continue
+        severity = settings.severity or rule.severity
+        try:
+            drafts = list(rule.check(ctx, settings))
+        except Exception as e:  # one broken rule must not silence the others...
+            log.exception("rule %s failed on run %s", rule.id, run.id)
+            broken[rule.id] = f"{type(e).__name__}: {e}"
+            continue  # ...nor resolve its own findings: it did not evaluate anything
+        if rule.scope == "store":
+            evaluated.add((rule.id, None))
+        else:
+            evaluated.update((rule.id, state.id) for state in ctx.listings)
+        deadline = (now + RESPONSE_TIME[severity]).isoformat()
+        for d in drafts:
+            seen.append(NewFinding(rule.id, severity, d.listing_id, d.fingerprint, d.message,
+                                   d.evidence, deadline))
+        if rule.id == INCOMPLETE_RULE and drafts:
+            incomplete = True
+    gone = [l.id for l in ledger.listings(include_gone=True) if l.gone_since] if full else []
+    update = ledger.reconcile_findings(run.id, seen, evaluated, gone)
+    if broken:
+        ledger.note_run_error(run.id, "; ".join(f"{k}: {v}" for k, v in broken.items()))
+    return AuditOutcome(run, update, broken, incomplete)
