@@ -137,3 +137,34 @@ def test_the_weekly_quota_shows_progress(replay):
     last = scenario.DAYS - 1
     quota = math.ceil(len(truth[last]) * 0.2)
     assert f"of {quota}" in finding.message
+
+
+@pytest.fixture
+def jacket_store(store, ledger, clock):
+    """The sample store audited page by page for the jacket (and the sofa beside it)."""
+    from dataclasses import replace
+
+    contract = CONTRACT.with_base_url(store.url)
+    pages = [f"{store.url}/p/{store.product(sku).slug}"
+             for sku in (scenario.JACKET_SKU, scenario.SOFA_SKU)]
+    config = replace(contract.crawl_config(), urls=pages, retries=0)
+    jacket_path = pages[0].removeprefix(store.url)
+
+    def audit_day(day: int, jacket_fails: bool):
+        store.day = day
+        store.faults.clear()
+        if jacket_fails:
+            store.faults[jacket_path] = "503"
+        clock.set(night(day))
+        run_audit(contract, ledger, catalog=CATALOG, config=config)
+        return {(f.rule_id, f.sku) for f in ledger.findings(status="open")}
+
+    return audit_day
+
+
+def test_a_failing_page_neither_raises_nor_resolves_its_findings(jacket_store):
+    below_floor = ("prices.below_floor", scenario.JACKET_SKU)
+    assert below_floor not in jacket_store(scenario.JACKET_DROP_DAY, jacket_fails=True)
+    assert below_floor in jacket_store(scenario.JACKET_DROP_DAY, jacket_fails=False)
+    assert below_floor in jacket_store(scenario.JACKET_RESTORE_DAY, jacket_fails=True)
+    assert below_floor not in jacket_store(scenario.JACKET_RESTORE_DAY, jacket_fails=False)
