@@ -116,6 +116,9 @@ def demo(
     db: Path = typer.Option(Path("storeaudit-demo.db"), "--db",
                             help="Ledger for the replay (recreated each time)."),
     port: int = typer.Option(0, help="Port for the sample store (0: any free port)."),
+    serve: bool = typer.Option(True, "--serve/--no-serve",
+                               help="Afterwards keep the API and dashboard running."),
+    api_port: int = typer.Option(8600, help="Port for the API and dashboard."),
 ) -> None:
     """Replay the sample store's two-week scenario: one audit per simulated night.
 
@@ -124,7 +127,8 @@ def demo(
     from .demo import run_demo
 
     try:
-        run_demo(console, days=days, size=size, db_path=db, port=port)
+        run_demo(console, days=days, size=size, db_path=db, port=port,
+                 serve_port=api_port if serve else None)
     except USER_ERRORS as e:
         _fail(str(e))
 
@@ -241,6 +245,74 @@ def approve(
     except USER_ERRORS as e:
         _fail(str(e))
     console.print(f"Approved for {approval.sku} until {approval.valid_until}.")
+
+
+@app.command()
+def serve(
+    contract: Path = ContractOption,
+    db: Path = DbOption,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8600, help="Port to listen on."),
+    extension_origin: list[str] = typer.Option(
+        [], "--extension-origin",
+        help="The browser extension's origin (chrome-extension://<id>), allowed by CORS."),
+) -> None:
+    """Run the API and the dashboard (log in with a token from `storeaudit token create`)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    try:
+        loaded = load_contract(contract)
+        load_catalog(loaded.catalog_path())
+        Ledger(db).close()
+    except USER_ERRORS as e:
+        _fail(str(e))
+    settings = ApiSettings(db_path=db, contract_path=contract, extension_origins=extension_origin)
+    console.print(f"Dashboard and API on http://{host}:{port}/  (API docs: /docs)")
+    uvicorn.run(create_app(settings, contract=loaded), host=host, port=port, log_level="warning")
+
+
+token_app = typer.Typer(help="API tokens for the extension, the dashboard and scripts.",
+                        no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    role: str = typer.Option(..., help="merchant (everything) or agency (read and acknowledge)."),
+    name: str = typer.Option(..., help="Who holds it, e.g. 'Merchant Li' or 'Agency ops'."),
+    db: Path = DbOption,
+) -> None:
+    """Create a token. It is shown once: only its hash is stored."""
+    try:
+        secret, token = Ledger(db).create_token(name, role)
+    except (ValueError, *USER_ERRORS) as e:
+        _fail(str(e))
+    console.print(f"Token #{token.id} for {token.name} ({token.role}) — keep it safe, it is "
+                  "not shown again:", highlight=False)
+    print(secret)
+
+
+@token_app.command("list")
+def token_list(db: Path = DbOption) -> None:
+    """List tokens (names and roles; the secrets are not stored)."""
+    for t in Ledger(db).tokens():
+        state = f"revoked {t.revoked[:10]}" if t.revoked else "active"
+        console.print(f"#{t.id} {t.name} ({t.role}) created {t.created[:10]}, {state}",
+                      highlight=False)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(..., help="The token's number (#)."),
+                 db: Path = DbOption) -> None:
+    """Revoke a token: it stops working at once."""
+    try:
+        t = Ledger(db).revoke_token(token_id)
+    except KeyError as e:
+        _fail(str(e))
+    console.print(f"#{t.id} {t.name} revoked.")
 
 
 registry_app = typer.Typer(help="The registry of known infringing images.", no_args_is_help=True)

@@ -99,7 +99,10 @@ def set_store_day(base_url: str, day: int) -> dict:
 
 
 def run_demo(console: Console, *, days: int = 14, size: int = 60,
-             db_path: Path = Path("storeaudit-demo.db"), port: int = 0) -> Ledger:
+             db_path: Path = Path("storeaudit-demo.db"), port: int = 0,
+             serve_port: int | None = None) -> Ledger:
+    """Replay the scenario; then, with `serve_port`, keep the sample store, the API and the
+    dashboard running on the replay's ledger until interrupted."""
     for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         stale.unlink(missing_ok=True)  # the demo is a replay: start from an empty ledger
     contract = demo_contract()
@@ -130,7 +133,32 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
         console.print(Rule("After two weeks"))
         console.print(f"Open findings: {findings_summary(open_now)}")
         console.print(findings_table(open_now, zone=zone))
+        if serve_port is not None:
+            _serve(console, ledger, contract, url, serve_port)
         return ledger
+
+
+def _serve(console: Console, ledger: Ledger, contract: Contract, store_url: str, port: int) -> None:
+    """The API and dashboard on the replay's ledger, with a token for each role."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    merchant, _ = ledger.create_token("Demo merchant", "merchant")
+    agency, _ = ledger.create_token("Demo agency", "agency")
+    settings = ApiSettings(db_path=ledger.path, contract_path=contract.path)
+    config = uvicorn.Config(create_app(settings, contract=contract), host="127.0.0.1",
+                            port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    console.print(Rule("Now running"))
+    console.print(f"  Dashboard:    http://127.0.0.1:{port}/   (log in with the merchant token)")
+    console.print(f"  API docs:     http://127.0.0.1:{port}/docs")
+    console.print(f"  Sample store: {store_url}/")
+    console.print(f"  Merchant token: {merchant}", highlight=False, soft_wrap=True)
+    console.print(f"  Agency token:   {agency}", highlight=False, soft_wrap=True)
+    console.print("  Press Ctrl+C to stop.")
+    server.run()
 
 
 def _print_day(console: Console, ledger: Ledger, outcome, currency: str, first: bool,

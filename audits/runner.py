@@ -25,11 +25,14 @@ def run_crawl(
     kind: str = "manual",
     progress: CrawlProgress | None = None,
     config: CrawlConfig | None = None,
+    run_id: int | None = None,
 ) -> Run:
     """Crawl the store now and record what was seen. A crawl that breaks down is recorded
-    as a failed run and re-raised; the ledger keeps its previous state."""
+    as a failed run and re-raised; the ledger keeps its previous state.
+
+    `run_id`: a run already started (so a caller could hand its id out before the crawl)."""
     config = config or contract.crawl_config()
-    run_id = ledger.start_run(kind)
+    run_id = run_id or ledger.start_run(kind)
     try:
         result = crawl_sync(config, known_images=ledger.known_images(),
                             now=ledger.clock.now, progress=progress)
@@ -47,6 +50,7 @@ def run_audit(
     progress: CrawlProgress | None = None,
     config: CrawlConfig | None = None,
     catalog: dict[str, CatalogEntry] | None = None,
+    run_id: int | None = None,
 ) -> AuditOutcome:
     """Crawl, record, and judge the run against the contract.
 
@@ -55,5 +59,5 @@ def run_audit(
     if catalog is None:
         catalog = load_catalog(contract.catalog_path())
     config = config or contract.crawl_config()
-    run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config)
+    run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config, run_id=run_id)
     return audit_run(ledger, contract, catalog, run, full=not config.urls)

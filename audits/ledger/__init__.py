@@ -14,13 +14,15 @@ from .crawls import RUN_KINDS, CrawlRecords
 from .findings import FindingError, FindingRecords
 from .history import HistoryQueries
 from .merchant import MerchantRecords
+from .tokens import ROLES, TokenRecords
 from .records import (Approval, FieldChange, Finding, FindingsUpdate, Listing, NewFinding,
-                      RegistryEntry, Run, StoredSnapshot, TitleChange)
+                      RegistryEntry, Run, StoredSnapshot, TitleChange, Token)
 
 
-class Ledger(CrawlRecords, HistoryQueries, MerchantRecords, FindingRecords):
+class Ledger(CrawlRecords, HistoryQueries, MerchantRecords, FindingRecords, TokenRecords):
     """The storeaudit ledger (see the package docstring)."""
 
 
 __all__ = ["Approval", "FieldChange", "Finding", "FindingError", "FindingsUpdate", "NewFinding", "Ledger", "LedgerError",
-           "Listing", "RUN_KINDS", "RegistryEntry", "Run", "StoredSnapshot", "TitleChange"]
+           "Listing", "ROLES", "RUN_KINDS", "RegistryEntry", "Run", "StoredSnapshot", "TitleChange",
+           "Token"]

@@ -22,6 +22,20 @@ class HistoryQueries(LedgerBase):
                         "FROM listings WHERE id = ?", [listing_id])
         return Listing(**row) if row else None
 
+    def listing_by_url(self, url: str) -> Listing | None:
+        """The listing whose page this is: same URL, or same origin and path (a page opened
+        with tracking parameters or a #fragment is still the listing's page)."""
+        bare = url.split("#", 1)[0]
+        row = self._one("SELECT id, key, sku, url, first_seen, last_seen, gone_since FROM listings "
+                        "WHERE url = ? ORDER BY gone_since IS NOT NULL, id DESC LIMIT 1", [bare])
+        if row is None:
+            path_only = bare.split("?", 1)[0]
+            row = self._one(
+                "SELECT id, key, sku, url, first_seen, last_seen, gone_since FROM listings "
+                "WHERE url = ? OR url LIKE ? ESCAPE '\\' ORDER BY gone_since IS NOT NULL, id DESC "
+                "LIMIT 1", [path_only, path_only.replace("%", "\\%").replace("_", "\\_") + "?%"])
+        return Listing(**row) if row else None
+
     def history(self, listing_id: int, *, ok_only: bool = False) -> list[StoredSnapshot]:
         where = "AND error IS NULL" if ok_only else ""
         return [_stored(r) for r in self.db.query(

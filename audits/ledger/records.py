@@ -103,6 +103,17 @@ class RegistryEntry:
     added: str
 
 
+@dataclass(frozen=True)
+class Token:
+    """Who may use the API, as what; the secret itself is never stored."""
+
+    id: int
+    name: str
+    role: str
+    created: str
+    revoked: str | None
+
+
 FINDING_STATUSES = ("open", "acknowledged", "resolved", "waived")
 ACTIVE_STATUSES = ("open", "acknowledged", "waived")  # the problem was still there last time
 

@@ -62,6 +62,7 @@ INDEXES = [
     ("listings", ["url"]),
     ("findings", ["status", "severity"]),
     ("findings", ["rule_id", "listing_id", "fingerprint"]),
+    ("tokens", ["token_hash"]),
 ]
 
 

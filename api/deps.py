@@ -1,0 +1,97 @@
+"""Dependencies every route uses: the ledger (one connection per worker thread), the contract,
+and who is calling (a bearer token, or the dashboard's session cookie)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import cached_property
+
+from fastapi import Depends, HTTPException, Request, status
+
+from audits.catalog import CatalogEntry, load_catalog
+from audits.contract import Contract, load_contract
+from audits.ledger import Ledger, Token
+
+from .ratelimit import RateLimiter
+from .settings import ApiSettings
+
+SESSION_COOKIE = "storeaudit_session"
+
+
+class Services:
+    """What the app holds for its lifetime: settings, the contract, a ledger per thread."""
+
+    def __init__(self, settings: ApiSettings, contract: Contract | None = None):
+        self.settings = settings
+        self._contract = contract
+        self._local = threading.local()
+        self.spot_limiter = RateLimiter(settings.spot_checks_per_minute)
+
+    @cached_property
+    def contract(self) -> Contract:
+        return self._contract or load_contract(self.settings.contract_path)
+
+    @cached_property
+    def catalog(self) -> dict[str, CatalogEntry]:
+        return load_catalog(self.contract.catalog_path())
+
+    def ledger(self) -> Ledger:
+        # SQLite connections belong to the thread that opened them; FastAPI runs sync
+        # routes on a pool of threads, so each keeps its own.
+        ledger = getattr(self._local, "ledger", None)
+        if ledger is None:
+            ledger = self._local.ledger = Ledger(self.settings.db_path)
+        return ledger
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_ledger(svc: Services = Depends(services)) -> Ledger:
+    return svc.ledger()
+
+
+def get_contract(svc: Services = Depends(services)) -> Contract:
+    return svc.contract
+
+
+def _secret_from(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def current_token(request: Request, ledger: Ledger = Depends(get_ledger)) -> Token:
+    token = ledger.token_for_secret(_secret_from(request))
+    if token is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            "a valid token is needed (Authorization: Bearer <token>)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return token
+
+
+def require_role(*roles: str) -> Callable[..., Token]:
+    """A dependency that lets through only tokens of these roles (401 without a token,
+    403 with the wrong one)."""
+
+    def check(token: Token = Depends(current_token)) -> Token:
+        if token.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"the {token.role} role may not do this "
+                                f"(needs: {' or '.join(roles)})")
+        return token
+
+    return check
+
+
+any_role = require_role("merchant", "agency")
+merchant_only = require_role("merchant")
+
+
+def actor(token: Token) -> str:
+    """How events name who did something."""
+    return f"{token.name} ({token.role})"

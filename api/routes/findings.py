@@ -1,0 +1,70 @@
+"""Findings: list and read (any role), acknowledge (any role), waive (merchant)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from audits.ledger import FindingError, Ledger, Token
+
+from ..deps import actor, any_role, get_ledger, merchant_only
+from ..schemas import AcknowledgeIn, FindingOut, WaiveIn
+
+router = APIRouter(prefix="/api/findings", tags=["findings"])
+
+Status = Literal["open", "acknowledged", "resolved", "waived"]
+Severity = Literal["critical", "major", "minor"]
+
+
+@router.get("", response_model=list[FindingOut])
+def list_findings(
+    status: list[Status] = Query(default=["open", "acknowledged"]),
+    severity: Severity | None = None,
+    rule: str | None = Query(default=None, max_length=100),
+    listing: int | None = None,
+    sku: str | None = Query(default=None, max_length=200),
+    since: datetime | None = Query(default=None, description="Seen at or after (ISO 8601, with zone)"),
+    ledger: Ledger = Depends(get_ledger),
+    _: Token = Depends(any_role),
+) -> list[FindingOut]:
+    if since is not None and since.tzinfo is None:
+        raise HTTPException(422, "since needs a time zone, e.g. 2026-11-20T00:00:00+08:00")
+    found = ledger.findings(status=status, severity=severity, rule_id=rule, listing_id=listing,
+                            sku=sku, since=since)
+    return [FindingOut.of(f) for f in found]
+
+
+def _finding_or_404(ledger: Ledger, finding_id: int):
+    try:
+        return ledger.finding(finding_id)
+    except FindingError:
+        raise HTTPException(404, f"no finding #{finding_id}") from None
+
+
+@router.get("/{finding_id}", response_model=FindingOut)
+def get_finding(finding_id: int, ledger: Ledger = Depends(get_ledger),
+                _: Token = Depends(any_role)) -> FindingOut:
+    return FindingOut.of(_finding_or_404(ledger, finding_id))
+
+
+@router.post("/{finding_id}/acknowledge", response_model=FindingOut)
+def acknowledge(finding_id: int, body: AcknowledgeIn | None = None,
+                ledger: Ledger = Depends(get_ledger),
+                token: Token = Depends(any_role)) -> FindingOut:
+    _finding_or_404(ledger, finding_id)
+    try:
+        return FindingOut.of(ledger.acknowledge(finding_id, actor(token), body.note if body else None))
+    except FindingError as e:
+        raise HTTPException(409, str(e)) from None
+
+
+@router.post("/{finding_id}/waive", response_model=FindingOut)
+def waive(finding_id: int, body: WaiveIn, ledger: Ledger = Depends(get_ledger),
+          token: Token = Depends(merchant_only)) -> FindingOut:
+    _finding_or_404(ledger, finding_id)
+    try:
+        return FindingOut.of(ledger.waive(finding_id, actor(token), body.reason))
+    except FindingError as e:
+        raise HTTPException(409 if "reason" not in str(e) else 422, str(e)) from None

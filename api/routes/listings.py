@@ -1,0 +1,34 @@
+"""Listings as the crawls saw them, with their history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from audits.ledger import Ledger, Token
+
+from ..deps import any_role, get_ledger
+from ..schemas import FindingOut, ListingDetail, ListingOut, SnapshotOut
+
+router = APIRouter(prefix="/api/listings", tags=["listings"])
+
+
+@router.get("", response_model=list[ListingOut])
+def list_listings(include_gone: bool = False, ledger: Ledger = Depends(get_ledger),
+                  _: Token = Depends(any_role)) -> list[ListingOut]:
+    latest = {s.listing_id: s for s in ledger.latest_snapshots()}
+    return [ListingOut.of(l, latest.get(l.id)) for l in ledger.listings(include_gone=include_gone)]
+
+
+@router.get("/{listing_id}", response_model=ListingDetail)
+def get_listing(listing_id: int, limit: int = Query(default=200, ge=1, le=2000),
+                ledger: Ledger = Depends(get_ledger),
+                _: Token = Depends(any_role)) -> ListingDetail:
+    listing = ledger.listing(listing_id)
+    if listing is None:
+        raise HTTPException(404, f"no listing #{listing_id}")
+    history = ledger.history(listing_id)[-limit:]
+    current = next((s for s in reversed(history) if s.ok), None)
+    base = ListingOut.of(listing, current)
+    return ListingDetail(**base.model_dump(), history=[SnapshotOut.of(s) for s in history],
+                         findings=[FindingOut.of(f) for f in ledger.findings(listing_id=listing_id,
+                                   status=["open", "acknowledged", "waived", "resolved"])])

@@ -1,0 +1,82 @@
+"""Everything the extension's overlay needs for one store page, in one answer.
+
+On a listing's own page: its open findings, current values against the agreed ones, and a
+short history. On any other page (home, category): every listing with open findings, keyed by
+URL path and SKU so the extension can badge the product cards it finds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from audits.ledger import Ledger, Token
+from audits.summary import open_counts, quota_progress
+
+from ..deps import Services, any_role, get_ledger, services
+from ..schemas import (CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
+                       SnapshotOut)
+
+router = APIRouter(prefix="/api", tags=["overlay"])
+
+HISTORY_POINTS = 30
+SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
+
+
+def _cards(ledger: Ledger) -> list[CardSummary]:
+    by_listing = defaultdict(list)
+    for f in ledger.findings(status=["open", "acknowledged"]):
+        if f.listing_id is not None:
+            by_listing[f.listing_id].append(f)
+    cards = []
+    for listing_id, found in by_listing.items():
+        found.sort(key=lambda f: SEVERITY_RANK[f.severity])
+        url = found[0].url or ""
+        cards.append(CardSummary(listing_id=listing_id, sku=found[0].sku, url=url,
+                                 path=urlsplit(url).path, count=len(found),
+                                 worst=found[0].severity, messages=[f.message for f in found]))
+    return cards
+
+
+def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> OverlayListing:
+    history = ledger.history(listing.id, ok_only=True)
+    current = history[-1] if history else None
+    sku = (current.sku if current else None) or listing.sku
+    entry = svc.catalog.get(sku or "")
+    multiple = svc.contract.rule_settings("prices.below_floor").multiple
+    changed = ledger.last_title_change(listing.id)
+    zone = ZoneInfo(svc.contract.store.timezone)
+    days = None
+    if changed:
+        days = (now.astimezone(zone).date() - datetime.fromisoformat(changed).astimezone(zone).date()).days
+    return OverlayListing(
+        listing=ListingOut.of(listing, current),
+        findings=[FindingOut.of(f) for f in ledger.findings(listing_id=listing.id,
+                                                            status=["open", "acknowledged"])],
+        floor=entry.cost * multiple if entry else None,
+        reference_price=entry.reference_price if entry else None,
+        days_since_title_change=days,
+        history=[SnapshotOut.of(s) for s in history[-HISTORY_POINTS:]],
+    )
+
+
+@router.get("/overlay", response_model=OverlayOut)
+def overlay(request: Request, url: str = Query(max_length=2000, description="The page open in the browser"),
+            svc: Services = Depends(services), ledger: Ledger = Depends(get_ledger),
+            _: Token = Depends(any_role)) -> OverlayOut:
+    now = datetime.now(timezone.utc)
+    listing = ledger.listing_by_url(url)
+    progress = quota_progress(ledger, svc.contract, now)
+    return OverlayOut(
+        page="listing" if listing else "other",
+        listing=_listing_view(svc, ledger, listing, now) if listing else None,
+        cards=[] if listing else _cards(ledger),
+        open_counts=open_counts(ledger),
+        quota=QuotaOut(changed=progress.changed, quota=progress.quota, met=progress.met,
+                       window_start=progress.window_start, window_end=progress.window_end),
+        dashboard_url=str(request.base_url),
+    )

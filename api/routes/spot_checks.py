@@ -1,0 +1,81 @@
+"""Spot-checks on demand: audit a page, some SKUs or a random sample now.
+
+The request is checked (store origins only, rate limit, one audit at a time) before anything
+runs; the audit then runs in the background and GET /api/spot-checks/{id} tells its state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from audits.ledger import Ledger, Token
+from audits.spot_check import (AUDIT_LOCK, AuditBusy, SpotCheckRefused, claim_audit_slot,
+                               plan_spot_check, spot_check_now)
+
+from ..deps import Services, any_role, get_ledger, services
+from ..schemas import FindingOut, RunOut, SpotCheckIn, SpotCheckOut
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/spot-checks", tags=["spot-checks"])
+
+
+def _outcome(ledger: Ledger, run_id: int) -> SpotCheckOut:
+    try:
+        run = ledger.run(run_id)
+    except KeyError:
+        raise HTTPException(404, f"no spot-check #{run_id}") from None
+    if run.kind != "spot":
+        raise HTTPException(404, f"run #{run_id} is not a spot-check")
+    snaps = ledger.run_snapshots(run_id)
+    findings = []
+    for listing_id in dict.fromkeys(s.listing_id for s in snaps):
+        findings += ledger.findings(listing_id=listing_id, status=["open", "acknowledged", "waived"])
+    return SpotCheckOut(run=RunOut.of(run), urls=[s.url for s in snaps],
+                        findings=[FindingOut.of(f) for f in findings])
+
+
+@router.post("", response_model=SpotCheckOut, status_code=202)
+def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
+                     ledger: Ledger = Depends(get_ledger),
+                     token: Token = Depends(any_role)) -> SpotCheckOut:
+    contract = svc.contract
+    try:
+        urls = plan_spot_check(contract, ledger, url=body.url, skus=body.skus, sample=body.sample)
+    except SpotCheckRefused as e:
+        raise HTTPException(422, str(e)) from None
+    wait = svc.spot_limiter.allow(token.id)
+    if wait is not None:
+        raise HTTPException(429, f"too many spot-checks; try again in {wait:.0f} s",
+                            headers={"Retry-After": str(max(1, round(wait)))})
+    try:
+        claim_audit_slot()
+    except AuditBusy as e:
+        raise HTTPException(409, str(e)) from None
+    try:
+        run_id = ledger.start_run("spot")
+    except BaseException:
+        AUDIT_LOCK.release()
+        raise
+
+    def work() -> None:
+        from audits.ledger import Ledger as ThreadLedger  # a connection of this thread's own
+
+        try:
+            with ThreadLedger(svc.settings.db_path) as own:
+                spot_check_now(contract, own, urls, run_id=run_id)
+        except Exception:
+            log.exception("spot-check %s failed", run_id)  # recorded on the run as failed
+        finally:
+            AUDIT_LOCK.release()
+
+    threading.Thread(target=work, name=f"spot-check-{run_id}", daemon=True).start()
+    return SpotCheckOut(run=RunOut.of(ledger.run(run_id)), urls=urls, findings=[])
+
+
+@router.get("/{run_id}", response_model=SpotCheckOut)
+def get_spot_check(run_id: int, ledger: Ledger = Depends(get_ledger),
+                   _: Token = Depends(any_role)) -> SpotCheckOut:
+    return _outcome(ledger, run_id)

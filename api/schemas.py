@@ -1,0 +1,188 @@
+"""The API's response and request models: the OpenAPI schema documents the overlay contract.
+
+Built from the ledger's records; nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from audits.ledger import Approval, Finding, Listing, Run, StoredSnapshot
+from audits.rules.base import LADDER_TEXT
+
+
+class RunOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    started: str
+    finished: str | None
+    pages_ok: int
+    pages_failed: int
+    image_downloads: int
+    error: str | None
+
+    @classmethod
+    def of(cls, run: Run) -> "RunOut":
+        return cls(**run.__dict__)
+
+
+class FindingOut(BaseModel):
+    id: int
+    rule_id: str
+    severity: Literal["critical", "major", "minor"]
+    status: Literal["open", "acknowledged", "resolved", "waived"]
+    listing_id: int | None
+    sku: str | None
+    url: str | None
+    message: str
+    evidence: dict[str, Any]
+    first_seen: str
+    last_seen: str
+    deadline: str | None
+    response: str = Field(description="What the contract's escalation ladder asks for.")
+    resolved_at: str | None
+    note: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    waive_reason: str | None
+
+    @classmethod
+    def of(cls, f: Finding) -> "FindingOut":
+        return cls(**{k: v for k, v in f.__dict__.items() if k != "run_id"},
+                   response=LADDER_TEXT[f.severity])
+
+
+class SnapshotOut(BaseModel):
+    id: int
+    run_id: int
+    fetched_at: str
+    title: str | None
+    price: Decimal | None
+    list_price: Decimal | None
+    currency: str | None
+    availability: str | None
+    stock_count: int | None
+    promoted: bool | None
+    image_urls: list[str]
+    error: str | None
+
+    @classmethod
+    def of(cls, s: StoredSnapshot) -> "SnapshotOut":
+        return cls(**{k: getattr(s, k) for k in cls.model_fields})
+
+
+class ListingOut(BaseModel):
+    id: int
+    sku: str | None
+    url: str
+    first_seen: str
+    last_seen: str
+    gone_since: str | None
+    current: SnapshotOut | None = None
+
+    @classmethod
+    def of(cls, listing: Listing, current: StoredSnapshot | None = None) -> "ListingOut":
+        return cls(**listing.__dict__ | {"current": SnapshotOut.of(current) if current else None})
+
+
+class ListingDetail(ListingOut):
+    history: list[SnapshotOut]
+    findings: list[FindingOut]
+
+
+class WaiveIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AcknowledgeIn(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalIn(BaseModel):
+    sku: str = Field(min_length=1, max_length=200)
+    max_discount: Decimal | None = Field(default=None, gt=0, lt=1,
+                                         description="0.4 allows up to 40% under the reference")
+    min_price: Decimal | None = Field(default=None, gt=0)
+    valid_until: datetime = Field(description="ISO 8601 with a time zone")
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _something_approved(self) -> "ApprovalIn":
+        if self.max_discount is None and self.min_price is None:
+            raise ValueError("give max_discount or min_price")
+        if self.valid_until.tzinfo is None:
+            raise ValueError("valid_until needs a time zone, e.g. 2026-12-31T23:59:59+08:00")
+        return self
+
+
+class ApprovalOut(BaseModel):
+    id: int
+    sku: str
+    max_discount: Decimal | None
+    min_price: Decimal | None
+    valid_until: str
+    note: str | None
+    created_by: str
+    created: str
+
+    @classmethod
+    def of(cls, a: Approval) -> "ApprovalOut":
+        return cls(**a.__dict__)
+
+
+class SpotCheckIn(BaseModel):
+    url: str | None = Field(default=None, max_length=2000, description="A page of the store")
+    skus: list[str] | None = Field(default=None, max_length=50)
+    sample: int | None = Field(default=None, ge=1, le=50,
+                               description="Audit N listings chosen at random")
+
+
+class SpotCheckOut(BaseModel):
+    run: RunOut
+    urls: list[str]
+    findings: list[FindingOut] = Field(
+        description="Findings on the listings this spot-check looked at, after it ran")
+
+
+class QuotaOut(BaseModel):
+    changed: int
+    quota: int
+    met: bool
+    window_start: str
+    window_end: str
+
+
+class CardSummary(BaseModel):
+    """What a product card's badge shows: how many findings and the worst severity."""
+
+    listing_id: int
+    sku: str | None
+    url: str
+    path: str
+    count: int
+    worst: Literal["critical", "major", "minor"]
+    messages: list[str]
+
+
+class OverlayListing(BaseModel):
+    listing: ListingOut
+    findings: list[FindingOut]
+    floor: Decimal | None = Field(description="Lowest price the contract allows, if known")
+    reference_price: Decimal | None
+    days_since_title_change: int | None
+    history: list[SnapshotOut] = Field(description="Recent successful snapshots, oldest first")
+
+
+class OverlayOut(BaseModel):
+    page: Literal["listing", "other"]
+    listing: OverlayListing | None
+    cards: list[CardSummary] = Field(
+        description="Listings with open findings, for badging product cards by URL path or SKU")
+    open_counts: dict[str, int]
+    quota: QuotaOut
+    dashboard_url: str

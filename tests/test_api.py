@@ -1,0 +1,272 @@
+"""The HTTP API, served for real on 127.0.0.1: every endpoint, every role, and the spot-check
+that crawls the sample store in real Chromium."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.settings import ApiSettings
+from audits.catalog import parse_catalog
+from audits.contract import parse_contract
+from audits.engine import audit_run
+from audits.spot_check import AUDIT_LOCK
+from history import History, listing
+from servers import serve
+
+HOSTILE = '<img src=x onerror=alert(1)> <script>alert(2)</script>'
+EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+
+
+def contract_for(base_url: str, tmp_path):
+    (tmp_path / "catalog.csv").write_text(
+        "sku,cost,reference_price,promoted\nA,100,130,yes\nB,100,299,no\nC,10,20,no\n")
+    text = f'[store]\nname = "Shop"\nbase_url = "{base_url}"\ncatalog = "catalog.csv"\n'
+    path = tmp_path / "contract.toml"
+    path.write_text(text)
+    return parse_contract(text, path), path
+
+
+@pytest.fixture
+def api(tmp_path, ledger, clock):
+    """A ledger with findings, both roles' tokens, and the API serving it."""
+    contract, path = contract_for("http://shop.test", tmp_path)
+    catalog = parse_catalog((tmp_path / "catalog.csv").read_text())
+    h = History(ledger, clock)
+    for price in ("120", "118"):
+        run = h.night(listing("A", price=price, promoted=True), listing("B", price="150"),
+                      listing("C", title=HOSTILE, price="19"))
+        audit_run(ledger, contract, catalog, run, full=True)
+    merchant, _ = ledger.create_token("Merchant Li", "merchant")
+    agency, _ = ledger.create_token("Agency ops", "agency")
+    settings = ApiSettings(db_path=ledger.path, contract_path=path, extension_origins=[EXTENSION])
+    with serve(create_app(settings, contract=contract)) as url:
+        yield {"url": url, "merchant": merchant, "agency": agency, "ledger": ledger}
+
+
+def call(api, method, path, role=None, **kw):
+    headers = {"Authorization": f"Bearer {api[role]}"} if role else {}
+    return httpx.request(method, api["url"] + path, headers=headers, timeout=30, **kw)
+
+
+def finding_id(api, rule):
+    return next(f["id"] for f in call(api, "GET", "/api/findings", "merchant").json()
+                if f["rule_id"] == rule)
+
+
+READS = ["/api/findings", "/api/listings", "/api/runs", "/api/approvals",
+         "/api/overlay?url=http://shop.test/p/a", "/api/listings/1", "/api/findings/1"]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_no_token_no_data(api, path):
+    response = call(api, "GET", path)
+    assert response.status_code == 401
+    assert "token" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", READS)
+def test_both_roles_may_read(api, path):
+    for role in ("merchant", "agency"):
+        assert call(api, "GET", path, role).status_code == 200, (role, path)
+
+
+def test_a_wrong_or_revoked_token_is_refused(api):
+    bad = httpx.get(api["url"] + "/api/findings", headers={"Authorization": "Bearer sa_nope"})
+    assert bad.status_code == 401
+    ledger = api["ledger"]
+    ledger.revoke_token(2)
+    assert call(api, "GET", "/api/findings", "agency").status_code == 401
+
+
+def test_health_answers_without_a_token(api):
+    assert httpx.get(api["url"] + "/healthz").json() == {"status": "ok"}
+
+
+def test_findings_come_worst_first_with_deadline_and_ladder(api):
+    found = call(api, "GET", "/api/findings", "agency").json()
+    assert [f["severity"] for f in found] == sorted(
+        (f["severity"] for f in found), key=["critical", "major", "minor"].index)
+    floor = next(f for f in found if f["rule_id"] == "prices.below_floor")
+    assert floor["sku"] == "A" and floor["deadline"] and "1 h" in floor["response"]
+    assert "¥118.00" in floor["message"]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("?severity=critical", {"prices.below_floor"}),
+    ("?rule=prices.unapproved_discount", {"prices.unapproved_discount"}),
+    ("?sku=A", {"prices.below_floor"}),
+    ("?status=resolved", set()),
+    ("?since=2030-01-01T00:00:00%2B08:00", set()),
+])
+def test_findings_can_be_filtered(api, query, expected):
+    found = call(api, "GET", "/api/findings" + query, "merchant").json()
+    assert {f["rule_id"] for f in found} == expected
+
+
+def test_an_unknown_finding_is_404(api):
+    assert call(api, "GET", "/api/findings/999", "merchant").status_code == 404
+
+
+def test_the_agency_may_acknowledge_and_it_is_recorded(api):
+    fid = finding_id(api, "prices.below_floor")
+    response = call(api, "POST", f"/api/findings/{fid}/acknowledge", "agency",
+                    json={"note": "repricing tonight"})
+    assert response.status_code == 200 and response.json()["status"] == "acknowledged"
+    [event] = api["ledger"].events(finding_id=fid)
+    assert (event["actor"], event["action"]) == ("Agency ops (agency)", "acknowledge")
+
+
+def test_the_agency_may_not_waive_or_approve(api):
+    fid = finding_id(api, "prices.unapproved_discount")
+    assert call(api, "POST", f"/api/findings/{fid}/waive", "agency",
+                json={"reason": "fine"}).status_code == 403
+    approval = {"sku": "B", "max_discount": "0.6", "valid_until": "2030-01-01T00:00:00+08:00"}
+    assert call(api, "POST", "/api/approvals", "agency", json=approval).status_code == 403
+    assert api["ledger"].events() == []
+
+
+def test_the_merchant_waives_with_a_reason(api):
+    fid = finding_id(api, "prices.unapproved_discount")
+    assert call(api, "POST", f"/api/findings/{fid}/waive", "merchant",
+                json={"reason": ""}).status_code == 422
+    response = call(api, "POST", f"/api/findings/{fid}/waive", "merchant",
+                    json={"reason": "clearance agreed"})
+    assert response.json()["status"] == "waived"
+    assert api["ledger"].events(finding_id=fid)[0]["actor"] == "Merchant Li (merchant)"
+
+
+def test_the_merchant_records_an_approval(api):
+    approval = {"sku": "B", "max_discount": "0.6", "valid_until": "2030-01-01T00:00:00+08:00",
+                "note": "email of 3 Nov"}
+    created = call(api, "POST", "/api/approvals", "merchant", json=approval)
+    assert created.status_code == 201
+    listed = call(api, "GET", "/api/approvals", "agency").json()
+    assert [a["sku"] for a in listed] == ["B"] and listed[0]["created_by"] == "Merchant Li (merchant)"
+    naive = dict(approval, valid_until="2030-01-01T00:00:00")
+    assert call(api, "POST", "/api/approvals", "merchant", json=naive).status_code == 422
+
+
+def test_a_listing_comes_with_its_history(api):
+    listings = call(api, "GET", "/api/listings", "agency").json()
+    a = next(l for l in listings if l["sku"] == "A")
+    detail = call(api, "GET", f"/api/listings/{a['id']}", "agency").json()
+    assert [s["price"] for s in detail["history"]] == ["120", "118"]
+    assert detail["current"]["price"] == "118"
+    assert call(api, "GET", "/api/listings/999", "agency").status_code == 404
+
+
+def test_a_hostile_title_comes_back_as_data(api):
+    listings = call(api, "GET", "/api/listings", "merchant").json()
+    assert any(l["current"]["title"] == HOSTILE for l in listings)
+
+
+def test_runs_are_listed_newest_first(api):
+    runs = call(api, "GET", "/api/runs", "agency").json()
+    assert [r["id"] for r in runs] == [2, 1]
+
+
+def test_the_overlay_for_a_listing_page(api):
+    body = call(api, "GET", "/api/overlay?url=http://shop.test/p/a?spm=123#top", "agency").json()
+    assert body["page"] == "listing"
+    view = body["listing"]
+    assert view["listing"]["sku"] == "A"
+    assert Decimal(view["floor"]) == Decimal("150")  # cost 100 x 1.5
+    assert [f["rule_id"] for f in view["findings"]] == ["prices.below_floor"]
+    assert [s["price"] for s in view["history"]] == ["120", "118"]
+
+
+def test_the_overlay_for_a_category_page_badges_cards(api):
+    body = call(api, "GET", "/api/overlay?url=http://shop.test/c/apparel", "agency").json()
+    assert body["page"] == "other" and body["listing"] is None
+    cards = {c["sku"]: c for c in body["cards"]}
+    assert cards["A"]["worst"] == "critical" and cards["A"]["path"] == "/p/a"
+    assert body["open_counts"]["critical"] == 1
+
+
+def test_cors_allows_the_extension_and_no_one_else(api):
+    def preflight(origin):
+        return httpx.options(api["url"] + "/api/findings", headers={
+            "Origin": origin, "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization"})
+    assert preflight(EXTENSION).headers.get("access-control-allow-origin") == EXTENSION
+    assert "access-control-allow-origin" not in preflight("https://evil.example").headers
+
+
+def test_the_openapi_schema_documents_the_overlay(api):
+    schema = httpx.get(api["url"] + "/openapi.json").json()
+    assert "/api/overlay" in schema["paths"]
+    assert "OverlayOut" in schema["components"]["schemas"]
+
+
+# --- spot-checks against the real sample store ---------------------------------------------
+
+
+@pytest.fixture
+def spot_api(tmp_path, ledger, store):
+    from audits.demo import demo_contract
+
+    store.day = 2  # the promoted jacket is at ¥199, under its floor
+    contract = demo_contract().with_base_url(store.url)
+    merchant, _ = ledger.create_token("Merchant Li", "merchant")
+    settings = ApiSettings(db_path=ledger.path, contract_path=contract.path,
+                           spot_checks_per_minute=3)
+    with serve(create_app(settings, contract=contract)) as url:
+        yield {"url": url, "merchant": merchant, "ledger": ledger, "store": store}
+
+
+@pytest.mark.e2e
+def test_a_spot_check_of_one_page_crawls_it_and_reports_findings(spot_api):
+    store = spot_api["store"]
+    page = f"{store.url}/p/{store.product('SH-0001').slug}"
+    started = time.monotonic()
+    response = call(spot_api, "POST", "/api/spot-checks", "merchant", json={"url": page})
+    assert response.status_code == 202
+    run_id = response.json()["run"]["id"]
+    while True:
+        state = call(spot_api, "GET", f"/api/spot-checks/{run_id}", "merchant").json()
+        if state["run"]["status"] != "running":
+            break
+        assert time.monotonic() - started < 30, "a one-page spot-check must come back quickly"
+        time.sleep(0.2)
+    assert state["run"]["status"] == "complete" and state["urls"] == [page]
+    assert {f["rule_id"] for f in state["findings"]} >= {"prices.below_floor"}
+
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/p/x",
+    "http://127.0.0.1:1/admin",           # another loopback service
+    "file:///etc/passwd",
+    "http://user:pw@127.0.0.1/p/x",
+    "javascript:alert(1)",
+])
+def test_a_spot_check_refuses_anything_off_the_store(spot_api, url):
+    response = call(spot_api, "POST", "/api/spot-checks", "merchant", json={"url": url})
+    assert response.status_code == 422
+    assert spot_api["ledger"].runs() == []
+
+
+def test_a_spot_check_needs_exactly_one_target(spot_api):
+    response = call(spot_api, "POST", "/api/spot-checks", "merchant", json={})
+    assert response.status_code == 422
+
+
+def test_a_spot_check_is_refused_while_another_audit_runs(spot_api):
+    store = spot_api["store"]
+    with AUDIT_LOCK:
+        response = call(spot_api, "POST", "/api/spot-checks", "merchant",
+                        json={"url": f"{store.url}/p/{store.product('SH-0002').slug}"})
+    assert response.status_code == 409 and "another audit" in response.json()["detail"]
+
+
+def test_spot_checks_are_rate_limited(spot_api):
+    body = {"skus": ["SH-404"]}  # refused before the limit counts
+    assert call(spot_api, "POST", "/api/spot-checks", "merchant", json=body).status_code == 422
+    with AUDIT_LOCK:  # keep them from running: the limit is counted before the slot
+        codes = [call(spot_api, "POST", "/api/spot-checks", "merchant",
+                      json={"url": spot_api["store"].url + "/p/x"}).status_code for _ in range(4)]
+    assert codes == [409, 409, 409, 429]
