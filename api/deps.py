@@ -3,8 +3,8 @@ and who is calling (a bearer token, or the dashboard's session cookie)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+import queue
+from collections.abc import Callable, Iterator
 from functools import cached_property
 
 from fastapi import Depends, HTTPException, Request, status
@@ -25,7 +25,7 @@ class Services:
     def __init__(self, settings: ApiSettings, contract: Contract | None = None):
         self.settings = settings
         self._contract = contract
-        self._local = threading.local()
+        self._idle: queue.SimpleQueue[Ledger] = queue.SimpleQueue()
         self.spot_limiter = RateLimiter(settings.spot_checks_per_minute)
 
     @cached_property
@@ -36,21 +36,33 @@ class Services:
     def catalog(self) -> dict[str, CatalogEntry]:
         return load_catalog(self.contract.catalog_path())
 
-    def ledger(self) -> Ledger:
-        # SQLite connections belong to the thread that opened them; FastAPI runs sync
-        # routes on a pool of threads, so each keeps its own.
-        ledger = getattr(self._local, "ledger", None)
-        if ledger is None:
-            ledger = self._local.ledger = Ledger(self.settings.db_path)
-        return ledger
+    def borrow(self) -> Ledger:
+        """A ledger connection for one request, from the pool (opened when none is idle).
+
+        FastAPI may run a request's dependencies and its handler on different worker threads,
+        so a connection belongs to a request, not a thread; no two requests share one."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return Ledger(self.settings.db_path, any_thread=True)
+
+    def give_back(self, ledger: Ledger) -> None:
+        if ledger.db.conn.in_transaction:  # a request that failed mid-write: do not reuse
+            ledger.close()
+        else:
+            self._idle.put(ledger)
 
 
 def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_ledger(svc: Services = Depends(services)) -> Ledger:
-    return svc.ledger()
+def get_ledger(svc: Services = Depends(services)) -> Iterator[Ledger]:
+    ledger = svc.borrow()
+    try:
+        yield ledger
+    finally:
+        svc.give_back(ledger)
 
 
 def get_contract(svc: Services = Depends(services)) -> Contract:

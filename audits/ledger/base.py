@@ -28,11 +28,15 @@ class LedgerError(RuntimeError):
 
 
 class LedgerBase:
-    def __init__(self, path: Path | str, clock: Clock | None = None):
+    def __init__(self, path: Path | str, clock: Clock | None = None, *,
+                 any_thread: bool = False):
+        """`any_thread`: the connection may be handed from thread to thread (never used by two
+        at once), as a web server's pool of connections is."""
         self.path = Path(path)
         self.clock = clock or SystemClock()
         try:
-            self.db = sqlite_utils.Database(self.path)
+            conn = sqlite3.connect(str(self.path), check_same_thread=not any_thread)
+            self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
             ensure_schema(self.db)
         except sqlite3.DatabaseError as e:

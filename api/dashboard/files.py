@@ -1,0 +1,87 @@
+"""Files the dashboard serves: its stylesheet, and registry images for side-by-side checks.
+
+A registry image is served only when the ledger's registry names it (the id picks the entry,
+the entry's recorded path picks the file: no path ever comes from the request), only when it
+is small enough, and only as the image type its first bytes say it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from .common import STATIC, DashboardRoute, open_session, render
+
+router = APIRouter(route_class=DashboardRoute)
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+# Magic numbers -> content type. Anything else is not served (an SVG could carry script).
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"BM", "image/bmp"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+]
+
+_STATIC_TYPES = {".css": "text/css; charset=utf-8"}
+
+
+def image_type(head: bytes) -> str | None:
+    """The image type these first bytes announce, or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+
+
+def _missing(request: Request, message: str) -> Response:
+    return render(request, "message.html", status_code=404, title="Image not available",
+                  message=message)
+
+
+@router.get("/registry/{entry_id}/image")
+def registry_image(entry_id: int, request: Request) -> Response:
+    session = open_session(request)
+    entry = next((e for e in session.ledger.registry() if e.id == entry_id), None)
+    if entry is None:
+        return _missing(request, f"There is no registry entry #{entry_id}.")
+    if not entry.path:
+        return _missing(request, f"Registry entry #{entry_id} was recorded without a file.")
+    path = Path(entry.path)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise FileNotFoundError(path)
+        if size > MAX_IMAGE_BYTES:
+            return _missing(request, f"The registry file of entry #{entry_id} is too large to "
+                                     f"show ({size} bytes).")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_IMAGE_BYTES + 1)
+    except OSError:
+        return _missing(request, f"The registry file of entry #{entry_id} is no longer where it "
+                                 "was recorded.")
+    kind = image_type(data[:16])
+    if kind is None or len(data) > MAX_IMAGE_BYTES:
+        return _missing(request, f"The registry file of entry #{entry_id} is not an image the "
+                                 "dashboard shows (PNG, JPEG, GIF, WebP, BMP or TIFF).")
+    return Response(data, media_type=kind, headers={
+        "Content-Disposition": "inline",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=300",
+    })
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """The dashboard's own assets: only files that sit in static/, by their plain name."""
+    path = STATIC / name
+    kind = _STATIC_TYPES.get(path.suffix)
+    if kind is None or path.name != name or not path.is_file():
+        return Response("not found", status_code=404, media_type="text/plain")
+    return Response(path.read_bytes(), media_type=kind,
+                    headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,204 @@
+"""The pages a person reads: the overview, a listing with its price history, a finding."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from audits.ledger import Finding, FindingError, StoredSnapshot
+from audits.rules.base import SEVERITIES
+from audits.summary import open_counts, quota_progress
+from crawler.prices import format_price
+
+from .chart import price_chart
+from .common import DashboardRoute, Session, open_session, render
+
+router = APIRouter(route_class=DashboardRoute)
+
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+HISTORY_POINTS = 400  # snapshots drawn on a listing's chart (about a year of nights)
+
+# What `?done=` may say after a form: fixed texts, so a link cannot put words on the page.
+FLASH = {
+    "acknowledged": "Finding acknowledged. The agency's answer is recorded with your name.",
+    "waived": "Finding waived. The reason is kept with it.",
+    "approved": "Discount approved. The finding resolves at the next audit that sees the price "
+                "within your approval.",
+}
+
+RULE_NAMES = {
+    "prices.below_floor": "Price under the floor",
+    "prices.unapproved_discount": "Discount without approval",
+    "images.infringing": "Infringing image",
+    "stock.promoted_out_of_stock": "Promoted but out of stock",
+    "stock.promoted_low_stock": "Promoted, low stock",
+    "titles.weekly_quota": "Weekly title quota",
+    "titles.stale": "Title not updated",
+    "titles.keywords": "Missing keywords",
+    "titles.forbidden_terms": "Banned claim in title",
+    "titles.length": "Title too long",
+    "crawl.incomplete": "Crawl incomplete",
+}
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    finding: Finding
+    title: str | None  # the listing's latest title (store text: shown escaped)
+    deadline: str
+    overdue: bool
+
+
+def _row(session: Session, finding: Finding, titles: dict[int, str | None], now: datetime) -> FindingRow:
+    overdue = False
+    if finding.deadline and finding.status == "open":
+        overdue = datetime.fromisoformat(finding.deadline) < now
+    return FindingRow(finding, titles.get(finding.listing_id) if finding.listing_id else None,
+                      session.local(finding.deadline), overdue)
+
+
+def _flash(request: Request) -> str | None:
+    return FLASH.get(request.query_params.get("done", ""))
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> HTMLResponse:
+    session = open_session(request)
+    ledger, contract, now = session.ledger, session.contract, session.now()
+    titles = {s.listing_id: s.title for s in ledger.latest_snapshots()}
+    active = ledger.findings(status=["open", "acknowledged"])
+    groups = [(severity, [_row(session, f, titles, now) for f in active if f.severity == severity])
+              for severity in SEVERITIES]
+    quota = quota_progress(ledger, contract, now)
+    return render(request, "overview.html", flash=_flash(request), store=contract.store,
+                  counts=open_counts(ledger), groups=groups, quota=quota,
+                  overdue=sum(1 for _, rows in groups for r in rows if r.overdue),
+                  runs=ledger.runs(10), local=session.local, rule_names=RULE_NAMES,
+                  listing_count=len(titles))
+
+
+def _title_changes(ok: list[StoredSnapshot], session: Session) -> list[dict[str, str | None]]:
+    changes = []
+    for before, after in zip(ok, ok[1:]):
+        if before.title != after.title:
+            changes.append({"when": session.local(after.fetched_at), "before": before.title,
+                            "after": after.title})
+    return changes[::-1]  # newest first
+
+
+def not_found(request: Request, what: str) -> HTMLResponse:
+    return render(request, "message.html", status_code=404, title="Not found",
+                  message=f"There is no {what}. It may have been removed from the ledger.")
+
+
+@router.get("/listings/{listing_id}", response_class=HTMLResponse)
+def listing_page(listing_id: int, request: Request) -> HTMLResponse:
+    session = open_session(request)
+    ledger, contract = session.ledger, session.contract
+    listing = ledger.listing(listing_id)
+    if listing is None:
+        return not_found(request, f"listing #{listing_id}")
+    history = ledger.history(listing_id)
+    ok = [s for s in history if s.ok]
+    current = ok[-1] if ok else None
+    latest = history[-1] if history else None
+    sku = (current.sku if current else None) or listing.sku
+    currency = contract.store.currency
+    catalog, catalog_error = session.catalog()
+    entry = catalog.get(sku or "")
+    below = contract.rule_settings("prices.below_floor")
+    discount = contract.rule_settings("prices.unapproved_discount")
+    floor = entry.cost * below.multiple if entry else None
+    limit = entry.reference_price * (1 - discount.max_discount) if entry else None
+    multiple = format(below.multiple.normalize(), "f")
+    percent = format((discount.max_discount * 100).normalize(), "f")
+    chart = price_chart(history[-HISTORY_POINTS:], zone=session.zone, currency=currency,
+                        floor=floor, discount_limit=limit,
+                        floor_label=f"floor ({multiple} × cost)",
+                        discount_label=f"{percent}% off reference", until=session.now())
+    return render(
+        request, "listing.html", listing=listing, current=current, latest=latest, sku=sku,
+        currency=currency, entry=entry, catalog_error=catalog_error, floor=floor, limit=limit,
+        floor_applies_to=below.applies_to, chart=chart, title_changes=_title_changes(ok, session),
+        findings=ledger.findings(listing_id=listing_id), local=session.local,
+        rule_names=RULE_NAMES, snapshots=len(history), failed=len(history) - len(ok))
+
+
+PRICE_KEYS = {"price", "cost", "floor", "reference_price", "min_price", "list_price"}
+FRACTION_KEYS = {"discount", "max_discount"}
+
+
+def _evidence_value(key: str, value: Any, currency: str | None, session: Session) -> Any:
+    """An evidence value as a person reads it: prices with their currency, fractions as
+    percent, times in the store's zone; anything else as recorded."""
+    if value is None or value == [] or value == {}:
+        return "none"
+    if isinstance(value, str):
+        if key in PRICE_KEYS:
+            try:
+                return f"{format_price(Decimal(value), currency)}"
+            except ArithmeticError:
+                return value
+        if key in FRACTION_KEYS:
+            try:
+                return f"{format((Decimal(value) * 100).normalize(), 'f')}%"
+            except ArithmeticError:
+                return value
+        if ISO_TIME.match(value):
+            return session.local(value)
+    return value
+
+
+def _evidence_rows(evidence: dict[str, Any], session: Session) -> list[tuple[str, Any]]:
+    currency = evidence.get("currency") or session.contract.store.currency
+    return [(key.replace("_", " "), _evidence_value(key, value, currency, session))
+            for key, value in evidence.items()]
+
+
+def finding_page(request: Request, session: Session, finding_id: int, *, error: str | None = None,
+                 status_code: int = 200, form: dict[str, str] | None = None) -> HTMLResponse:
+    """The finding's page; also what a refused form shows, with its error and the values sent."""
+    ledger = session.ledger
+    try:
+        finding = ledger.finding(finding_id)
+    except FindingError:
+        return not_found(request, f"finding #{finding_id}")
+    evidence = finding.evidence or {}
+    registry = None
+    if finding.rule_id == "images.infringing":
+        wanted = evidence.get("registry_id")
+        registry = next((e for e in ledger.registry() if e.id == wanted), None)
+    active = finding.status in ("open", "acknowledged")
+    suggested = None
+    if finding.rule_id == "prices.unapproved_discount":
+        try:
+            suggested = math.ceil(Decimal(str(evidence.get("discount"))) * 100)
+        except (ArithmeticError, ValueError, TypeError):
+            suggested = None
+    listing = ledger.listing(finding.listing_id) if finding.listing_id else None
+    titles = {s.listing_id: s.title for s in ledger.latest_snapshots()}
+    row = _row(session, finding, titles, session.now())
+    return render(
+        request, "finding.html", status_code=status_code, flash=_flash(request), error=error,
+        form=form or {}, f=finding, row=row, listing=listing, evidence=_evidence_rows(evidence, session),
+        registry=registry, events=ledger.events(finding_id=finding_id), local=session.local,
+        rule_names=RULE_NAMES,
+        can_acknowledge=finding.status == "open",
+        can_waive=session.is_merchant and active,
+        can_approve=(session.is_merchant and active and bool(finding.sku)
+                     and finding.rule_id == "prices.unapproved_discount"),
+        approvals=ledger.approvals(sku=finding.sku) if finding.sku else [],
+        suggested_discount=suggested, today=session.now().astimezone(session.zone).date())
+
+
+@router.get("/findings/{finding_id}", response_class=HTMLResponse)
+def finding_view(finding_id: int, request: Request) -> HTMLResponse:
+    session = open_session(request)
+    return finding_page(request, session, finding_id)
