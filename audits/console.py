@@ -132,3 +132,58 @@ def findings_table(findings: list[Finding], title: str = "Open findings",
 def findings_summary(findings: list[Finding]) -> str:
     counts = {s: sum(1 for f in findings if f.severity == s) for s in ("critical", "major", "minor")}
     return ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+def _relative(when: datetime, now: datetime) -> str:
+    seconds = (when - now).total_seconds()
+    later = seconds >= 0
+    seconds = abs(seconds)
+    if seconds < 3600:
+        text = f"{int(seconds // 60)} min"
+    elif seconds < 48 * 3600:
+        text = f"{seconds / 3600:.1f} h"
+    else:
+        text = f"{seconds / 86400:.1f} days"
+    return f"in {text}" if later else f"{text} ago"
+
+
+def schedule_table(runs: list[dict], now: datetime, zone: tzinfo | None = None) -> Table:
+    """The scheduler's next runs (from audits.scheduler.next_runs)."""
+    table = Table(title="Next scheduled runs", title_justify="left")
+    for column in ("job", "next run", "", "then"):
+        table.add_column(column)
+    for r in runs:
+        when = datetime.fromisoformat(r["next_run"])
+        note = "audit + email" if r["email"] else "audit"
+        if r["catch_up_due"]:
+            note += "; missed one runs as soon as the scheduler starts"
+        table.add_row(r["job"], f"{when.astimezone(zone):%Y-%m-%d %H:%M} ({r['timezone']})",
+                      _relative(when, now), note)
+    return table
+
+
+def recent_runs_table(runs: list[Run], zone: tzinfo | None = None) -> Table:
+    table = Table(title="Last runs", title_justify="left")
+    for column in ("#", "kind", "status", "started", "finished", "pages ok", "failed"):
+        table.add_column(column, justify="right" if column in ("#", "pages ok", "failed") else "left")
+    for run in runs:
+        table.add_row(str(run.id), run.kind,
+                      Text(run.status, style="red" if run.status in ("failed", "abandoned") else ""),
+                      local_time(run.started, zone), local_time(run.finished, zone),
+                      str(run.pages_ok), str(run.pages_failed))
+    return table
+
+
+def emails_table(emails: list, zone: tzinfo | None = None) -> Table:
+    """Recent emails (audits.ledger.EmailRecord), newest first."""
+    style = {"sent": "green", "written": "green", "pending": "yellow", "failed": "red"}
+    table = Table(title="Last emails", title_justify="left")
+    for column in ("#", "kind", "made", "status", "tries", "where / last error"):
+        table.add_column(column)
+    for e in emails:
+        where = e.last_error if e.status in ("pending", "failed") else (
+            ", ".join(e.recipients) if e.status == "sent" else e.path)
+        table.add_row(str(e.id), e.kind, local_time(e.created, zone),
+                      Text(e.status, style=style.get(e.status, "")), str(e.attempts),
+                      Text(where or ""))
+    return table

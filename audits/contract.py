@@ -12,8 +12,10 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator,
-                      model_validator)
+from typing import Literal
+
+from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model,
+                      field_validator, model_validator)
 
 from crawler.crawl import CrawlConfig
 from crawler.extract import Selectors
@@ -106,6 +108,107 @@ class CrawlSettings(_Strict):
     max_pages: int = Field(default=5000, ge=1)
 
 
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _clock_time(v: str) -> str:
+    if not _HHMM.match(v.strip()):
+        raise ValueError(f"{v!r} is not a time of day like \"02:00\" (24-hour HH:MM)")
+    return v.strip()
+
+
+class ScheduleSettings(_Strict):
+    """When the scheduler (`storeaudit serve` / `storeaudit schedule`) audits the store, in
+    the store's time zone."""
+
+    enabled: bool = True
+    nightly: str = "02:00"
+    extra_crawls: list[str] = Field(default_factory=list)
+    # A nightly audit missed while nothing was running is run once at start-up, if the
+    # process comes back within this many hours of its time; later, it waits for the next.
+    catch_up_hours: float = Field(default=12, ge=0, le=24)
+    email_after_nightly: bool = True
+
+    @field_validator("nightly")
+    @classmethod
+    def _nightly(cls, v: str) -> str:
+        return _clock_time(v)
+
+    @field_validator("extra_crawls")
+    @classmethod
+    def _extras(cls, v: list[str]) -> list[str]:
+        times = [_clock_time(t) for t in v]
+        if len(set(times)) != len(times):
+            raise ValueError("the same time is listed twice")
+        return sorted(times)
+
+    @model_validator(mode="after")
+    def _not_at_nightly(self) -> "ScheduleSettings":
+        if self.nightly in self.extra_crawls:
+            raise ValueError(f"extra_crawls repeats the nightly time {self.nightly}")
+        return self
+
+
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+class SmtpSettings(_Strict):
+    """Where the emails go. The password comes from the environment variable `password_env`;
+    a literal `password` works but leaves it readable in this file."""
+
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user: str | None = None
+    password_env: str = "STOREAUDIT_SMTP_PASSWORD"
+    password: SecretStr | None = None
+    timeout_seconds: float = Field(default=30, gt=0, le=300)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or SMTP_PORTS[self.security]
+
+
+class EmailSettings(_Strict):
+    """The nightly digest and the critical alerts. Without `[email.smtp]` they are written
+    as files to `outbox` (a path relative to the current directory) instead of sent."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    digest: bool = True
+    critical_immediately: bool = False
+    dashboard_url: str = "http://127.0.0.1:8600"
+    outbox: str = "outbox"
+    sender: str = Field(default="storeaudit <storeaudit@localhost>", alias="from")
+    to: list[str] = Field(default_factory=list)
+    attempts: int = Field(default=3, ge=1, le=10)
+    retry_minutes: float = Field(default=5, gt=0, le=24 * 60)
+    smtp: SmtpSettings | None = None
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _dashboard(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8600")
+        return v.rstrip("/")
+
+    @field_validator("sender", "to")
+    @classmethod
+    def _addresses(cls, v):
+        for address in [v] if isinstance(v, str) else v:
+            if "\n" in address or "\r" in address or "@" not in address:
+                raise ValueError(f"{address!r} is not an email address")
+        return v
+
+    @model_validator(mode="after")
+    def _recipients(self) -> "EmailSettings":
+        if self.smtp is not None and not self.to:
+            raise ValueError("[email.smtp] is set but no one to send to: add "
+                             "to = [\"you@example.com\"]")
+        return self
+
+
 def _rules_model() -> type[BaseModel]:
     """`[rules.<family>.<name>]` sections, one per registered rule, built from the registry so
     that adding a rule adds its settings here without touching this file."""
@@ -129,6 +232,8 @@ class Contract(_Strict):
     store: StoreSettings
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[valid-type]
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 
     def rule_settings(self, rule_id: str) -> RuleSettings:
         family, name = rule_id.split(".", 1)

@@ -28,6 +28,7 @@ from .clock import ManualClock
 from .console import (RichCrawlProgress, changes_table, failures_table, findings_summary,
                       findings_table, run_table)
 from .contract import Contract, load_contract
+from .email import send_digest
 from .ledger import Ledger
 from .registry import add_to_registry
 from .runner import run_audit
@@ -49,12 +50,14 @@ def demo_contract() -> Contract:
 
 
 @contextmanager
-def sample_store(size: int = 60, port: int = 0, host: str = "127.0.0.1"):
+def sample_store(size: int = 60, port: int = 0, host: str = "127.0.0.1",
+                 hostile_titles: bool = False):
     """Run the sample store in a child process; yield its base URL."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "demostore", "--size", str(size), "--port", str(port),
-         "--host", host],
+         "--host", host, *(["--hostile-titles"] if hostile_titles else [])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     try:
         url = _wait_for_url(proc)
@@ -67,6 +70,16 @@ def sample_store(size: int = 60, port: int = 0, host: str = "127.0.0.1"):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _die_with_parent() -> None:
+    """Linux: the sample store goes when the demo goes, however the demo ends (uvicorn re-raises
+    SIGTERM after its shutdown, which skips our clean-up)."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_for_url(proc: subprocess.Popen) -> str:
@@ -100,14 +113,21 @@ def set_store_day(base_url: str, day: int) -> dict:
 
 def run_demo(console: Console, *, days: int = 14, size: int = 60,
              db_path: Path = Path("storeaudit-demo.db"), port: int = 0,
-             serve_port: int | None = None) -> Ledger:
-    """Replay the scenario; then, with `serve_port`, keep the sample store, the API and the
+             serve_port: int | None = None, api_port: int = 8600, outbox: Path | None = None,
+             hostile_titles: bool = False) -> Ledger:
+    """Replay the scenario, writing each night's audit email to the outbox (`outbox`, else
+    the contract's); then, with `serve_port`, keep the sample store, the API and the
     dashboard running on the replay's ledger until interrupted."""
     for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         stale.unlink(missing_ok=True)  # the demo is a replay: start from an empty ledger
     contract = demo_contract()
     catalog = load_catalog(contract.catalog_path())
-    with sample_store(size=size, port=port) as url, tempfile.TemporaryDirectory() as tmp:
+    email = contract.email.model_copy(update={
+        "dashboard_url": f"http://127.0.0.1:{serve_port or api_port}",
+        **({"outbox": str(outbox)} if outbox is not None else {})})
+    contract = contract.model_copy(update={"email": email})
+    with sample_store(size=size, port=port, hostile_titles=hostile_titles) as url, \
+            tempfile.TemporaryDirectory() as tmp:
         contract = contract.with_base_url(url)
         zone = ZoneInfo(contract.store.timezone)
         clock = ManualClock(datetime.now(zone))
@@ -129,10 +149,16 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
                                     catalog=catalog)
             _print_day(console, ledger, outcome, contract.store.currency, first=day == 0,
                        zone=zone)
+            # The nightly email, as the scheduler sends it after the nightly audit.
+            email_record = send_digest(contract, ledger, run_id=outcome.run.id)
         open_now = ledger.findings(status=["open", "acknowledged"])
-        console.print(Rule("After two weeks"))
+        console.print(Rule("After two weeks" if days == 14 else f"After {days} days"))
         console.print(f"Open findings: {findings_summary(open_now)}")
         console.print(findings_table(open_now, zone=zone))
+        console.print(f"Last night's email ({email_record.status}): "
+                      f"[bold]{email_record.html_path}[/bold] — open it in a browser "
+                      f"(the message itself: {email_record.path})", highlight=False,
+                      soft_wrap=True)
         if serve_port is not None:
             _serve(console, ledger, contract, url, serve_port)
         return ledger

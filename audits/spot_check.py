@@ -1,36 +1,33 @@
 """The spot-check: audit a page, a few listings or a random sample now, as the contract's
 "spot check" means. Only the store's own origins are ever fetched.
 
-Two audits never run at once in one process: a spot-check asked for while another audit runs
-is refused with a clear message rather than queued behind a two-minute nightly crawl.
+Two audits never run at once in one process (`audits.audit_lock`): a spot-check asked for
+while another audit runs is refused with a clear message rather than queued behind a
+two-minute nightly crawl.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 from crawler.discover import same_origin
 
+# The slot lives in audits.audit_lock (the scheduler shares it); re-exported for the API.
+from .audit_lock import AUDIT_LOCK, AuditBusy, claim_audit_slot  # noqa: F401
 from .catalog import load_catalog
 from .contract import Contract
+from .email import notify_critical
 from .engine import AuditOutcome
 from .ledger import Ledger
 from .runner import run_audit
 
 MAX_SPOT_PAGES = 50
 
-AUDIT_LOCK = threading.Lock()
-
 
 class SpotCheckRefused(ValueError):
     """The request cannot be honoured; the message says why and what to do."""
-
-
-class AuditBusy(RuntimeError):
-    """Another audit is running now."""
 
 
 def check_store_url(contract: Contract, url: str) -> str:
@@ -77,18 +74,14 @@ def plan_spot_check(contract: Contract, ledger: Ledger, *, url: str | None = Non
     return [check_store_url(contract, u) for u in chosen]
 
 
-def claim_audit_slot() -> None:
-    """Take the one audit slot, or AuditBusy. Release it with AUDIT_LOCK.release()."""
-    if not AUDIT_LOCK.acquire(blocking=False):
-        raise AuditBusy("another audit is running now; try again when it has finished")
-
-
 def spot_check_now(contract: Contract, ledger: Ledger, urls: list[str], *,
                    run_id: int | None = None) -> AuditOutcome:
     """Audit exactly these pages (the caller holds the audit slot)."""
     config = replace(contract.crawl_config(), urls=urls, retries=0)
-    return run_audit(contract, ledger, kind="spot", config=config,
-                     catalog=load_catalog(contract.catalog_path()), run_id=run_id)
+    outcome = run_audit(contract, ledger, kind="spot", config=config,
+                        catalog=load_catalog(contract.catalog_path()), run_id=run_id)
+    notify_critical(contract, ledger, outcome)  # with email.critical_immediately; never raises
+    return outcome
 
 
 def run_spot_check(contract: Contract, ledger: Ledger, urls: list[str]) -> AuditOutcome:

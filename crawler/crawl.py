@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -160,4 +161,12 @@ async def crawl(
 
 
 def crawl_sync(config: CrawlConfig, **kwargs) -> CrawlResult:
-    return asyncio.run(crawl(config, **kwargs))
+    """Run a crawl to completion from synchronous code."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(crawl(config, **kwargs))
+    # Called from inside a running event loop (a test runner's, a notebook's): give the crawl
+    # a loop of its own on a worker thread rather than fail.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl") as pool:
+        return pool.submit(asyncio.run, crawl(config, **kwargs)).result()

@@ -45,12 +45,13 @@ class History:
         self.clock = clock
         self.last_run = None
 
-    def night(self, *snaps: Snapshot, days: float = 1, full: bool = True, images=None):
-        """Advance the clock by `days`, then record one crawl that saw `snaps`."""
+    def night(self, *snaps: Snapshot, days: float = 1, full: bool = True, images=None,
+              kind: str = "manual"):
+        """Advance the clock by `days`, then record one crawl (a run of `kind`) that saw `snaps`."""
         self.clock.advance(timedelta(days=days))
         for s in snaps:
             s.fetched_at = self.clock.now().isoformat()
-        run_id = self.ledger.start_run("manual")
+        run_id = self.ledger.start_run(kind)
         result = CrawlResult(snapshots=list(snaps), images=dict(images or {}),
                              listing_urls=[s.url for s in snaps],
                              started_at=self.clock.now().isoformat(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .base import LedgerError
 from .crawls import RUN_KINDS, CrawlRecords
+from .emails import EMAIL_KINDS, EMAIL_STATUSES, EmailRecord, EmailRecords
 from .findings import FindingError, FindingRecords
 from .history import HistoryQueries
 from .merchant import MerchantRecords
@@ -19,10 +20,11 @@ from .records import (Approval, FieldChange, Finding, FindingsUpdate, Listing, N
                       RegistryEntry, Run, StoredSnapshot, TitleChange, Token)
 
 
-class Ledger(CrawlRecords, HistoryQueries, MerchantRecords, FindingRecords, TokenRecords):
+class Ledger(CrawlRecords, HistoryQueries, MerchantRecords, FindingRecords, TokenRecords,
+             EmailRecords):
     """The storeaudit ledger (see the package docstring)."""
 
 
-__all__ = ["Approval", "FieldChange", "Finding", "FindingError", "FindingsUpdate", "NewFinding", "Ledger", "LedgerError",
+__all__ = ["EMAIL_KINDS", "EMAIL_STATUSES", "EmailRecord", "Approval", "FieldChange", "Finding", "FindingError", "FindingsUpdate", "NewFinding", "Ledger", "LedgerError",
            "Listing", "ROLES", "RUN_KINDS", "RegistryEntry", "Run", "StoredSnapshot", "TitleChange",
            "Token"]

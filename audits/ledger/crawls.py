@@ -9,7 +9,7 @@ from crawler.snapshot import CrawlResult, ImageInfo, Snapshot
 from .base import LedgerBase, LedgerError
 from .records import Run, _run, _snapshot_row
 
-RUN_KINDS = ("nightly", "spot", "manual", "demo")
+RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo")  # extra: the contract's extra_crawls
 
 
 class CrawlRecords(LedgerBase):

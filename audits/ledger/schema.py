@@ -53,6 +53,14 @@ TABLES: dict[str, dict] = {
         "id": int, "at": str, "actor": str, "action": str, "finding_id": int, "approval_id": int,
         "detail": str,
     }, pk="id"),
+    # Every email storeaudit made: what it reported (finding ids by section, JSON), where its
+    # copy is, and whether it went. Only a sent or written email counts as delivered.
+    "emails": dict(columns={
+        "id": int, "kind": str, "created": str, "status": str, "attempts": int,
+        "last_error": str, "next_attempt": str, "sent_at": str, "transport": str,
+        "subject": str, "recipients": str, "finding_ids": str, "run_id": int, "path": str,
+        "html_path": str,
+    }, pk="id", not_null={"kind", "created", "status"}),
 }
 
 INDEXES = [
@@ -63,6 +71,8 @@ INDEXES = [
     ("findings", ["status", "severity"]),
     ("findings", ["rule_id", "listing_id", "fingerprint"]),
     ("tokens", ["token_hash"]),
+    ("emails", ["kind", "status"]),
+    ("runs", ["kind", "started"]),
 ]
 
 

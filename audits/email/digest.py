@@ -1,0 +1,279 @@
+"""What an email says, worked out from the ledger: plain data, no HTML.
+
+The nightly digest reports, against the last email that was actually delivered (or the last
+24 hours when none was): the findings new since then first, the ones still open by severity
+with their age and deadline, the ones resolved since then, the week's title-quota progress and
+the listings whose price or title changed. A critical alert reports the critical findings new
+in one audit.
+
+Times are shown on the store's clock (`store.timezone`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from crawler.prices import format_price
+
+from ..contract import Contract
+from ..ledger import Finding, Ledger
+from ..rules import RULES, SEVERITIES
+from ..rules.base import LADDER_TEXT
+from ..summary import QuotaProgress, quota_progress
+
+ACTIVE = ("open", "acknowledged")
+FIRST_DIGEST_WINDOW = timedelta(hours=24)
+CHANGE_FIELDS = ("title", "price")
+RULE_TEXT = {r.id: r.description for r in RULES}
+
+
+@dataclass(frozen=True)
+class ImagePair:
+    """An infringing-image finding's two pictures: the listing's and the registry's."""
+
+    listing_image_url: str
+    position: int | None
+    registry_id: int | None
+    registry_label: str
+    registry_path: str | None
+    distance: int | None
+
+
+@dataclass
+class FindingItem:
+    finding: Finding
+    title: str | None          # the listing's title as last seen (store text: untrusted)
+    listing_url: str | None
+    link: str                  # the finding's page on the dashboard
+    rule_text: str
+    first_seen: str            # store time
+    age: str                   # "3 days", "5 h"
+    deadline: str              # answer by, store time
+    overdue: bool
+    fix_by: str | None         # critical: fix within 24 h of first seen
+    resolved_at: str | None = None
+    image: ImagePair | None = None
+
+    @property
+    def f(self) -> Finding:
+        return self.finding
+
+    @property
+    def listing_label(self) -> str:
+        if self.finding.listing_id is None:
+            return "whole store"
+        return self.finding.sku or f"listing #{self.finding.listing_id}"
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    listing_id: int
+    sku: str | None
+    title: str | None
+    url: str | None
+    what: str                  # "title" or "price"
+    before: str
+    after: str
+
+
+@dataclass
+class Digest:
+    kind: str                  # "digest" or "critical"
+    store: str
+    timezone: str
+    now: datetime
+    date: str                  # store date, 2026-11-16
+    since: datetime            # what "new" is measured against
+    since_label: str
+    first_email: bool
+    counts: dict[str, int]
+    new: list[FindingItem] = field(default_factory=list)
+    still_open: list[tuple[str, list[FindingItem]]] = field(default_factory=list)
+    resolved: list[FindingItem] = field(default_factory=list)
+    quota: QuotaProgress | None = None
+    quota_window: str = ""
+    changes: list[ChangeItem] = field(default_factory=list)
+    dashboard_url: str = ""
+    run_id: int | None = None
+    problem: str | None = None  # the audit this email follows could not finish: why
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def subject(self) -> str:
+        store = " ".join(self.store.split())  # no line breaks in a header
+        if self.kind == "critical":
+            n = len(self.new)
+            return (f"[storeaudit] {store} — CRITICAL: {n} new critical finding"
+                    f"{'s' if n != 1 else ''} ({self.now.strftime('%Y-%m-%d %H:%M')})")
+        counts = ", ".join(f"{self.counts[s]} {s}" for s in SEVERITIES)
+        return f"[storeaudit] {store} — {counts} open ({self.date})"
+
+    @property
+    def finding_ids(self) -> dict[str, list[int]]:
+        """What this email reports, by section: kept with the email in the ledger."""
+        return {
+            "new": [i.finding.id for i in self.new],
+            "open": [i.finding.id for _, items in self.still_open for i in items],
+            "resolved": [i.finding.id for i in self.resolved],
+        }
+
+    def items(self) -> list[FindingItem]:
+        return self.new + [i for _, items in self.still_open for i in items] + self.resolved
+
+
+def _local(iso: str | None, zone: tzinfo) -> str:
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _age(since_iso: str, now: datetime) -> str:
+    delta = now - datetime.fromisoformat(since_iso)
+    hours = max(0, int(delta.total_seconds() // 3600))
+    if hours < 1:
+        return "under 1 h"
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} days"
+
+
+class _Items:
+    """Turns findings into items, with the listing titles looked up once."""
+
+    def __init__(self, contract: Contract, ledger: Ledger, now: datetime, zone: tzinfo):
+        self.contract, self.ledger, self.now, self.zone = contract, ledger, now, zone
+        self.latest = {s.listing_id: s for s in ledger.latest_snapshots()}
+        self.registry = {e.id: e for e in ledger.registry()}
+        self.dashboard = contract.email.dashboard_url
+
+    def title_of(self, listing_id: int | None) -> tuple[str | None, str | None]:
+        if listing_id is None:
+            return None, None
+        snap = self.latest.get(listing_id)
+        if snap is None:  # a listing gone from the store: its last good look
+            good = self.ledger.history(listing_id, ok_only=True)
+            snap = good[-1] if good else None
+        if snap is None:
+            listing = self.ledger.listing(listing_id)
+            return None, listing.url if listing else None
+        return snap.title, snap.url
+
+    def item(self, f: Finding) -> FindingItem:
+        title, url = self.title_of(f.listing_id)
+        deadline = datetime.fromisoformat(f.deadline) if f.deadline else None
+        image = None
+        if f.rule_id == "images.infringing" and f.evidence.get("image_url"):
+            ev = f.evidence
+            entry = self.registry.get(ev.get("registry_id"))
+            image = ImagePair(
+                listing_image_url=ev["image_url"], position=ev.get("image_position"),
+                registry_id=ev.get("registry_id"),
+                registry_label=ev.get("registry_label") or (entry.label if entry else "?"),
+                registry_path=entry.path if entry else None, distance=ev.get("distance"))
+        fix_by = None
+        if f.severity == "critical":
+            fix_by = (datetime.fromisoformat(f.first_seen) + timedelta(hours=24)) \
+                .astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        return FindingItem(
+            finding=f, title=title, listing_url=url or f.url,
+            link=f"{self.dashboard}/findings/{f.id}",
+            rule_text=RULE_TEXT.get(f.rule_id, f.rule_id),
+            first_seen=_local(f.first_seen, self.zone), age=_age(f.first_seen, self.now),
+            deadline=_local(f.deadline, self.zone),
+            overdue=bool(deadline and f.status == "open" and deadline < self.now),
+            fix_by=fix_by, resolved_at=_local(f.resolved_at, self.zone), image=image)
+
+
+def _changes(ledger: Ledger, items: _Items, since: datetime, currency: str) -> list[ChangeItem]:
+    """Titles and prices that differ now from before `since`: one line per listing and field,
+    first value before → last value after (a change undone the same day is left out)."""
+    merged: dict[tuple[int, str], list] = {}
+    sku_of: dict[int, str | None] = {}
+    for run in ledger.runs_since(since):
+        for ch in ledger.changes_in_run(run.id):
+            if ch.field not in CHANGE_FIELDS:
+                continue
+            sku_of[ch.listing_id] = ch.sku
+            key = (ch.listing_id, ch.field)
+            if key in merged:
+                merged[key][1] = ch.after
+            else:
+                merged[key] = [ch.before, ch.after]
+    out = []
+    for (listing_id, what), (before, after) in sorted(
+            merged.items(), key=lambda kv: (kv[0][0], CHANGE_FIELDS.index(kv[0][1]))):
+        if before == after:
+            continue
+        title, url = items.title_of(listing_id)
+        show = (lambda v: "—" if v is None else format_price(v, currency)) if what == "price" \
+            else (lambda v: "—" if v is None else str(v))
+        out.append(ChangeItem(listing_id, sku_of.get(listing_id), title, url, what,
+                              show(before), show(after)))
+    return out
+
+
+def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = None,
+                 run_id: int | None = None, problem: str | None = None) -> Digest:
+    """The nightly digest as of `now`, measured against the last delivered digest."""
+    now = now or ledger.clock.now()
+    zone = ZoneInfo(contract.store.timezone)
+    now = now.astimezone(zone)
+    last = ledger.last_delivered_email("digest")
+    if last is not None:
+        since = datetime.fromisoformat(last.created)
+        reported = last.reported_open
+    else:  # nothing delivered yet: every open finding is news to the reader
+        since, reported = now - FIRST_DIGEST_WINDOW, set()
+    items = _Items(contract, ledger, now, zone)
+    active = ledger.findings(status=list(ACTIVE))
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in active:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+
+    def is_new(f: Finding) -> bool:
+        return f.id not in reported
+
+    new = [items.item(f) for f in active if is_new(f)]
+    still = [items.item(f) for f in active if not is_new(f)]
+    by_severity = [(s, [i for i in still if i.finding.severity == s]) for s in SEVERITIES]
+    resolved = [items.item(f) for f in ledger.findings_resolved_since(since)]
+    quota = quota_progress(ledger, contract, now)
+    window = (f"{_local(quota.window_start, zone)} – {_local(quota.window_end, zone)}")
+    return Digest(
+        kind="digest", store=contract.store.name, timezone=contract.store.timezone, now=now,
+        date=now.strftime("%Y-%m-%d"), since=since,
+        since_label=since.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        first_email=last is None, counts=counts, new=new,
+        still_open=[(s, group) for s, group in by_severity if group], resolved=resolved,
+        quota=quota if quota.enabled else None, quota_window=window,
+        changes=_changes(ledger, items, since, contract.store.currency),
+        dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem)
+
+
+def build_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *,
+                   now: datetime | None = None, run_id: int | None = None) -> Digest | None:
+    """An alert for the critical findings among `finding_ids` (new in one audit), or None."""
+    now = (now or ledger.clock.now()).astimezone(ZoneInfo(contract.store.timezone))
+    zone = now.tzinfo
+    critical = [f for f in ledger.findings(ids=finding_ids, status=list(ACTIVE))
+                if f.severity == "critical"]
+    if not critical:
+        return None
+    items = _Items(contract, ledger, now, zone)
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in ledger.findings(status=list(ACTIVE)):
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return Digest(
+        kind="critical", store=contract.store.name, timezone=contract.store.timezone, now=now,
+        date=now.strftime("%Y-%m-%d"), since=now, since_label="", first_email=False,
+        counts=counts, new=[items.item(f) for f in critical],
+        dashboard_url=contract.email.dashboard_url, run_id=run_id)
+
+
+__all__ = ["ChangeItem", "Digest", "FindingItem", "ImagePair", "LADDER_TEXT", "build_critical",
+           "build_digest"]
