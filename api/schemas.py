@@ -31,6 +31,22 @@ class RunOut(BaseModel):
         return cls(**run.__dict__)
 
 
+class NextRunOut(BaseModel):
+    job: str
+    kind: str
+    at: str = Field(description="HH:MM in the store's time zone")
+    next_run: str = Field(description="ISO 8601, UTC")
+    next_run_local: str
+    timezone: str
+    email: bool = Field(description="The nightly email follows this run")
+    catch_up_due: bool = Field(description="Missed while the scheduler was down; runs at once")
+
+
+class RunsOut(BaseModel):
+    runs: list[RunOut]
+    next_runs: list[NextRunOut]
+
+
 class FindingOut(BaseModel):
     id: int
     rule_id: str

@@ -4,6 +4,7 @@ that crawls the sample store in real Chromium."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import httpx
@@ -165,9 +166,12 @@ def test_a_hostile_title_comes_back_as_data(api):
     assert any(l["current"]["title"] == HOSTILE for l in listings)
 
 
-def test_runs_are_listed_newest_first(api):
-    runs = call(api, "GET", "/api/runs", "agency").json()
-    assert [r["id"] for r in runs] == [2, 1]
+def test_runs_are_listed_newest_first_with_the_next_scheduled_ones(api):
+    body = call(api, "GET", "/api/runs", "agency").json()
+    assert [r["id"] for r in body["runs"]] == [2, 1]
+    [nightly] = [n for n in body["next_runs"] if n["kind"] == "nightly"]
+    assert nightly["at"] == "02:00" and nightly["next_run_local"][11:16] == "02:00"
+    assert nightly["next_run"] > datetime.now(timezone.utc).isoformat()
 
 
 def test_the_overlay_for_a_listing_page(api):
