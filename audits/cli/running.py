@@ -1,0 +1,153 @@
+"""Running over time: `serve`, `schedule`, `report` and `status`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from ..catalog import load_catalog
+from ..contract import load_contract
+from ..ledger import Ledger
+from . import USER_ERRORS, ContractOption, DbOption, _fail, _print_email, _zone, app, console
+
+
+@app.command()
+def serve(
+    contract: Path = ContractOption,
+    db: Path = DbOption,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8600, help="Port to listen on."),
+    extension_origin: list[str] = typer.Option(
+        [], "--extension-origin",
+        help="The browser extension's origin (chrome-extension://<id>), allowed by CORS."),
+    schedule: bool = typer.Option(True, "--schedule/--no-schedule",
+                                  help="Also run the contract's schedule (nightly audit and "
+                                       "email) in this process."),
+) -> None:
+    """Run the API and the dashboard (log in with a token from `storeaudit token create`),
+    and the schedule: the nightly audit and its email, at the contract's [schedule] times."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    try:
+        loaded = load_contract(contract)
+        catalog = load_catalog(loaded.catalog_path())
+        Ledger(db).close()
+    except USER_ERRORS as e:
+        _fail(str(e))
+    settings = ApiSettings(db_path=db, contract_path=contract, extension_origins=extension_origin)
+    console.print(f"Dashboard and API on http://{host}:{port}/  (API docs: /docs)")
+    scheduler = None
+    if schedule:
+        from ..scheduler import AuditScheduler
+
+        scheduler = AuditScheduler(loaded, db, catalog=catalog)
+        _print_schedule(loaded, db)
+        scheduler.start()
+    try:
+        uvicorn.run(create_app(settings, contract=loaded), host=host, port=port,
+                    log_level="warning")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@app.command("schedule")
+def schedule_cmd(contract: Path = ContractOption, db: Path = DbOption) -> None:
+    """Run the contract's schedule in the foreground (Ctrl+C stops): the nightly audit and its
+    email, the extra crawls, and retries of emails that did not go.
+
+    A nightly audit missed while nothing was running is run once at start-up (within
+    schedule.catch_up_hours). `storeaudit serve` runs the same schedule beside the API."""
+    import threading
+
+    from ..scheduler import AuditScheduler
+
+    try:
+        loaded = load_contract(contract)
+        catalog = load_catalog(loaded.catalog_path())
+        Ledger(db).close()
+    except USER_ERRORS as e:
+        _fail(str(e))
+    if not loaded.schedule.enabled:
+        _fail(f"{contract}: [schedule] enabled = false: nothing to run")
+    scheduler = AuditScheduler(loaded, db, catalog=catalog)
+    _print_schedule(loaded, db)
+    console.print("Running; press Ctrl+C to stop.")
+    scheduler.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("Stopping (an audit running now is left unfinished).")
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@app.command()
+def report(contract: Path = ContractOption, db: Path = DbOption) -> None:
+    """Send today's audit email now, or write it to the outbox folder when the contract has
+    no [email.smtp] server. Emails still waiting to go are tried again first."""
+    from ..email import deliver_pending, send_digest
+
+    try:
+        loaded = load_contract(contract)
+        ledger = Ledger(db)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    if not ledger.runs(1):
+        _fail(f"{db} has no audit yet: run `storeaudit audit` first")
+    for retried in deliver_pending(loaded, ledger, due_only=False):
+        _print_email(retried)
+    record = send_digest(loaded, ledger)
+    _print_email(record)
+    if not record.delivered:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(contract: Path = ContractOption, db: Path = DbOption) -> None:
+    """When the scheduled audits run next, the last runs, the open findings and the last
+    emails."""
+    from datetime import timezone
+
+    from ..console import emails_table, recent_runs_table, schedule_table
+    from ..scheduler import next_runs
+    from ..summary import open_counts
+
+    try:
+        loaded = load_contract(contract)
+        ledger = Ledger(db)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    zone = _zone(loaded)
+    now = datetime.now(timezone.utc)
+    runs = next_runs(loaded, now, ledger)
+    if runs:
+        console.print(schedule_table(runs, now, zone))
+    else:
+        console.print("No schedule: [schedule] enabled = false in the contract.")
+    last = ledger.runs(5)
+    console.print(recent_runs_table(last, zone) if last else "No run yet.")
+    counts = open_counts(ledger)
+    console.print("Open findings: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    emails = ledger.emails(limit=5)
+    console.print(emails_table(emails, zone) if emails else "No email yet.")
+
+
+def _print_schedule(contract, db: Path) -> None:
+    from datetime import timezone
+
+    from ..console import schedule_table
+    from ..scheduler import next_runs
+
+    now = datetime.now(timezone.utc)
+    with Ledger(db) as ledger:
+        runs = next_runs(contract, now, ledger)
+    if runs:
+        console.print(schedule_table(runs, now, _zone(contract)))
+    else:
+        console.print("The contract's schedule is off ([schedule] enabled = false).")

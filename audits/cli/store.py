@@ -1,0 +1,112 @@
+"""Setting up and checking the store: `init`, `crawl`, `demo` and `audit`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..catalog import load_catalog
+from ..contract import load_contract
+from ..ledger import Ledger
+from . import (CATALOG_HEADER, TEMPLATES, USER_ERRORS, ContractOption, DbOption, _fail,
+               _print_email, _zone, app, console, err)
+
+
+@app.command()
+def init(
+    directory: Path = typer.Argument(Path("."), help="Where to write the files."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
+) -> None:
+    """Write a commented contract.toml template and an empty catalog.csv to fill in."""
+    directory.mkdir(parents=True, exist_ok=True)
+    targets = {
+        directory / "contract.toml": (TEMPLATES / "contract.toml").read_text(encoding="utf-8"),
+        directory / "catalog.csv": CATALOG_HEADER,
+    }
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        _fail(f"{', '.join(map(str, existing))} already exist; use --force to overwrite.")
+    for path, text in targets.items():
+        path.write_text(text, encoding="utf-8")
+        console.print(f"wrote {path}")
+    console.print("Next: set [bold]store.base_url[/bold] in contract.toml, list your products "
+                  "in catalog.csv, then run [bold]storeaudit crawl[/bold].")
+
+
+@app.command()
+def crawl(contract: Path = ContractOption, db: Path = DbOption) -> None:
+    """Crawl the store once now and record every listing's title, price, stock and images."""
+    from ..console import RichCrawlProgress, failures_table, run_table
+    from ..runner import run_crawl
+
+    try:
+        loaded = load_contract(contract)
+        ledger = Ledger(db)
+        with RichCrawlProgress(console) as progress:
+            run = run_crawl(loaded, ledger, kind="manual", progress=progress)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    console.print(run_table(run, ledger, _zone(loaded)))
+    failures = failures_table(ledger, run)
+    if failures:
+        console.print(failures)
+
+
+@app.command()
+def demo(
+    days: int = typer.Option(14, min=1, max=14, help="Scenario days to replay (1-14)."),
+    size: int = typer.Option(60, min=10, max=5000, help="Listings in the sample store."),
+    db: Path = typer.Option(Path("storeaudit-demo.db"), "--db",
+                            help="Ledger for the replay (recreated each time)."),
+    port: int = typer.Option(0, help="Port for the sample store (0: any free port)."),
+    serve: bool = typer.Option(True, "--serve/--no-serve",
+                               help="Afterwards keep the API and dashboard running."),
+    api_port: int = typer.Option(8600, help="Port for the API and dashboard."),
+) -> None:
+    """Replay the sample store's two-week scenario: one audit per simulated night.
+
+    Starts the sample store, moves it day by day, crawls it in real Chromium, runs the rules,
+    and shows what changed and which findings were raised or resolved. Each night's audit
+    email is written to outbox/; the last one's path is printed at the end."""
+    from ..demo import run_demo
+
+    try:
+        run_demo(console, days=days, size=size, db_path=db, port=port,
+                 serve_port=api_port if serve else None, api_port=api_port)
+    except USER_ERRORS as e:
+        _fail(str(e))
+
+
+@app.command()
+def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
+    """Crawl the store now, judge it against the contract, and list the open findings."""
+    from ..console import RichCrawlProgress, failures_table, findings_summary, findings_table, run_table
+    from ..runner import run_audit
+
+    try:
+        loaded = load_contract(contract)
+        catalog = load_catalog(loaded.catalog_path())
+        ledger = Ledger(db)
+        with RichCrawlProgress(console, "Auditing") as progress:
+            outcome = run_audit(loaded, ledger, kind="manual", progress=progress, catalog=catalog)
+    except USER_ERRORS as e:
+        _fail(str(e))
+    from ..email import notify_critical
+
+    alert = notify_critical(loaded, ledger, outcome)  # with email.critical_immediately
+    if alert is not None:
+        _print_email(alert)
+    console.print(run_table(outcome.run, ledger, _zone(loaded)))
+    failures = failures_table(ledger, outcome.run)
+    if failures:
+        console.print(failures)
+    for rule_id, error in outcome.broken_rules.items():
+        err.print(f"[red]rule {rule_id} broke and judged nothing this run:[/red] {error}",
+                  highlight=False, soft_wrap=True)
+    open_now = ledger.findings(status=["open", "acknowledged"])
+    update = outcome.update
+    console.print(f"{len(update.new)} new, {len(update.reopened)} reopened, "
+                  f"{len(update.resolved)} resolved; open now: {findings_summary(open_now)}")
+    if open_now:
+        console.print(findings_table(open_now, zone=_zone(loaded)))
