@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup browser clean
+.PHONY: demo test bench setup browser clean
 
 # Python packages, installed once per change of pyproject.toml.
 $(STAMP): pyproject.toml
@@ -24,6 +24,10 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Speed, memory and accuracy figures against the naive way, measured in the same run.
+bench: setup
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) storeaudit.db* outbox .pytest_cache

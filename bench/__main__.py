@@ -1,0 +1,34 @@
+"""python -m bench [--quick] [section ...]"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .table import print_table
+
+SECTIONS = ["images", "crawl"]  # each a module bench/<name>.py with run(quick) -> list[Row]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("sections", nargs="*", help=f"some of: {', '.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args(argv)
+    rows = []
+    for name in args.sections or SECTIONS:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"bench.{name}":
+                print(f"bench: no section {name!r} yet", file=sys.stderr)
+                continue
+            raise
+        rows += module.run(quick=args.quick)
+    print_table(rows)
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""One row of the benchmark table and how the table is printed."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+
+@dataclass
+class Row:
+    section: str
+    measure: str
+    value: float
+    unit: str
+    naive: float | None = None       # the same measure done the naive way, same run
+    target: str | None = None        # e.g. "<= 60 s", ">= 95 %"
+    met: bool | None = None          # None: no target
+    note: str = ""
+
+    @property
+    def ratio(self) -> str:
+        if self.naive is None or not self.value:
+            return ""
+        return f"{self.naive / self.value:.1f}x"
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def print_table(rows: list[Row], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"storeaudit bench — {machine()}", title_justify="left")
+    for col, justify in (("section", "left"), ("measure", "left"), ("value", "right"),
+                         ("naive way", "right"), ("ratio", "right"), ("target", "left"),
+                         ("met", "center"), ("note", "left")):
+        table.add_column(col, justify=justify)
+    for r in rows:
+        met = "" if r.met is None else ("yes" if r.met else "NO")
+        naive = "" if r.naive is None else f"{r.naive:,.3g} {r.unit}"
+        table.add_row(r.section, r.measure, f"{r.value:,.3g} {r.unit}", naive, r.ratio,
+                      r.target or "", met, r.note)
+    console.print(table)
