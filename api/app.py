@@ -8,7 +8,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from audits.contract import Contract
 
 from .deps import Services
-from .routes import approvals, findings, health, listings, overlay, runs, spot_checks
+from .routes import (approvals, findings, health, listings, me, overlay, registry, runs,
+                     spot_checks)
 from .settings import ApiSettings
 
 
@@ -29,7 +30,8 @@ def create_app(settings: ApiSettings | None = None, *, contract: Contract | None
         allow_headers=["Authorization", "Content-Type"],
         allow_credentials=False,
     )
-    for module in (health, overlay, findings, listings, approvals, spot_checks, runs):
+    for module in (health, me, overlay, findings, listings, approvals, registry, spot_checks,
+                   runs):
         app.include_router(module.router)
     from .dashboard import router as dashboard_router
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from audits.ledger import Approval, Finding, Listing, Run, StoredSnapshot
+from audits.ledger import Approval, Finding, Listing, RegistryEntry, Run, StoredSnapshot
 from audits.rules.base import LADDER_TEXT
 
 
@@ -173,6 +173,13 @@ class QuotaOut(BaseModel):
     window_end: str
 
 
+class CardFinding(BaseModel):
+    id: int
+    severity: Literal["critical", "major", "minor"]
+    message: str
+    deadline: str | None
+
+
 class CardSummary(BaseModel):
     """What a product card's badge shows: how many findings and the worst severity."""
 
@@ -183,12 +190,21 @@ class CardSummary(BaseModel):
     count: int
     worst: Literal["critical", "major", "minor"]
     messages: list[str]
+    findings: list[CardFinding] = Field(description="The same findings, worst first")
+
+
+class MeOut(BaseModel):
+    name: str
+    role: Literal["merchant", "agency"]
+    store: str
 
 
 class OverlayListing(BaseModel):
     listing: ListingOut
     findings: list[FindingOut]
-    floor: Decimal | None = Field(description="Lowest price the contract allows, if known")
+    floor: Decimal | None = Field(
+        description="Lowest price the contract allows; null when prices.below_floor does not "
+                    "apply to this listing (not promoted, rule off) or the cost is unknown")
     reference_price: Decimal | None
     days_since_title_change: int | None
     history: list[SnapshotOut] = Field(description="Recent successful snapshots, oldest first")
@@ -202,3 +218,40 @@ class OverlayOut(BaseModel):
     open_counts: dict[str, int]
     quota: QuotaOut
     dashboard_url: str
+
+
+class RegistryOut(BaseModel):
+    id: int
+    label: str
+    source: str | None
+    has_file: bool = Field(description="Added from an image file (shown beside matches), "
+                                       "not from hashes alone")
+    sha256: str | None
+    phash: str | None
+    dhash: str | None
+    core_phash: str | None
+    core_dhash: str | None
+    variants: int = Field(description="How many mirror and crop variants it is matched by")
+    added: str
+    added_by: str | None
+
+    @classmethod
+    def of(cls, e: "RegistryEntry") -> "RegistryOut":
+        return cls(id=e.id, label=e.label, source=e.source, has_file=bool(e.path),
+                   sha256=e.sha256, phash=e.phash, dhash=e.dhash, core_phash=e.core_phash,
+                   core_dhash=e.core_dhash, variants=len(e.variants), added=e.added,
+                   added_by=e.added_by)
+
+
+class RegistryHashIn(BaseModel):
+    label: str = Field(min_length=1, max_length=200)
+    source: str | None = Field(default=None, max_length=2000)
+    phash: str = Field(description="64-bit perceptual hash, 16 hex digits")
+    dhash: str | None = Field(default=None, description="64-bit difference hash, 16 hex digits")
+    colour: str | None = Field(default=None, description="colour signature, 256 hex digits")
+    sha256: str | None = None
+
+
+class RegistryRemovedOut(BaseModel):
+    removed: RegistryOut
+    resolved_findings: list[int]

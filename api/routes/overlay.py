@@ -18,7 +18,7 @@ from audits.ledger import Ledger, Token
 from audits.summary import open_counts, quota_progress
 
 from ..deps import Services, any_role, get_ledger, services
-from ..schemas import (CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
+from ..schemas import (CardFinding, CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
                        SnapshotOut)
 
 router = APIRouter(prefix="/api", tags=["overlay"])
@@ -36,9 +36,11 @@ def _cards(ledger: Ledger) -> list[CardSummary]:
     for listing_id, found in by_listing.items():
         found.sort(key=lambda f: SEVERITY_RANK[f.severity])
         url = found[0].url or ""
-        cards.append(CardSummary(listing_id=listing_id, sku=found[0].sku, url=url,
-                                 path=urlsplit(url).path, count=len(found),
-                                 worst=found[0].severity, messages=[f.message for f in found]))
+        cards.append(CardSummary(
+            listing_id=listing_id, sku=found[0].sku, url=url, path=urlsplit(url).path,
+            count=len(found), worst=found[0].severity, messages=[f.message for f in found],
+            findings=[CardFinding(id=f.id, severity=f.severity, message=f.message,
+                                  deadline=f.deadline) for f in found]))
     return cards
 
 
@@ -47,7 +49,9 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
     current = history[-1] if history else None
     sku = (current.sku if current else None) or listing.sku
     entry = svc.catalog.get(sku or "")
-    multiple = svc.contract.rule_settings("prices.below_floor").multiple
+    floor_rule = svc.contract.rule_settings("prices.below_floor")
+    promoted = bool(current and current.promoted) or bool(entry and entry.promoted)
+    floor_applies = floor_rule.enabled and (floor_rule.applies_to == "all" or promoted)
     changed = ledger.last_title_change(listing.id)
     zone = ZoneInfo(svc.contract.store.timezone)
     days = None
@@ -57,7 +61,7 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
         listing=ListingOut.of(listing, current),
         findings=[FindingOut.of(f) for f in ledger.findings(listing_id=listing.id,
                                                             status=["open", "acknowledged"])],
-        floor=entry.cost * multiple if entry else None,
+        floor=entry.cost * floor_rule.multiple if entry and floor_applies else None,
         reference_price=entry.reference_price if entry else None,
         days_since_title_change=days,
         history=[SnapshotOut.of(s) for s in history[-HISTORY_POINTS:]],

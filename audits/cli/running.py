@@ -21,7 +21,8 @@ def serve(
     port: int = typer.Option(8600, help="Port to listen on."),
     extension_origin: list[str] = typer.Option(
         [], "--extension-origin",
-        help="The browser extension's origin (chrome-extension://<id>), allowed by CORS."),
+        help="Another browser extension origin to allow by CORS (chrome-extension://<id>, "
+             "moz-extension://<uuid>); the shipped extension's is always allowed."),
     schedule: bool = typer.Option(True, "--schedule/--no-schedule",
                                   help="Also run the contract's schedule (nightly audit and "
                                        "email) in this process."),
@@ -31,7 +32,7 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from api.settings import ApiSettings
+    from api.settings import SHIPPED_EXTENSION_ORIGIN, ApiSettings
 
     try:
         loaded = load_contract(contract)
@@ -39,7 +40,8 @@ def serve(
         Ledger(db).close()
     except USER_ERRORS as e:
         _fail(str(e))
-    settings = ApiSettings(db_path=db, contract_path=contract, extension_origins=extension_origin)
+    settings = ApiSettings(db_path=db, contract_path=contract,
+                           extension_origins=[SHIPPED_EXTENSION_ORIGIN, *extension_origin])
     console.print(f"Dashboard and API on http://{host}:{port}/  (API docs: /docs)")
     scheduler = None
     if schedule:
