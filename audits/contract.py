@@ -102,10 +102,20 @@ class StoreSettings(_Strict):
 
 
 class CrawlSettings(_Strict):
+    """How the store is crawled. `concurrency` and `max_requests_per_second` are per origin
+    and hold for plain HTTP, image downloads and the browser alike."""
+
     concurrency: int = Field(default=4, ge=1, le=32)
+    max_requests_per_second: float | None = Field(default=None, gt=0, le=1000)
     page_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     retries: int = Field(default=1, ge=0, le=5)
     max_pages: int = Field(default=5000, ge=1)
+    # "auto": plain HTTP first, the browser only for pages whose title or price is left to
+    # JavaScript (learnt per page type); "always": every page rendered in the browser.
+    render: Literal["auto", "always"] = "auto"
+    # Share of pages plain HTTP was enough for that are rendered too and compared, so the
+    # guess stays honest (0 turns it off).
+    recheck_share: float = Field(default=0.02, ge=0, le=1)
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -268,6 +278,9 @@ class Contract(_Strict):
             page_timeout_s=self.crawl.page_timeout_seconds,
             retries=self.crawl.retries,
             max_pages=self.crawl.max_pages,
+            render=self.crawl.render,
+            max_requests_per_second=self.crawl.max_requests_per_second,
+            recheck_share=self.crawl.recheck_share,
         )
 
 

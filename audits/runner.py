@@ -7,6 +7,7 @@ is recorded and judged the same way whoever starts it.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urljoin
 
 from crawler.crawl import CrawlConfig, CrawlProgress, crawl_sync
 
@@ -35,6 +36,9 @@ def run_crawl(
     run_id = run_id or ledger.start_run(kind)
     try:
         result = crawl_sync(config, known_images=ledger.known_images(),
+                            known_pages=ledger.known_pages(
+                                [urljoin(config.base_url, u) for u in config.urls]
+                                if config.urls else None),
                             now=ledger.clock.now, progress=progress)
     except BaseException as e:
         ledger.fail_run(run_id, f"{type(e).__name__}: {e}")

@@ -27,6 +27,12 @@ class ImageInfo:
     sha256: str | None = None
     phash: str | None = None
     dhash: str | None = None
+    # The hashes the infringing-image match uses: of the picture with any plain border or
+    # canvas around it cut away (equal to phash/dhash when there is none), and a colour
+    # signature (crawler.images.colour_signature). None for images hashed before they existed.
+    core_phash: str | None = None
+    core_dhash: str | None = None
+    colour: str | None = None
     width: int | None = None
     height: int | None = None
     bytes: int | None = None
@@ -70,6 +76,10 @@ class Snapshot(ListingValues):
     http_status: int | None = None
     error: str | None = None
     fetched_at: str | None = None  # ISO 8601 from the crawl's clock
+    # The page was the same as at the last successful look (304 Not Modified, or the same
+    # bytes, and for a rendered page the same scripts and data): its values are the previous
+    # extraction's, checked again today.
+    unchanged: bool = False
 
     @property
     def ok(self) -> bool:
@@ -85,10 +95,39 @@ class Snapshot(ListingValues):
         shown = {
             k: (str(v) if isinstance(v, Decimal) else v)
             for k, v in asdict(self).items()
-            if k not in {"source", "fetched_with", "http_status", "fetched_at"}
+            if k not in _NOT_SHOWN
         }
         blob = json.dumps(shown, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# How a page was fetched, not what it showed: left out of the content hash.
+_NOT_SHOWN = {"source", "fetched_with", "http_status", "fetched_at", "unchanged"}
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What the crawl remembers of a listing page between crawls, to ask for it conditionally.
+
+    `body_sha256` is the hash of the HTML as served; `resources` (rendered pages only) maps
+    each script and data request the page made while rendering to the sha256 of its body, so
+    a page filled by JavaScript counts as unchanged only when its data did not change either.
+    """
+
+    url: str
+    fetched_with: str  # "http" or "browser": what the values needed last time
+    body_sha256: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    resources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KnownPage:
+    """A page's state and the snapshot it produced, as the caller's records have them."""
+
+    state: PageState
+    snapshot: Snapshot
 
 
 @dataclass
@@ -101,6 +140,9 @@ class CrawlResult:
     started_at: str
     finished_at: str
     image_downloads: int = 0  # full image bodies fetched; unchanged images cost none
+    # Per listing URL, the state to remember for next time (successful pages only).
+    pages: dict[str, PageState] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)  # page_downloads, rendered, unchanged...
 
     @property
     def pages_ok(self) -> int:

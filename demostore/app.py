@@ -10,9 +10,12 @@ Fault kinds (keyed by exact URL path, query ignored):
   "500" / "503" / "429" / "404"  that status with an error page (503/429 carry Retry-After: 1)
   "halfpage" the real page, cut off part-way (200, truncated HTML: no price, no closing tags)
   "captcha"  a 200 login / slider-verification wall instead of the page
+  "notimage" (for image paths) 200 image/jpeg whose body is an HTML error page, not an image
+  "truncatedimage" (for image paths) 200 image/jpeg with only the first bytes of a JPEG
 
 `store.hits` counts requests by path prefix ("/p", "/c", "/img", "/api", "/sitemap.xml", "/" ...);
-"/img:304" counts image requests answered 304 Not Modified, "/img:200" image bodies sent.
+"/img:304" counts image requests answered 304 Not Modified, "/img:200" image bodies sent;
+"/p:304" product pages answered 304 (product pages carry an ETag of their bytes).
 `store.path_hits` counts by full path.
 """
 
@@ -23,6 +26,7 @@ import hashlib
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -45,7 +49,8 @@ from .catalog import CATEGORIES, SHOP_NAME, Product, build_products, format_pric
 
 HERE = Path(__file__).parent
 PER_PAGE = 12
-FAULT_KINDS = ("timeout", "500", "503", "429", "404", "halfpage", "captcha")
+FAULT_KINDS = ("timeout", "500", "503", "429", "404", "halfpage", "captcha", "notimage",
+               "truncatedimage")
 SCHEMA_AVAILABILITY = "https://schema.org/{}"
 _CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
 
@@ -74,8 +79,12 @@ class DemoStore:
     """The sample store: its size, the scenario day it shows, and the faults it plays."""
 
     def __init__(self, size: int = 60, day: int = 0, hostile_titles: bool = False,
-                 timeout_seconds: float = 30.0) -> None:
+                 timeout_seconds: float = 30.0,
+                 draw_image: Callable[[str, int, str, str], bytes] | None = None) -> None:
         self.size = size
+        # (sku, index, ext, category) -> image bytes; None: demostore.images.product_image.
+        # The benchmark passes a quicker drawing so that it measures the audit, not Pillow.
+        self.draw_image = draw_image
         self.day = day
         self.hostile_titles = hostile_titles
         self.timeout_seconds = timeout_seconds
@@ -201,6 +210,14 @@ class _StoreMiddleware:
             await _send_page(send, 200, "captcha.html", path=path)
         elif fault == "halfpage":
             await self._halfpage(scope, receive, send)
+        elif fault in ("notimage", "truncatedimage"):
+            # Broken images, as CDNs serve them: an error page labelled image/jpeg, or a
+            # JPEG cut off after its first bytes. The crawl must record an image error.
+            body = (b"<!DOCTYPE html><html><body>403 Forbidden</body></html>"
+                    if fault == "notimage" else b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40)
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", b"image/jpeg"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
         else:
             raise RuntimeError(f"unknown fault kind {fault!r} for {path}; known: {', '.join(FAULT_KINDS)}")
 
@@ -278,8 +295,18 @@ def create_app(store: DemoStore) -> Any:
         jsonld = None
         if p.page_style == "jsonld":
             jsonld = _json_for_script(_product_jsonld(p, base))
-        return render(request, "product.html", p=p, related=related, jsonld=jsonld,
+        page = render(request, "product.html", p=p, related=related, jsonld=jsonld,
                       availability_url=SCHEMA_AVAILABILITY.format(p.availability))
+        # Conditional requests, as real stores (and their CDNs) answer them: every product
+        # page carries an ETag of its bytes, and a request that already has this version gets
+        # 304 Not Modified without a body. A JavaScript-filled price is not in these bytes.
+        etag = '"' + hashlib.sha256(page.body).hexdigest()[:32] + '"'
+        inm = request.headers.get("if-none-match")
+        if inm and _etag_matches(inm, etag):
+            store.hits["/p:304"] += 1
+            return Response(status_code=304, headers={"ETag": etag})
+        page.headers["ETag"] = etag
+        return page
 
     async def search(request: Request) -> HTMLResponse:
         q = request.query_params.get("q", "").strip()
@@ -345,7 +372,8 @@ def create_app(store: DemoStore) -> Any:
         if kind == "infringing":
             data = await run_in_threadpool(imagegen.altered_copy, arg)
         else:
-            data = await run_in_threadpool(imagegen.product_image, sku, int(stem), ext, arg)
+            draw = store.draw_image or imagegen.product_image
+            data = await run_in_threadpool(draw, sku, int(stem), ext, arg)
         etag = '"' + hashlib.sha256(data).hexdigest() + '"'
         headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
         inm = request.headers.get("if-none-match")

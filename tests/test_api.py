@@ -84,6 +84,12 @@ def test_a_wrong_or_revoked_token_is_refused(api):
     assert call(api, "GET", "/api/findings", "agency").status_code == 401
 
 
+@pytest.mark.parametrize("role, name", [("merchant", "Merchant Li"), ("agency", "Agency ops")])
+def test_me_says_who_the_token_is(api, role, name):
+    assert call(api, "GET", "/api/me", role).json() == {"name": name, "role": role, "store": "Shop"}
+    assert call(api, "GET", "/api/me").status_code == 401
+
+
 def test_health_answers_without_a_token(api):
     assert httpx.get(api["url"] + "/healthz").json() == {"status": "ok"}
 
@@ -184,11 +190,18 @@ def test_the_overlay_for_a_listing_page(api):
     assert [s["price"] for s in view["history"]] == ["120", "118"]
 
 
+def test_the_overlay_gives_no_floor_where_the_floor_rule_does_not_apply(api):
+    body = call(api, "GET", "/api/overlay?url=http://shop.test/p/b", "agency").json()
+    assert body["listing"]["floor"] is None  # B is not promoted: the floor is for promoted ones
+    assert Decimal(body["listing"]["reference_price"]) == Decimal("299")
+
+
 def test_the_overlay_for_a_category_page_badges_cards(api):
     body = call(api, "GET", "/api/overlay?url=http://shop.test/c/apparel", "agency").json()
     assert body["page"] == "other" and body["listing"] is None
     cards = {c["sku"]: c for c in body["cards"]}
     assert cards["A"]["worst"] == "critical" and cards["A"]["path"] == "/p/a"
+    assert [f["severity"] for f in cards["B"]["findings"]] == ["major"]
     assert body["open_counts"]["critical"] == 1
 
 

@@ -453,6 +453,10 @@ def test_infringing_image_finding_shows_both_images_side_by_side(page, api_serve
     assert abs(left["y"] - right["y"]) < 5
     verdict = page.locator(".compare-verdict").inner_text()
     assert str(finding.evidence["distance"]) in verdict and "phash distance" in verdict
+    # the evidence names the hash that matched: both hashes compared, and the other distances
+    hashes = page.locator("#matched-hashes").inner_text()
+    assert finding.evidence["image_phash"] in hashes and finding.evidence["registry_phash"] in hashes
+    assert f"dhash distance {finding.evidence['dhash_distance']} of 64" in verdict
     assert "sunset_lake (licensed stock photo)" in page.locator("#registry-image").inner_text()
     page.screenshot(path=str(artifacts / "dashboard-finding-image.png"), full_page=True)
 

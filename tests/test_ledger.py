@@ -137,3 +137,21 @@ def test_the_ledger_refuses_a_file_that_is_not_sqlite(tmp_path):
 
 def test_the_ledger_uses_wal_mode(ledger):
     assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_ledger_from_before_the_pages_table_is_brought_up_to_date(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # a version-1 snapshots table: no `unchanged`
+        conn.execute("CREATE TABLE snapshots (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "
+                     "listing_id INTEGER NOT NULL, fetched_at TEXT, url TEXT NOT NULL, "
+                     "title TEXT)")
+        conn.execute("INSERT INTO snapshots (run_id, listing_id, url, title) "
+                     "VALUES (1, 1, 'http://shop.test/p/a', 'kept')")
+    with Ledger(path) as led:
+        columns = led.db["snapshots"].columns_dict
+        assert "unchanged" in columns and "content_hash" in columns
+        assert led.db["pages"].exists()
+        assert [r["title"] for r in led.db.query("SELECT title FROM snapshots")] == ["kept"]
+        assert led.known_pages() == {}

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 from pydantic import ValidationError
 
 from audits.rules.images import InfringingSettings, infringing
-from crawler.images import hash_image_bytes
+from crawler.images import hash_image_bytes, hash_registry_bytes
 from crawler.snapshot import ImageInfo
 from tests.history import History, failed, listing
 
@@ -64,11 +64,18 @@ def info(url: str, kind: str = "original", seed: str = "sunset") -> ImageInfo:
     return ImageInfo(url=url, **hashed(kind, seed))
 
 
+@cache
+def registry_hashes(seed: str) -> dict:
+    return hash_registry_bytes(encode(picture(seed)))
+
+
 def register(ledger, seed: str = "sunset", label: str = "sunset_lake"):
-    h = hashed("original", seed)
+    h = registry_hashes(seed)
     return ledger.add_registry_entry(label=label, source="https://photos.example/sunset",
                                      path=f"registry/{label}.png", sha256=h["sha256"],
-                                     phash=h["phash"], dhash=h["dhash"])
+                                     phash=h["phash"], dhash=h["dhash"],
+                                     core_phash=h["core_phash"], core_dhash=h["core_dhash"],
+                                     colour=h["colour"], variants=h["variants"])
 
 
 def distance(a: str, b: str) -> int:
@@ -111,24 +118,43 @@ def test_unrelated_picture_is_not_raised(h):
     assert list(infringing(h.context(), InfringingSettings())) == []
 
 
-def test_infringing_evidence_names_both_images_and_the_distance(h):
+def forms(entry) -> list[tuple[str, str]]:
+    """(phash, dhash) of every form a registry entry is matched by: itself, mirror, crops."""
+    return [(entry.core_phash, entry.core_dhash)] + [tuple(v.split(":")) for v in entry.variants]
+
+
+def test_infringing_evidence_names_both_images_the_hash_and_the_distance(h):
     entry = register(h.ledger)
     copy = info(IMG.format(1), "edited")
     night_with(h, copy)
     [draft] = infringing(h.context(), InfringingSettings())
     snap = h.ledger.run_snapshots(h.last_run.id)[0]
-    d = distance(copy.phash, entry.phash)
+    ev = draft.evidence
+    # the edited copy is cropped: the nearest form of the registered image is one of its crops
+    matched = next(f for f in forms(entry) if f[0] == ev["registry_phash"])
+    d = distance(copy.core_phash, matched[0])
     assert draft.message == (f"Image 1 matches the known infringing image 'sunset_lake' "
-                             f"(phash distance {d} of 64)")
+                             f"(phash distance {d} of 64, cropped)")
     assert draft.listing_id == snap.listing_id
-    assert draft.evidence == {
+    assert ev == {
         "listing_url": "http://shop.test/p/sh-1", "sku": "SH-1",
         "image_position": 1, "image_url": copy.url, "image_sha256": copy.sha256,
-        "image_phash": copy.phash, "registry_id": entry.id, "registry_label": "sunset_lake",
-        "registry_source": "https://photos.example/sunset", "registry_phash": entry.phash,
-        "hash": "phash", "distance": d, "max_distance": 8,
-        "snapshot_id": snap.id, "run_id": h.last_run.id,
+        "image_phash": copy.core_phash, "registry_id": entry.id, "registry_label": "sunset_lake",
+        "registry_source": "https://photos.example/sunset", "registry_phash": matched[0],
+        "hash": "phash", "distance": d, "max_distance": 10,
+        "dhash_distance": distance(copy.core_dhash, matched[1]),
+        "colour_distance": ev["colour_distance"], "matched_form": "cropped",
+        "hashed": "core", "snapshot_id": snap.id, "run_id": h.last_run.id,
     }
+    assert 0 <= ev["colour_distance"] <= 7.5
+
+
+def test_unaltered_copy_matches_the_registered_image_itself(h):
+    entry = register(h.ledger)
+    night_with(h, info(IMG.format(1), "resized"))
+    [draft] = infringing(h.context(), InfringingSettings())
+    assert draft.evidence["matched_form"] == "as registered"
+    assert draft.evidence["registry_phash"] == entry.core_phash
 
 
 @pytest.mark.parametrize("slack, raised", [(0, True), (-1, False), (1, True)])
@@ -136,8 +162,21 @@ def test_distance_exactly_at_the_limit_is_raised(h, slack, raised):
     entry = register(h.ledger)
     copy = info(IMG.format(1), "edited")
     night_with(h, copy)
-    limit = distance(copy.phash, entry.phash) + slack
-    found = list(infringing(h.context(), InfringingSettings(max_distance=limit)))
+    limit = min(distance(copy.core_phash, p) for p, _ in forms(entry)) + slack
+    # the dhash route closed, so the phash limit alone decides
+    found = list(infringing(h.context(), InfringingSettings(max_distance=limit,
+                                                            max_dhash_distance=0)))
+    assert bool(found) is raised
+
+
+@pytest.mark.parametrize("slack, raised", [(0, True), (-1, False)])
+def test_combined_distance_exactly_at_the_limit_is_raised(h, slack, raised):
+    entry = register(h.ledger)
+    copy = info(IMG.format(1), "edited")
+    night_with(h, copy)
+    total = min(distance(copy.core_phash, p) + distance(copy.core_dhash, d)
+                for p, d in forms(entry))
+    found = list(infringing(h.context(), InfringingSettings(max_combined_distance=total + slack)))
     assert bool(found) is raised
 
 
@@ -146,6 +185,46 @@ def test_identical_hash_matches_with_limit_zero(h):
     night_with(h, info(IMG.format(1)))
     [draft] = infringing(h.context(), InfringingSettings(max_distance=0))
     assert draft.evidence["distance"] == 0
+
+
+def test_same_picture_in_other_colours_is_not_raised(h):
+    """Grey-level hashes cannot tell colours apart; the colour signature can."""
+    register(h.ledger)
+    recoloured = picture("sunset").convert("RGB")
+    r, g, b = recoloured.split()
+    data = encode(Image.merge("RGB", (b, r, g)), "JPEG", quality=90)
+    other = ImageInfo(url=IMG.format(1), **hash_image_bytes(data))
+    night_with(h, other)
+    assert list(infringing(h.context(), InfringingSettings())) == []
+    assert list(infringing(h.context(), InfringingSettings(max_colour_distance=255)))
+
+
+def test_mirrored_copy_is_raised_and_says_so(h):
+    register(h.ledger)
+    data = encode(picture("sunset").transpose(Image.FLIP_LEFT_RIGHT), "JPEG", quality=80)
+    night_with(h, ImageInfo(url=IMG.format(1), **hash_image_bytes(data)))
+    [draft] = infringing(h.context(), InfringingSettings())
+    assert draft.evidence["matched_form"] == "mirrored"
+    assert draft.message.endswith(" of 64, mirrored)")
+
+
+def test_copy_on_a_white_canvas_is_raised(h):
+    register(h.ledger)
+    canvas = Image.new("RGB", (600, 600), "white")
+    canvas.paste(picture("sunset").resize((400, 300)), (120, 170))
+    night_with(h, ImageInfo(url=IMG.format(1), **hash_image_bytes(encode(canvas, "JPEG"))))
+    [draft] = infringing(h.context(), InfringingSettings())
+    assert draft.evidence["hashed"] == "core"
+
+
+def test_image_hashed_by_an_older_storeaudit_is_still_matched(h):
+    """Images in a ledger from before the core hashes: the whole-image hashes are used."""
+    register(h.ledger)
+    old = hashed("resized", "sunset")
+    night_with(h, ImageInfo(url=IMG.format(1), sha256=old["sha256"], phash=old["phash"],
+                            dhash=old["dhash"]))
+    [draft] = infringing(h.context(), InfringingSettings())
+    assert draft.evidence["hashed"] == "whole image" and draft.evidence["colour_distance"] is None
 
 
 @pytest.mark.parametrize("broken", [
@@ -218,6 +297,7 @@ def test_image_removed_tonight_is_not_raised(h):
 
 
 @pytest.mark.parametrize("bad", [{"max_distance": -1}, {"max_distance": 33},
+                                 {"max_distance": 17}, {"max_colour_distance": -1},
                                  {"max_distance": "near"}, {"hash": "dhash"}])
 def test_bad_image_settings_are_refused(bad):
     with pytest.raises(ValidationError):

@@ -7,6 +7,7 @@ URL path and SKU so the extension can badge the product cards it finds.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -44,6 +45,36 @@ def _cards(ledger: Ledger) -> list[CardSummary]:
     return cards
 
 
+class _StoreWide:
+    """What every overlay answer shares (open counts, the week's quota, the cards of the
+    listings with findings), computed once per change of the ledger and per minute (the
+    quota's window rolls), not once per request: the extension asks on every page view."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple | None = None
+        self.value: tuple | None = None
+
+    def get(self, svc: Services, ledger: Ledger, now: datetime) -> tuple:
+        key = (ledger.change_marker(), now.replace(second=0, microsecond=0))
+        with self.lock:
+            if key != self.key:
+                progress = quota_progress(ledger, svc.contract, now)
+                quota = QuotaOut(changed=progress.changed, quota=progress.quota,
+                                 met=progress.met, window_start=progress.window_start,
+                                 window_end=progress.window_end)
+                self.value = (open_counts(ledger), quota, _cards(ledger))
+                self.key = key
+            return self.value
+
+
+def _store_wide(svc: Services) -> _StoreWide:
+    cache = getattr(svc, "_overlay_cache", None)
+    if cache is None:
+        cache = svc._overlay_cache = _StoreWide()
+    return cache
+
+
 def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> OverlayListing:
     history = ledger.history(listing.id, ok_only=True)
     current = history[-1] if history else None
@@ -52,7 +83,7 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
     floor_rule = svc.contract.rule_settings("prices.below_floor")
     promoted = bool(current and current.promoted) or bool(entry and entry.promoted)
     floor_applies = floor_rule.enabled and (floor_rule.applies_to == "all" or promoted)
-    changed = ledger.last_title_change(listing.id)
+    changed = ledger.title_changed_at(history)
     zone = ZoneInfo(svc.contract.store.timezone)
     days = None
     if changed:
@@ -74,13 +105,12 @@ def overlay(request: Request, url: str = Query(max_length=2000, description="The
             _: Token = Depends(any_role)) -> OverlayOut:
     now = datetime.now(timezone.utc)
     listing = ledger.listing_by_url(url)
-    progress = quota_progress(ledger, svc.contract, now)
+    counts, quota, cards = _store_wide(svc).get(svc, ledger, now)
     return OverlayOut(
         page="listing" if listing else "other",
         listing=_listing_view(svc, ledger, listing, now) if listing else None,
-        cards=[] if listing else _cards(ledger),
-        open_counts=open_counts(ledger),
-        quota=QuotaOut(changed=progress.changed, quota=progress.quota, met=progress.met,
-                       window_start=progress.window_start, window_end=progress.window_end),
+        cards=[] if listing else cards,
+        open_counts=counts,
+        quota=quota,
         dashboard_url=str(request.base_url),
     )

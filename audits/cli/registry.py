@@ -1,7 +1,9 @@
-"""The registry of known infringing images: `registry add` and `registry list`."""
+"""The registry of known infringing images: `registry add`, `import`, `list` and `remove`."""
 
 from __future__ import annotations
 
+import csv
+import sys
 from pathlib import Path
 
 import typer
@@ -22,7 +24,12 @@ def registry_add(
     source: str = typer.Option(None, help="Where they came from, e.g. a rights holder's notice."),
     db: Path = DbOption,
 ) -> None:
-    """Add known infringing images: listing images that look like them become findings."""
+    """Add known infringing images: listing images that look like them become findings.
+
+    Each file is hashed (phash and dhash of the picture, of its mirror image and of crops, and
+    its colours). A file that is empty, truncated, corrupt, not an image or too large to decode
+    safely is refused with the reason; the others still go in. Exits 1 when nothing was added.
+    """
     from ..registry import add_to_registry
 
     try:
@@ -37,18 +44,73 @@ def registry_add(
         _fail("no image was added")
 
 
+@registry_app.command("import")
+def registry_import(
+    csv_file: Path = typer.Argument(..., help="CSV with columns label,phash and optionally "
+                                              "source,dhash,colour,sha256.", exists=True,
+                                    dir_okay=False),
+    source: str = typer.Option(None, help="Source note for rows whose source column is empty."),
+    db: Path = DbOption,
+) -> None:
+    """Import a list of image hashes (e.g. a shared list of stolen photos, or another ledger's
+    `registry list --csv`). phash and dhash are 16 hex digits. The whole file is checked
+    first: a bad row refuses it, naming the line and the column, and nothing is added.
+
+    An entry without its image file is matched by its hashes as they are: resized,
+    recompressed and lightly edited copies are caught, mirrored or cropped ones need the file."""
+    from ..registry import RegistryImportError, import_hash_list
+
+    try:
+        added = import_hash_list(Ledger(db), csv_file, source=source)
+    except (RegistryImportError, *USER_ERRORS) as e:
+        _fail(str(e))
+    console.print(f"imported {len(added)} hash(es): #{added[0].id}–#{added[-1].id}",
+                  highlight=False)
+
+
 @registry_app.command("list")
-def registry_list(db: Path = DbOption) -> None:
+def registry_list(
+    as_csv: bool = typer.Option(False, "--csv", help="Write CSV (for `registry import`)."),
+    db: Path = DbOption,
+) -> None:
     """List the registry's images with their hashes."""
     from rich.table import Table
 
     entries = Ledger(db).registry()
+    if as_csv:
+        out = csv.writer(sys.stdout)
+        out.writerow(["id", "label", "source", "phash", "dhash", "colour", "sha256"])
+        for e in entries:
+            out.writerow([e.id, e.label, e.source or "", e.core_phash or e.phash or "",
+                          e.core_dhash or e.dhash or "", e.colour or "", e.sha256 or ""])
+        return
     if not entries:
-        console.print("The registry is empty: add images with `storeaudit registry add PATH`.")
+        console.print("The registry is empty: add images with `storeaudit registry add PATH` "
+                      "or a hash list with `storeaudit registry import FILE.csv`.")
         return
     table = Table(title="Known infringing images", title_justify="left")
-    for column in ("#", "label", "source", "phash", "added"):
+    for column in ("#", "label", "source", "phash", "kind", "added"):
         table.add_column(column)
     for e in entries:
-        table.add_row(str(e.id), Text(e.label), Text(e.source or ""), e.phash or "", e.added[:10])
+        kind = f"file, {len(e.variants)} variants" if e.path else "hashes only"
+        table.add_row(str(e.id), Text(e.label), Text(e.source or ""), e.phash or "", kind,
+                      e.added[:10])
     console.print(table)
+
+
+@registry_app.command("remove")
+def registry_remove(
+    entry_id: int = typer.Argument(..., help="The entry's number (see `registry list`)."),
+    db: Path = DbOption,
+) -> None:
+    """Take an image out of the registry. Its open findings are resolved at once, with a note
+    saying why; the image file itself is left where it is."""
+    try:
+        entry, resolved = Ledger(db).remove_registry_entry(entry_id, actor="merchant (cli)")
+    except KeyError:
+        _fail(f"there is no registry entry #{entry_id} (see `storeaudit registry list`)")
+    except USER_ERRORS as e:
+        _fail(str(e))
+    console.print(f"removed #{entry.id} {entry.label}", highlight=False)
+    if resolved:
+        console.print(f"resolved finding(s) #{', #'.join(map(str, resolved))}", highlight=False)

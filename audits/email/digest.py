@@ -39,6 +39,8 @@ class ImagePair:
     registry_label: str
     registry_path: str | None
     distance: int | None
+    dhash_distance: int | None = None
+    matched_form: str | None = None   # "as registered", "mirrored", "cropped" ...
 
 
 @dataclass
@@ -174,7 +176,8 @@ class _Items:
                 listing_image_url=ev["image_url"], position=ev.get("image_position"),
                 registry_id=ev.get("registry_id"),
                 registry_label=ev.get("registry_label") or (entry.label if entry else "?"),
-                registry_path=entry.path if entry else None, distance=ev.get("distance"))
+                registry_path=entry.path if entry else None, distance=ev.get("distance"),
+                dhash_distance=ev.get("dhash_distance"), matched_form=ev.get("matched_form"))
         fix_by = None
         if f.severity == "critical":
             fix_by = (datetime.fromisoformat(f.first_seen) + timedelta(hours=24)) \

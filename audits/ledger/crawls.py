@@ -7,7 +7,7 @@ import sqlite3
 from crawler.snapshot import CrawlResult, ImageInfo, Snapshot
 
 from .base import LedgerBase, LedgerError
-from .records import Run, _run, _snapshot_row
+from .records import Run, _page_row, _run, _snapshot_row
 
 RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo")  # extra: the contract's extra_crawls
 
@@ -44,10 +44,17 @@ class CrawlRecords(LedgerBase):
                 for info in result.images.values():
                     self._upsert_image(info, now)
                 seen: set[int] = set()
+                pages = []
                 for snap in result.snapshots:
                     listing_id = self._listing_for(snap, now)
                     seen.add(listing_id)
-                    self.db["snapshots"].insert(_snapshot_row(run_id, listing_id, snap))
+                    snapshot_id = self.db["snapshots"].insert(
+                        _snapshot_row(run_id, listing_id, snap)).last_pk
+                    state = result.pages.get(snap.url)
+                    if snap.ok and state is not None:
+                        pages.append(_page_row(state, snapshot_id, now))
+                if pages:
+                    self.db["pages"].upsert_all(pages, pk="url")
                 if full and result.listing_urls:
                     self._mark_gone(seen, now)
                 self.db["runs"].update(run_id, {

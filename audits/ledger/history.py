@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crawler.snapshot import ImageInfo
+from crawler.snapshot import ImageInfo, KnownPage
 
 from .base import LedgerBase, utc_iso
-from .records import TRACKED_FIELDS, FieldChange, Listing, StoredSnapshot, TitleChange, _stored
+from .records import (TRACKED_FIELDS, FieldChange, Listing, StoredSnapshot, TitleChange,
+                      _known_page, _stored)
 
 
 class HistoryQueries(LedgerBase):
@@ -76,14 +77,7 @@ class HistoryQueries(LedgerBase):
 
     def last_title_change(self, listing_id: int) -> str | None:
         """When the listing's title last changed; its first sighting if it never has."""
-        ok = self.history(listing_id, ok_only=True)
-        if not ok:
-            return None
-        changed = ok[0].fetched_at
-        for before, after in zip(ok, ok[1:]):
-            if after.title != before.title:
-                changed = after.fetched_at
-        return changed
+        return self.title_changed_at(self.history(listing_id, ok_only=True))
 
     def changes_in_run(self, run_id: int) -> list[FieldChange]:
         """What a run saw change, listing by listing, against each one's previous good snapshot."""
@@ -113,6 +107,43 @@ class HistoryQueries(LedgerBase):
         """Images already hashed, for conditional re-fetching."""
         return {r["url"]: ImageInfo(**{k: r[k] for k in ImageInfo.__dataclass_fields__})
                 for r in self.db.query("SELECT * FROM images WHERE sha256 IS NOT NULL")}
+
+    def change_marker(self) -> tuple:
+        """A value that changes whenever a run, a finding or a person's action is written:
+        the key for caches of views derived from the ledger (the overlay's)."""
+        row = self._one(
+            "SELECT (SELECT max(id) FROM runs) AS r, (SELECT max(finished) FROM runs) AS f, "
+            "(SELECT max(id) FROM findings) AS n, (SELECT max(last_seen) FROM findings) AS l, "
+            "(SELECT max(resolved_at) FROM findings) AS x, (SELECT max(id) FROM events) AS e, "
+            "(SELECT max(id) FROM approvals) AS a", [])
+        return tuple(row.values()) if row else ()
+
+    @staticmethod
+    def title_changed_at(history: list[StoredSnapshot]) -> str | None:
+        """When the title last changed in a listing's successful history (oldest first); its
+        first sighting if it never has."""
+        ok = [s for s in history if s.ok]
+        if not ok:
+            return None
+        changed = ok[0].fetched_at
+        for before, after in zip(ok, ok[1:]):
+            if after.title != before.title:
+                changed = after.fetched_at
+        return changed
+
+    def known_pages(self, urls: list[str] | None = None) -> dict[str, KnownPage]:
+        """Each listing page's state from the last crawl that read it, with the snapshot it
+        gave: for conditional re-fetching (an unchanged page keeps its values). `urls`: only
+        those pages (a spot-check)."""
+        where, params = "", []
+        if urls is not None:
+            where = f"WHERE p.url IN ({','.join('?' * len(urls)) or 'NULL'})"
+            params = list(urls)
+        return {r["page_url"]: _known_page(r) for r in self.db.query(
+            f"""SELECT s.*, p.url AS page_url, p.fetched_with AS page_fetched_with,
+                       p.body_sha256, p.etag, p.last_modified, p.resources
+                FROM pages p JOIN snapshots s ON s.id = p.snapshot_id AND s.error IS NULL
+                {where}""", params)}
 
     def images(self, urls: list[str]) -> dict[str, ImageInfo]:
         if not urls:

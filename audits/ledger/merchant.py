@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
 from .base import LedgerBase, utc_iso
-from .records import Approval, RegistryEntry, _approval
+from .records import Approval, RegistryEntry, _approval, _registry_entry
 
 
 class MerchantRecords(LedgerBase):
@@ -38,13 +39,64 @@ class MerchantRecords(LedgerBase):
         return out
 
     def add_registry_entry(self, *, label: str, source: str | None, path: str | None,
-                           sha256: str | None, phash: str | None, dhash: str | None) -> RegistryEntry:
-        with self.db.atomic():
-            pk = self.db["registry"].insert({
-                "label": label, "source": source, "path": path, "sha256": sha256,
-                "phash": phash, "dhash": dhash, "added": self._now(),
-            }).last_pk
-        return next(e for e in self.registry() if e.id == pk)
+                           sha256: str | None, phash: str | None, dhash: str | None,
+                           core_phash: str | None = None, core_dhash: str | None = None,
+                           colour: str | None = None, variants: list[str] | None = None,
+                           added_by: str = "merchant") -> RegistryEntry:
+        return self.add_registry_entries([dict(
+            label=label, source=source, path=path, sha256=sha256, phash=phash, dhash=dhash,
+            core_phash=core_phash, core_dhash=core_dhash, colour=colour, variants=variants)],
+            added_by=added_by)[0]
 
-    def registry(self) -> list[RegistryEntry]:
-        return [RegistryEntry(**r) for r in self.db.query("SELECT * FROM registry ORDER BY id")]
+    def add_registry_entries(self, entries: list[dict], *, added_by: str = "merchant"
+                             ) -> list[RegistryEntry]:
+        """Add several registry entries in one transaction (all or none). Each dict has the
+        keys of add_registry_entry (label, source, path, sha256, phash, dhash, ...)."""
+        now, ids = self._now(), []
+        with self.db.atomic():
+            for e in entries:
+                row = {k: e.get(k) for k in ("label", "source", "path", "sha256", "phash",
+                                             "dhash", "core_phash", "core_dhash", "colour")}
+                row["variants"] = json.dumps(e["variants"]) if e.get("variants") else None
+                row.update(added=now, added_by=added_by)
+                ids.append(self.db["registry"].insert(row).last_pk)
+            if ids:
+                self._event(added_by, "registry add",
+                            detail=f"{len(ids)} image(s): #" + ", #".join(map(str, ids)))
+        found = {e.id: e for e in self.registry(ids=ids)}
+        return [found[i] for i in ids]
+
+    def registry(self, *, ids: list[int] | None = None) -> list[RegistryEntry]:
+        if ids is not None and not ids:
+            return []
+        where = f"WHERE id IN ({','.join('?' * len(ids))})" if ids else ""
+        return [_registry_entry(r) for r in self.db.query(
+            f"SELECT * FROM registry {where} ORDER BY id", list(ids or []))]
+
+    def registry_entry(self, entry_id: int) -> RegistryEntry | None:
+        found = self.registry(ids=[entry_id])
+        return found[0] if found else None
+
+    def remove_registry_entry(self, entry_id: int, *, actor: str = "merchant") -> tuple[RegistryEntry, list[int]]:
+        """Remove an entry; its open or acknowledged findings are resolved at once (the image is
+        no longer known as infringing). Returns the entry and the ids of the findings resolved.
+        KeyError when there is no such entry."""
+        entry = self.registry_entry(entry_id)
+        if entry is None:
+            raise KeyError(f"no registry entry #{entry_id}")
+        now = self._now()
+        with self.db.atomic():
+            self.db["registry"].delete(entry_id)
+            resolved = [r["id"] for r in self.db.query(
+                "SELECT id FROM findings WHERE rule_id = 'images.infringing' "
+                "AND status IN ('open', 'acknowledged') AND fingerprint LIKE ?",
+                [f"registry:{entry_id}:%"])]
+            for fid in resolved:
+                self.db["findings"].update(fid, {
+                    "status": "resolved", "resolved_at": now,
+                    "note": f"registry image #{entry_id} removed"})
+            self._event(actor, "registry remove",
+                        detail=f"#{entry_id} {entry.label}"
+                               + (f"; resolved finding(s) #{', #'.join(map(str, resolved))}"
+                                  if resolved else ""))
+        return entry, resolved

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from crawler.snapshot import Snapshot
+from crawler.snapshot import KnownPage, PageState, Snapshot
 
 from .base import utc_iso
 
@@ -47,6 +47,8 @@ class StoredSnapshot:
     price_note: str | None
     error: str | None
     content_hash: str | None
+    fetched_with: str | None = None  # "http" or "browser"
+    unchanged: bool = False  # the page was as last time: these are the previous values
 
     @property
     def ok(self) -> bool:
@@ -101,6 +103,11 @@ class RegistryEntry:
     phash: str | None
     dhash: str | None
     added: str
+    core_phash: str | None = None
+    core_dhash: str | None = None
+    colour: str | None = None
+    variants: list[str] = field(default_factory=list)
+    added_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,33 @@ def _snapshot_row(run_id: int, listing_id: int, snap: Snapshot) -> dict:
         "http_status": snap.http_status,
         "error": snap.error,
         "content_hash": None if snap.error else snap.content_hash(),
+        "unchanged": int(snap.unchanged),
     }
+
+
+def _page_row(state: PageState, snapshot_id: int, now: str) -> dict:
+    return {"url": state.url, "fetched_with": state.fetched_with,
+            "body_sha256": state.body_sha256, "etag": state.etag,
+            "last_modified": state.last_modified,
+            "resources": json.dumps(state.resources, sort_keys=True),
+            "snapshot_id": snapshot_id, "checked": now}
+
+
+def _known_page(r: dict) -> KnownPage:
+    """A `pages` row joined to the snapshot it belongs to, as the crawler wants it."""
+    state = PageState(url=r["page_url"], fetched_with=r["page_fetched_with"],
+                      body_sha256=r["body_sha256"], etag=r["etag"],
+                      last_modified=r["last_modified"], resources=json.loads(r["resources"] or "{}"))
+    snap = Snapshot(
+        url=r["url"], sku=r["sku"], title=r["title"],
+        price=None if r["price"] is None else Decimal(r["price"]),
+        list_price=None if r["list_price"] is None else Decimal(r["list_price"]),
+        currency=r["currency"], availability=r["availability"], stock_count=r["stock_count"],
+        promoted=None if r["promoted"] is None else bool(r["promoted"]),
+        image_urls=json.loads(r["image_urls"] or "[]"), price_note=r["price_note"],
+        source=r["source"], fetched_with=r["fetched_with"], http_status=r["http_status"],
+        fetched_at=r["fetched_at"])
+    return KnownPage(state, snap)
 
 
 def _stored(r: dict) -> StoredSnapshot:
@@ -214,7 +247,8 @@ def _stored(r: dict) -> StoredSnapshot:
         currency=r["currency"], availability=r["availability"], stock_count=r["stock_count"],
         promoted=None if r["promoted"] is None else bool(r["promoted"]),
         image_urls=json.loads(r["image_urls"] or "[]"), price_note=r["price_note"],
-        error=r["error"], content_hash=r["content_hash"],
+        error=r["error"], content_hash=r["content_hash"], fetched_with=r.get("fetched_with"),
+        unchanged=bool(r.get("unchanged")),
     )
 
 
@@ -242,3 +276,9 @@ def _finding(r: dict) -> Finding:
         deadline=r["deadline"], message=r["message"], evidence=json.loads(r["evidence"] or "{}"),
         run_id=r["run_id"], note=r["note"], acknowledged_at=r["acknowledged_at"],
         acknowledged_by=r["acknowledged_by"], waive_reason=r["waive_reason"])
+
+
+def _registry_entry(r: dict) -> RegistryEntry:
+    values = {k: r.get(k) for k in RegistryEntry.__dataclass_fields__}
+    values["variants"] = json.loads(r["variants"]) if r.get("variants") else []
+    return RegistryEntry(**values)

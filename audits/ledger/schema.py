@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: snapshots.unchanged, the pages table
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -24,17 +24,27 @@ TABLES: dict[str, dict] = {
         "title": str, "price": str, "list_price": str, "currency": str, "availability": str,
         "stock_count": int, "promoted": int, "image_urls": str, "price_note": str,
         "source": str, "fetched_with": str, "http_status": int, "error": str,
-        "content_hash": str,
+        "content_hash": str, "unchanged": int,
     }, pk="id", not_null={"run_id", "listing_id", "url"},
         foreign_keys=[("run_id", "runs", "id"), ("listing_id", "listings", "id")]),
     "images": dict(columns={
         "url": str, "sha256": str, "phash": str, "dhash": str, "width": int, "height": int,
         "bytes": int, "etag": str, "last_modified": str, "error": str, "first_seen": str,
-        "last_checked": str,
+        "last_checked": str, "core_phash": str, "core_dhash": str, "colour": str,
+    }, pk="url"),
+    # What the crawler remembers of each listing page, to ask for it conditionally next time:
+    # validators, the hash of the HTML, for a rendered page the hashes of the scripts and
+    # data it used (JSON), and the snapshot those belong to.
+    "pages": dict(columns={
+        "url": str, "fetched_with": str, "body_sha256": str, "etag": str, "last_modified": str,
+        "resources": str, "snapshot_id": int, "checked": str,
     }, pk="url"),
     "registry": dict(columns={
         "id": int, "label": str, "source": str, "path": str, "sha256": str, "phash": str,
         "dhash": str, "added": str,
+        # what images.infringing matches by (crawler.images): the core hashes, the colour
+        # signature, and the variants (JSON list of "phash:dhash" of the mirror and crops)
+        "core_phash": str, "core_dhash": str, "colour": str, "variants": str, "added_by": str,
     }, pk="id"),
     "approvals": dict(columns={
         "id": int, "sku": str, "max_discount": str, "min_price": str, "valid_until": str,
@@ -65,6 +75,7 @@ TABLES: dict[str, dict] = {
 
 INDEXES = [
     ("snapshots", ["listing_id", "fetched_at"]),
+    ("snapshots", ["listing_id", "run_id"]),
     ("snapshots", ["run_id"]),
     ("listings", ["sku"]),
     ("listings", ["url"]),
@@ -81,6 +92,12 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for name, spec in TABLES.items():
             if not db[name].exists():
                 db[name].create(**spec)
+                continue
+            # A ledger written by an older storeaudit: add the columns it lacks (empty).
+            have = db[name].columns_dict
+            for column, kind in spec["columns"].items():
+                if column not in have:
+                    db[name].add_column(column, kind)
         for table, columns in INDEXES:
             db[table].create_index(columns, if_not_exists=True)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

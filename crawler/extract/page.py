@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.extract.css import _from_css, _shown
-from crawler.extract.document import _base_url, _parse_html
+from crawler.extract.document import _base_url, _parse_html, _text
 from crawler.extract.jsonld import _jsonld_items
 from crawler.extract.microdata import _microdata_items
 from crawler.extract.opengraph import _from_opengraph, _opengraph_props
@@ -29,6 +29,7 @@ SOURCE_ORDER = (JSONLD, MICRODATA, OPENGRAPH, CSS)
 # (CSS) lists every listing image, so it comes before OpenGraph for images.
 IMAGE_SOURCE_ORDER = (JSONLD, MICRODATA, CSS, OPENGRAPH)
 REQUIRED_FIELDS = ("title", "price", "availability", "image_urls")
+PLACEHOLDER_FIELDS = ("title", "price")
 
 
 @dataclass(kw_only=True)
@@ -42,6 +43,9 @@ class Extracted(ListingValues):
     missing: list[str] = field(default_factory=list)
     # What went wrong while reading (broken JSON-LD, unusable selector...), for debugging.
     problems: list[str] = field(default_factory=list)
+    # Fields whose element is on the page but empty (`<span class="price"></span>`): a
+    # placeholder the page's JavaScript fills in, so only a browser sees the value.
+    placeholders: list[str] = field(default_factory=list)
 
     @property
     def source(self) -> str | None:
@@ -131,6 +135,11 @@ def _extract_into(
     if result.currency is None and default_currency and (result.price is not None or result.list_price is not None):
         result.currency = default_currency.upper()
         result.sources["currency"] = "default"
+
+    for name in PLACEHOLDER_FIELDS:
+        els = _select(tree, getattr(sel, name), problems, name)
+        if els and not any(_text(el).strip() for el in els):
+            result.placeholders.append(name)
 
     if sel.promoted:
         badges = _select(tree, sel.promoted, problems, "promoted")

@@ -1,0 +1,448 @@
+"""`make bench` section "crawl": a full audit of the 2,000-listing sample store, measured beside
+the naive way (every page rendered in a fresh Playwright page, sequentially, no cache) in the
+same run.
+
+Rows: cold full audit (wall, pages/s, peak RSS of this process and its Chromium), warm
+re-audit with nothing changed, a re-audit after one scenario day of changes, a spot-check of
+one product page (median of 20), the rules pass over 2,000 listings x 30 nights of history,
+and `/api/overlay` latency at a steady request rate from a separate load-generator process.
+
+The store runs in its own process (`bench.store_process`) so the audit and the store do not
+share an interpreter. The naive way is measured on a sample of pages and extrapolated to the
+store's size (said so in its note), so the whole section stays within a few minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+from .table import Row
+
+SECTION = "crawl"
+SIZE = 2000
+CONCURRENCY = 8  # the bench contract's [crawl] concurrency (per origin)
+
+
+# ------------------------------------------------------------------ processes and memory
+def _rss_kb(pid: int) -> int:
+    """Proportional set size: memory shared by Chromium's processes counted once, not once
+    per process (summing plain RSS would count the shared libraries a dozen times)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _descendants(root: int, exclude: set[int]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        if pid in exclude:
+            continue
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+class PeakRss:
+    """Peak resident memory of this process and its children (Chromium), polled every 0.1 s;
+    the processes in `exclude` (the sample store, the API server) do not count."""
+
+    def __init__(self, exclude: set[int]):
+        self.exclude = exclude
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            total = sum(_rss_kb(p) for p in _descendants(os.getpid(), self.exclude))
+            self.peak_kb = max(self.peak_kb, total)
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@contextmanager
+def _process(args: list[str], pattern: str = r"https?://[\w.\-]+:\d+"):
+    """A child process that prints its URL; yields (url, pid)."""
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        seen = []
+        url = None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            match = re.search(pattern, line)
+            if match:
+                url = match.group(0)
+                break
+        if url is None:
+            raise RuntimeError(f"{' '.join(args)} did not start:\n" + "".join(seen[-20:]))
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ------------------------------------------------------------------ the contract
+def _bench_contract(folder: Path, store_url: str, size: int):
+    from audits.contract import load_contract
+    from audits.demo import demostore_dir
+    from demostore.catalog import write_catalog_csv
+
+    text = (demostore_dir() / "contract.toml").read_text(encoding="utf-8")
+    text = text.replace("concurrency = 4", f"concurrency = {CONCURRENCY}")
+    text = re.sub(r'base_url = ".*"', f'base_url = "{store_url}"', text, count=1)
+    text = text.replace('outbox = "outbox"', "")
+    (folder / "contract.toml").write_text(text, encoding="utf-8")
+    write_catalog_csv(folder / "catalog.csv", size)
+    return load_contract(folder / "contract.toml")
+
+
+# ------------------------------------------------------------------ the naive way
+async def _naive_pages(urls: list[str], config, *, launch_each: bool = False) -> list[float]:
+    """Seconds per page: a fresh Playwright page each, rendered with everything it loads,
+    then extracted, then its images downloaded and hashed, one page after another, no cache.
+    `launch_each`: a fresh browser per page too (the naive spot-check)."""
+    from playwright.async_api import async_playwright
+
+    from crawler.browser import LAUNCH_ARGS, find_chromium
+    from crawler.crawl import snapshot_from_page
+    from crawler.fetch import _FILLED_JS, FetchedPage
+    from crawler.images import hash_image_bytes
+
+    times = []
+    async with async_playwright() as pw:
+        browser = None
+        async with httpx.AsyncClient(timeout=30) as client:
+            for url in urls:
+                t0 = time.perf_counter()
+                if browser is None or launch_each:
+                    if browser is not None:
+                        await browser.close()
+                    browser = await pw.chromium.launch(executable_path=find_chromium(),
+                                                       args=LAUNCH_ARGS)
+                page = await browser.new_page()
+                response = await page.goto(url, wait_until="load")
+                try:
+                    await page.wait_for_function(_FILLED_JS, arg=config.selectors.price,
+                                                 timeout=3000)
+                except Exception:
+                    pass
+                html = await page.content()
+                await page.close()
+                snap = snapshot_from_page(
+                    FetchedPage(url, url, response.status if response else None, html),
+                    config, datetime.now(timezone.utc).isoformat())
+                for image_url in snap.image_urls:
+                    data = (await client.get(image_url)).content
+                    hash_image_bytes(data)
+                times.append(time.perf_counter() - t0)
+        if browser is not None:
+            await browser.close()
+    return times
+
+
+# ------------------------------------------------------------------ history for the rules
+def _build_history(path: Path, contract, size: int, nights: int):
+    """A ledger of `size` listings x `nights` nightly crawls, written through the ledger API:
+    each night about 3% of titles and 2% of prices change, a few listings fail to load."""
+    import random
+
+    from audits.clock import ManualClock
+    from audits.ledger import Ledger
+    from crawler.snapshot import CrawlResult, Snapshot
+    from demostore.catalog import build_products
+
+    rng = random.Random(8)
+    clock = ManualClock(datetime(2026, 10, 1, 18, 0, tzinfo=timezone.utc))
+    base = contract.store.base_url
+    products = build_products(size)
+    titles = {p.sku: p.title for p in products}
+    prices = {p.sku: p.price for p in products}
+    run = None
+    with Ledger(path, clock) as ledger:
+        for night in range(nights):
+            clock.advance(timedelta(days=1))
+            at = clock.now().isoformat()
+            snaps = []
+            for p in products:
+                url = f"{base}/p/{p.slug}"
+                if night and rng.random() < 0.002:
+                    snaps.append(Snapshot(url=url, error="HTTP 503", fetched_at=at))
+                    continue
+                if night and rng.random() < 0.03:
+                    titles[p.sku] = f"{p.title} 第{night}版"[:58]
+                if night and rng.random() < 0.02:
+                    prices[p.sku] = (prices[p.sku] * Decimal("0.9")).quantize(Decimal("0.01"))
+                snaps.append(Snapshot(
+                    url=url, sku=p.sku, title=titles[p.sku], price=prices[p.sku],
+                    list_price=p.list_price, currency="CNY", availability="InStock",
+                    stock_count=p.stock if p.shows_stock_count else None, promoted=p.promoted,
+                    image_urls=[base + i for i in p.images], fetched_at=at,
+                    fetched_with="http"))
+            run_id = ledger.start_run("nightly")
+            run = ledger.record_crawl(run_id, CrawlResult(
+                snapshots=snaps, images={}, listing_urls=[s.url for s in snaps],
+                started_at=at, finished_at=at))
+    return clock, run
+
+
+# ------------------------------------------------------------------ the section
+def run(quick: bool) -> list[Row]:
+    from audits.catalog import load_catalog
+    from audits.demo import set_store_day
+    from audits.ledger import Ledger
+    from audits.runner import run_audit
+    from audits.spot_check import spot_check_now
+
+    size = 400 if quick else SIZE
+    naive_sample = 10 if quick else 100
+    rows: list[Row] = []
+    work = Path(tempfile.mkdtemp(prefix="storeaudit-bench-"))
+    try:
+        with _process(["-m", "bench.store_process", "--size", str(size)]) as (store_url, store_pid):
+            contract = _bench_contract(work, store_url, size)
+            catalog = load_catalog(contract.catalog_path())
+            config = contract.crawl_config()
+            ledger = Ledger(work / "ledger.db")
+            exclude = {store_pid}
+
+            # Warm the store's own caches (its photos are drawn on first request) so that the
+            # audit is timed, not the store's first drawing of each photo.
+            _warm_store(store_url, size)
+
+            # -- cold full audit
+            with PeakRss(exclude) as rss:
+                t0 = time.perf_counter()
+                cold = run_audit(contract, ledger, kind="nightly", catalog=catalog)
+                cold_s = time.perf_counter() - t0
+            cold_stats = _run_stats(ledger, cold.run.id)
+
+            # -- the naive way, on a sample, extrapolated
+            listing_urls = [s.url for s in ledger.run_snapshots(cold.run.id)]
+            step = max(1, len(listing_urls) // naive_sample)
+            sample = listing_urls[::step][:naive_sample]
+            naive_times = asyncio.run(_naive_pages(sample, config))
+            naive_full = statistics.mean(naive_times) * len(listing_urls)
+            naive_note = (f"naive: {len(sample)} pages measured "
+                          f"({statistics.mean(naive_times) * 1000:.0f} ms each), x{len(listing_urls)}")
+
+            rows.append(Row(SECTION, f"cold full audit ({len(listing_urls)} listings)", cold_s, "s",
+                            naive=naive_full, target="<= 60 s, >= 5x naive",
+                            met=cold_s <= 60 and naive_full / cold_s >= 5,
+                            note=f"{cold_stats}; {naive_note}"))
+            rows.append(Row(SECTION, "cold: pages per second", len(listing_urls) / cold_s,
+                            "pages/s", naive=len(listing_urls) / naive_full,
+                            note="naive shown as pages/s too"))
+            rows.append(Row(SECTION, "cold: peak RSS incl. Chromium", rss.peak_kb / 1024, "MB",
+                            note="PSS of this process and its children (Chromium); the store "
+                                 "not counted"))
+
+            # -- warm re-audit, nothing changed
+            t0 = time.perf_counter()
+            warm = run_audit(contract, ledger, kind="nightly", catalog=catalog)
+            warm_s = time.perf_counter() - t0
+            rows.append(Row(SECTION, "warm re-audit, nothing changed", warm_s, "s",
+                            naive=naive_full, target="<= 10 s", met=warm_s <= 10,
+                            note=_run_stats(ledger, warm.run.id)))
+
+            # -- one day of changes
+            events = set_store_day(store_url, 1)["events"]
+            t0 = time.perf_counter()
+            day = run_audit(contract, ledger, kind="nightly", catalog=catalog)
+            day_s = time.perf_counter() - t0
+            changed = len({c.listing_id for c in ledger.changes_in_run(day.run.id)})
+            rows.append(Row(SECTION, "re-audit after one day of changes", day_s, "s",
+                            naive=naive_full, note=f"{len(events)} scenario events, "
+                            f"{changed} listings changed; {_run_stats(ledger, day.run.id)}"))
+
+            # -- spot-check of one product page
+            spot_urls = listing_urls[::max(1, len(listing_urls) // 20)][:20]
+            spot_times = []
+            for url in spot_urls:
+                t0 = time.perf_counter()
+                spot_check_now(contract, ledger, [url])
+                spot_times.append(time.perf_counter() - t0)
+            naive_spot = asyncio.run(_naive_pages(spot_urls[:5], config, launch_each=True))
+            spot = statistics.median(spot_times)
+            rows.append(Row(SECTION, "spot-check one product page (median of 20)", spot, "s",
+                            naive=statistics.median(naive_spot), target="<= 1.5 s",
+                            met=spot <= 1.5,
+                            note=f"max {max(spot_times):.2f} s (a JavaScript-priced page "
+                                 f"launches the browser); naive: browser launched per check"))
+            ledger.close()
+
+        # -- rules over 2,000 listings x 30 nights, and the overlay on that ledger
+        rows += _rules_and_overlay(work, contract, catalog, size, nights=10 if quick else 30,
+                                   quick=quick)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def _warm_store(store_url: str, size: int) -> None:
+    """Ask the store for every listing photo once (its drawing cache), in parallel."""
+    from demostore.catalog import build_products
+
+    paths = [i for p in build_products(size) for i in p.images]
+
+    async def go() -> None:
+        async with httpx.AsyncClient(base_url=store_url, timeout=60) as client:
+            slots = asyncio.Semaphore(16)
+
+            async def one(path: str) -> None:
+                async with slots:
+                    await client.get(path)
+
+            await asyncio.gather(*(one(p) for p in paths))
+
+    asyncio.run(go())
+
+
+def _run_stats(ledger, run_id: int) -> str:
+    snaps = ledger.run_snapshots(run_id)
+    run = ledger.run(run_id)
+    by = {}
+    for s in snaps:
+        key = "unchanged" if s.unchanged else (s.fetched_with or "failed")
+        by[key] = by.get(key, 0) + 1
+    parts = ", ".join(f"{k} {v}" for k, v in sorted(by.items()))
+    return f"{parts}; {run.image_downloads} image downloads; {run.pages_failed} failed"
+
+
+def _rules_and_overlay(work: Path, contract, catalog, size: int, nights: int,
+                       quick: bool) -> list[Row]:
+    from audits.engine import audit_run
+    from audits.ledger import Ledger
+
+    path = work / "history.db"
+    t0 = time.perf_counter()
+    clock, last = _build_history(path, contract, size, nights)
+    built_s = time.perf_counter() - t0
+    rows = []
+    with Ledger(path, clock) as ledger:
+        t0 = time.perf_counter()
+        audit_run(ledger, contract, catalog, last, full=True)
+        first_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        outcome = audit_run(ledger, contract, catalog, last, full=True)
+        rules_s = time.perf_counter() - t0
+        open_findings = len(outcome.update.still_open) + len(outcome.update.new)
+        secret, _ = ledger.create_token("bench", "merchant")
+        listing_urls = [l.url for l in ledger.listings()]
+    rows.append(Row(SECTION, f"rules pass, {size} listings x {nights} nights", rules_s, "s",
+                    target="< 1 s", met=rules_s < 1,
+                    note=f"first pass (all findings new) {first_s:.2f} s; {open_findings} open "
+                         f"findings; history built in {built_s:.0f} s"))
+
+    rate, seconds = 200, (3 if quick else 10)
+    port = _free_port()
+    pages = [u for u in listing_urls[:: max(1, len(listing_urls) // 200)]]
+    pages += [contract.store.base_url + "/", contract.store.base_url + "/c/apparel"]
+    with _process(["-m", "audits.cli", "serve", "--no-schedule", "-c",
+                   str(work / "contract.toml"), "--db", str(path), "--port", str(port)],
+                  pattern=r"http://127\.0\.0\.1:\d+"):
+        _wait_http(f"http://127.0.0.1:{port}/healthz")
+        prefix = f"http://127.0.0.1:{port}/api/overlay?url="
+        # The naive way: one request at a time, nothing else going on.
+        naive = _sequential_latencies(prefix, secret, pages[:40])
+        out = subprocess.run([sys.executable, "-m", "bench.load", prefix, secret, str(rate),
+                              str(seconds), *pages], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    lat = sorted(result["latencies_ms"])
+    p50, p99 = _pct(lat, 50), _pct(lat, 99)
+    note = (f"{rate} req/s for {seconds} s from a separate process on loopback; "
+            f"{result['ok']} ok, {result['errors']} errors; p50 {p50:.1f} ms")
+    rows.append(Row(SECTION, "/api/overlay p50", p50, "ms", naive=_pct(naive, 50),
+                    note="naive: one request at a time, no load (the first fill the cache)"))
+    rows.append(Row(SECTION, f"/api/overlay p99 at {rate} req/s", p99, "ms",
+                    naive=_pct(naive, 99), target="<= 20 ms",
+                    met=p99 <= 20 and result["errors"] == 0, note=note))
+    return rows
+
+
+def _wait_http(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def _sequential_latencies(prefix: str, token: str, pages: list[str]) -> list[float]:
+    from urllib.parse import quote
+
+    out = []
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+        for page in pages:
+            t0 = time.perf_counter()
+            client.get(prefix + quote(page, safe="")).raise_for_status()
+            out.append((time.perf_counter() - t0) * 1000)
+    return sorted(out)
+
+
+def _pct(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(pct / 100 * len(values)) - 1))
+    return values[k]

@@ -1,0 +1,146 @@
+"""HTTP first, the browser when needed: the hybrid crawl must record exactly what an
+all-browser crawl records, fetch unchanged pages and images for (almost) nothing, and keep to
+the contract's per-origin limits."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import pytest
+
+from audits.demo import demo_contract
+from audits.runner import run_crawl
+from crawler.crawl import crawl_sync
+from crawler.snapshot import LISTING_VALUE_FIELDS
+
+pytestmark = pytest.mark.e2e
+
+
+def config_for(store, **overrides):
+    config = demo_contract().with_base_url(store.url).crawl_config()
+    return replace(config, **overrides)
+
+
+def values(snap) -> dict:
+    return {name: getattr(snap, name) for name in LISTING_VALUE_FIELDS}
+
+
+def test_hybrid_and_all_browser_crawls_record_the_same_values(store):
+    styles = {p.sku: p.page_style for p in store.products() if not p.removed}
+
+    hybrid = crawl_sync(config_for(store, recheck_share=0))
+    browser = crawl_sync(config_for(store, render="always"))
+
+    by_sku = {s.sku: s for s in browser.snapshots}
+    assert all(s.ok for s in hybrid.snapshots + browser.snapshots)
+    assert {s.sku for s in hybrid.snapshots} == set(by_sku) == set(styles)
+    for snap in hybrid.snapshots:
+        assert values(snap) == values(by_sku[snap.sku]), (snap.sku, styles[snap.sku])
+        expected = "browser" if styles[snap.sku] == "jsprice" else "http"
+        assert snap.fetched_with == expected, (snap.sku, styles[snap.sku])
+    assert {s.fetched_with for s in browser.snapshots} == {"browser"}
+    assert hybrid.stats["renders"] == sum(1 for s in styles.values() if s == "jsprice")
+
+
+def test_a_recheck_renders_http_pages_too_and_keeps_the_values(store):
+    urls = [f"{store.url}/p/{p.slug}" for p in store.live_products()[:8]]
+    result = crawl_sync(config_for(store, urls=urls, recheck_share=1.0))
+    assert all(s.ok for s in result.snapshots)
+    assert result.stats["rechecked"] == sum(1 for s in result.snapshots
+                                            if s.fetched_with == "http") > 0
+    assert result.stats.get("recheck_mismatch", 0) == 0
+
+
+def test_an_unchanged_recrawl_downloads_no_page_body_and_no_image(store, ledger):
+    contract = demo_contract().with_base_url(store.url)
+    config = replace(contract.crawl_config(), recheck_share=0)
+    first = run_crawl(contract, ledger, config=config)
+    store.reset_counters()
+
+    second = run_crawl(contract, ledger, config=config)
+
+    snaps = ledger.run_snapshots(second.id)
+    assert second.pages_ok == first.pages_ok == len(snaps)
+    assert all(s.unchanged for s in snaps)
+    assert second.image_downloads == 0
+    assert store.hits["/img:200"] == 0
+    # Every product page was asked for conditionally and answered 304, without a body; the
+    # JavaScript-priced ones had their price data checked (a small JSON), not re-rendered.
+    assert store.hits["/p"] == store.hits["/p:304"] == len(snaps)
+    assert store.hits["/static"] == 0
+    before = {s.listing_id: s for s in ledger.run_snapshots(first.id)}
+    for snap in snaps:
+        assert snap.content_hash == before[snap.listing_id].content_hash
+
+
+def test_a_javascript_price_that_changes_behind_the_same_html_is_seen(store, ledger):
+    product = next(p for p in store.live_products() if p.page_style == "jsprice")
+    contract = demo_contract().with_base_url(store.url)
+    url = f"{store.url}/p/{product.slug}"
+    config = replace(contract.crawl_config(), urls=[url], recheck_share=0)
+    run_crawl(contract, ledger, config=config)
+
+    store.view().by_sku[product.sku].price -= 10  # only /api/price/<sku> says so
+    again = run_crawl(contract, ledger, config=config)
+
+    [snap] = ledger.run_snapshots(again.id)
+    assert snap.price == product.price - 10
+    assert not snap.unchanged and snap.fetched_with == "browser"
+
+
+def test_a_changed_page_is_read_again(store, ledger):
+    product = next(p for p in store.live_products() if p.page_style == "plain")
+    contract = demo_contract().with_base_url(store.url)
+    url = f"{store.url}/p/{product.slug}"
+    config = replace(contract.crawl_config(), urls=[url], recheck_share=0)
+    run_crawl(contract, ledger, config=config)
+
+    store.view().by_sku[product.sku].title += " 新款"
+    again = run_crawl(contract, ledger, config=config)
+
+    [snap] = ledger.run_snapshots(again.id)
+    assert snap.title == product.title + " 新款" and not snap.unchanged
+
+
+def test_the_per_origin_rate_and_concurrency_are_honoured_on_both_paths():
+    from demostore.app import DemoStore
+    from demostore.server import run_in_thread
+
+    shop = DemoStore(size=60)
+    starts: list[float] = []
+    in_flight, most = 0, 0
+    inner = shop.asgi
+
+    async def timed(scope, receive, send):
+        nonlocal in_flight, most
+        if scope["type"] != "http":
+            return await inner(scope, receive, send)
+        starts.append(time.monotonic())
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await inner(scope, receive, send)
+        finally:
+            in_flight -= 1
+
+    shop.asgi = timed
+    products = [p for p in shop.live_products()]
+    chosen = [p for p in products if p.page_style == "jsprice"][:2] + \
+             [p for p in products if p.page_style != "jsprice"][:4]
+    with run_in_thread(shop) as running:
+        shop.url = running.url
+        rate = 15
+        config = config_for(shop, urls=[f"{running.url}/p/{p.slug}" for p in chosen],
+                            max_requests_per_second=rate, concurrency=2, recheck_share=0)
+        result = crawl_sync(config)
+
+    assert all(s.ok for s in result.snapshots)
+    assert {s.fetched_with for s in result.snapshots} == {"http", "browser"}
+    assert len(starts) > 3 * rate / 2
+    # No one-second window holds more request starts than the rate (a little arrival jitter
+    # allowed), and no more than `concurrency` requests were ever in flight at once.
+    busiest = max(sum(1 for t in starts if s <= t < s + 1) for s in starts)
+    assert busiest <= rate + 1, busiest
+    assert (starts[-1] - starts[0]) >= (len(starts) - 1) / rate * 0.9
+    assert most <= 2
