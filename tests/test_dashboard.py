@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
-import random
 import re
 import socket
 import threading
@@ -24,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import uvicorn
-from PIL import Image, ImageDraw, ImageFilter
 
 from api.app import create_app
 from api.deps import SESSION_COOKIE
@@ -35,6 +32,7 @@ from audits.engine import audit_run
 from audits.ledger import Ledger
 from crawler.images import hash_image_bytes
 from crawler.snapshot import ImageInfo
+from tests.pictures import encode, picture
 from tests.history import History, failed, listing
 
 pytestmark = pytest.mark.e2e
@@ -74,26 +72,6 @@ max_failed_percent = 30
 
 
 # --- pictures ----------------------------------------------------------------------------
-
-
-def picture(seed: str, size=(480, 360)) -> Image.Image:
-    """A photo-like picture: blurred coloured shapes on a plain ground, from a seed."""
-    rng = random.Random(seed)
-    img = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(img)
-    w, h = size
-    for _ in range(12):
-        x0, y0 = rng.randrange(w), rng.randrange(h)
-        box = [x0, y0, x0 + rng.randrange(40, w // 2), y0 + rng.randrange(40, h // 2)]
-        fill = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
-    return img.filter(ImageFilter.GaussianBlur(2))
-
-
-def encode(img: Image.Image, fmt: str = "PNG", **options) -> bytes:
-    out = io.BytesIO()
-    img.save(out, fmt, **options)
-    return out.getvalue()
 
 
 # --- servers -----------------------------------------------------------------------------

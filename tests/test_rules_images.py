@@ -3,39 +3,18 @@ here: the same picture resized and recompressed matches, an unrelated picture do
 
 from __future__ import annotations
 
-import io
-import random
 from functools import cache
 
 import imagehash
 import pytest
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+from PIL import Image, ImageDraw, ImageEnhance
 from pydantic import ValidationError
 
 from audits.rules.images import InfringingSettings, infringing
 from crawler.images import hash_image_bytes, hash_registry_bytes
 from crawler.snapshot import ImageInfo
+from tests.pictures import encode, picture
 from tests.history import History, failed, listing
-
-
-def picture(seed: str, size=(480, 360)) -> Image.Image:
-    """A photo-like picture: blurred coloured shapes on a plain ground, from a seed."""
-    rng = random.Random(seed)
-    img = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(img)
-    w, h = size
-    for _ in range(12):
-        x0, y0 = rng.randrange(w), rng.randrange(h)
-        box = [x0, y0, x0 + rng.randrange(40, w // 2), y0 + rng.randrange(40, h // 2)]
-        fill = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
-    return img.filter(ImageFilter.GaussianBlur(2))
-
-
-def encode(img: Image.Image, fmt: str = "PNG", **options) -> bytes:
-    out = io.BytesIO()
-    img.save(out, fmt, **options)
-    return out.getvalue()
 
 
 def resized_copy(img: Image.Image) -> bytes:
