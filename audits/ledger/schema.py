@@ -87,7 +87,23 @@ INDEXES = [
 ]
 
 
+def _missing(db: sqlite_utils.Database) -> bool:
+    """Whether anything needs creating, asked with reads only: every web request opens the
+    ledger, and a write here would queue each one behind the others for the write lock."""
+    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+        return True
+    for name, spec in TABLES.items():
+        if not db[name].exists() or set(spec["columns"]) - set(db[name].columns_dict):
+            return True
+    for table, columns in INDEXES:
+        if not any(index.columns == columns for index in db[table].indexes):
+            return True
+    return False
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
+    if not _missing(db):
+        return
     with db.atomic():
         for name, spec in TABLES.items():
             if not db[name].exists():
