@@ -27,17 +27,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SelectorSettings(_Strict):
-    """CSS selectors for stores whose pages carry no structured data (all optional)."""
-
-    title: str | None = None
-    price: str | None = None
-    list_price: str | None = None
-    stock: str | None = None
-    images: str | None = None
-    sku: str | None = None
-    promoted: str | None = None
-    card: str | None = None
+# CSS selectors for stores whose pages carry no structured data: the crawler's Selectors
+# fields, each optional here (what the contract leaves out keeps the crawler's default).
+SelectorSettings = create_model(
+    "SelectorSettings", __base__=_Strict,
+    **{name: (str | None, None) for name in Selectors.__dataclass_fields__},
+)
 
 
 class StoreSettings(_Strict):
