@@ -291,7 +291,6 @@ async def crawl(
         try:
             snapshots = list(await asyncio.gather(*(one(u) for u in listing_urls)))
         finally:
-            hasher.close()
             await browser.close()
     stats = dict(reader.stats, page_downloads=http.downloads, renders=browser.renders,
                  image_downloads=hasher.downloads)

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 import math
 import io
 import warnings
@@ -186,45 +183,13 @@ def registry_variants(core: Image.Image) -> list[str]:
     return out
 
 
-# Past this many images to decode in one crawl, hashing moves to worker processes (one per
-# core): starting them costs about a second, decoding thousands of images costs minutes.
-POOL_AFTER_DECODES = 32
-
-
 class ImageHasher:
-    """Downloads and hashes images through one shared HTTP client. Use as an async context
-    manager (or call close()) so the worker processes, if any were started, are stopped."""
+    """Downloads and hashes images through one shared HTTP client."""
 
     def __init__(self, client: httpx.AsyncClient, known: dict[str, ImageInfo] | None = None):
         self.client = client
         self.known = known or {}
         self.downloads = 0  # full bodies fetched this crawl (a 304 is not a download)
-        self._decodes = 0
-        self._pool: ProcessPoolExecutor | None = None
-
-    async def __aenter__(self) -> "ImageHasher":
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    async def _hash(self, data: bytes) -> dict:
-        """Decode and hash off the event loop: in worker processes for a big crawl (both
-        cores), in a thread for a handful of images."""
-        self._decodes += 1
-        if self._pool is None and self._decodes > POOL_AFTER_DECODES:
-            # spawn, not fork: the crawl process runs threads (Playwright, a web server).
-            self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 2,
-                                             mp_context=multiprocessing.get_context("spawn"))
-        if self._pool is not None:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, hash_image_bytes,
-                                                                    data)
-        return await asyncio.to_thread(hash_image_bytes, data)
 
     async def fetch(self, url: str) -> ImageInfo:
         previous = self.known.get(url)
@@ -256,7 +221,9 @@ class ImageHasher:
             # Same bytes as last time: keep the hashes, remember the new validators.
             return replace(previous, etag=etag, last_modified=last_modified, error=None)
         try:
-            hashed = await self._hash(data)
+            # Decoding and hashing is CPU work: off the event loop, so pages keep loading
+            # meanwhile and Pillow/numpy (which release the GIL) can use a second core.
+            hashed = await asyncio.to_thread(hash_image_bytes, data)
         except ImageRefused as e:
             return ImageInfo(url, error=str(e), bytes=len(data), etag=etag)
         return ImageInfo(url, etag=etag, last_modified=last_modified, **hashed)
