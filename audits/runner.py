@@ -7,6 +7,7 @@ is recorded and judged the same way whoever starts it.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from urllib.parse import urljoin
 
 from crawler.crawl import CrawlConfig, CrawlProgress, crawl_sync
@@ -14,7 +15,7 @@ from crawler.crawl import CrawlConfig, CrawlProgress, crawl_sync
 from .catalog import CatalogEntry, load_catalog
 from .contract import Contract
 from .engine import AuditOutcome, audit_run
-from .ledger import Ledger, Run
+from .ledger import Ledger, LedgerError, Run
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,14 @@ def run_crawl(
     progress: CrawlProgress | None = None,
     config: CrawlConfig | None = None,
     run_id: int | None = None,
+    finish: bool = True,
 ) -> Run:
-    """Crawl the store now and record what was seen. A crawl that breaks down is recorded
-    as a failed run and re-raised; the ledger keeps its previous state.
+    """Crawl the store now and record what was seen. A crawl that breaks down, or cannot be
+    written (disk full, database locked), is recorded as a failed run where the ledger can
+    still be written, and re-raised; the ledger keeps its previous state.
 
-    `run_id`: a run already started (so a caller could hand its id out before the crawl)."""
+    `run_id`: a run already started (so a caller could hand its id out before the crawl).
+    `finish`: the run is complete once recorded; False when an audit judges it next."""
     config = config or contract.crawl_config()
     run_id = run_id or ledger.start_run(kind)
     try:
@@ -40,10 +44,20 @@ def run_crawl(
                                 [urljoin(config.base_url, u) for u in config.urls]
                                 if config.urls else None),
                             now=ledger.clock.now, progress=progress)
+        return ledger.record_crawl(run_id, result, full=not config.urls, finish=finish)
     except BaseException as e:
-        ledger.fail_run(run_id, f"{type(e).__name__}: {e}")
+        _mark_failed(ledger, run_id, f"{type(e).__name__}: {e}")
         raise
-    return ledger.record_crawl(run_id, result, full=not config.urls)
+
+
+def _mark_failed(ledger: Ledger, run_id: int, error: str) -> None:
+    """Record the run as failed, if the ledger can be written at all: when it cannot (the
+    disk is full, another process keeps it locked) the run stays unfinished, and the next run
+    marks it abandoned."""
+    try:
+        ledger.fail_run(run_id, error)
+    except LedgerError as e:
+        log.warning("run %s could not be marked failed: %s", run_id, e)
 
 
 def run_audit(
@@ -56,12 +70,20 @@ def run_audit(
     catalog: dict[str, CatalogEntry] | None = None,
     run_id: int | None = None,
 ) -> AuditOutcome:
-    """Crawl, record, and judge the run against the contract.
+    """Crawl, record, and judge the run against the contract. The run is complete when its
+    findings are written (the same transaction); the crawl and the findings are each all or
+    nothing, so a failure in between keeps the crawl and leaves the findings as they were.
 
     The catalog is read before the crawl starts: a bad sheet is refused before anything
     is written."""
     if catalog is None:
         catalog = load_catalog(contract.catalog_path())
     config = config or contract.crawl_config()
-    run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config, run_id=run_id)
-    return audit_run(ledger, contract, catalog, run, full=not config.urls)
+    run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config, run_id=run_id,
+                    finish=False)
+    try:
+        outcome = audit_run(ledger, contract, catalog, run, full=not config.urls)
+    except BaseException as e:
+        _mark_failed(ledger, run.id, f"the findings could not be updated: {type(e).__name__}: {e}")
+        raise
+    return replace(outcome, run=ledger.run(run.id))

@@ -18,9 +18,11 @@ BackgroundScheduler call it at start-up (the catch-up) and then every `tick_seco
 call `tick()` themselves after moving a ManualClock, which makes the jobs fire exactly when
 the clock says.
 
-Two audits never run at once: a scheduled audit waits for the audit slot (a running
-spot-check finishes first) and holds it while it runs, so a spot-check asked for meanwhile is
-refused with a message saying the nightly audit is running.
+Two audits never run at once on one ledger, in this process or another (`storeaudit serve
+--no-schedule` beside this scheduler, a `storeaudit audit` by hand): a scheduled audit waits
+for the audit slot (a running spot-check finishes first, up to SLOT_WAIT_SECONDS; after that
+it is logged and tried again at the next tick) and holds it while it runs, so a spot-check
+asked for meanwhile is refused with a message saying the nightly audit is running.
 """
 
 from __future__ import annotations
@@ -227,7 +229,7 @@ class AuditScheduler:
             log.warning("catching up: %s missed at %s runs now", job.name,
                         due.scheduled.isoformat())
         try:
-            with audit_slot(holder, wait=self.slot_wait):
+            with audit_slot(holder, wait=self.slot_wait, db=self.db_path):
                 self._attempted.add((job.name, due.scheduled))
                 outcome, problem = None, None
                 try:

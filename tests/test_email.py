@@ -298,6 +298,7 @@ def test_an_smtp_failure_is_retried_then_recorded_failed_and_reported_next_time(
             assert first.attempts == attempts
         assert first.status == "failed"
         assert ("451" in first.last_error) if outage == "451" else ("Connection" in first.last_error)
+        assert open(first.path, "rb").read()  # its copy is still in the outbox
     assert world.smtp.inbox.messages == []
 
     # The server is back; the next night's email still reports night 1's findings as new.
@@ -319,6 +320,34 @@ def test_an_smtp_failure_is_retried_then_recorded_failed_and_reported_next_time(
         assert second.status == "sent"
         assert found[("titles.forbidden_terms", "B")].id in second.finding_ids["new"]
     assert PASSWORD not in caplog.text
+
+
+def test_an_email_not_sent_while_smtp_is_down_is_kept_and_sent_when_it_is_back(world):
+    """SMTP down at the nightly email: the email is kept (its copy in the outbox, pending in
+    the ledger), and once the server is back the next try, even by a scheduler started anew,
+    sends that very copy rather than losing it or making another."""
+    from datetime import timedelta
+
+    world.smtp.stop()
+    world.clock.set(at(15, 2, 0))
+    world.scheduler().tick()
+    with Ledger(world.db, world.clock) as ledger:
+        [kept] = ledger.emails()
+    assert (kept.status, kept.attempts) == ("pending", 1) and "Connection" in kept.last_error
+    copy = email.message_from_bytes(open(kept.path, "rb").read(), policy=email.policy.default)
+
+    world.smtp.start()
+    world.clock.advance(timedelta(minutes=5))  # its next try is due
+    world.scheduler().tick()  # a new scheduler: the process was restarted meanwhile
+    with Ledger(world.db, world.clock) as ledger:
+        assert [e.id for e in ledger.emails()] == [kept.id]  # tried again, not made again
+        sent = ledger.email(kept.id)
+    assert (sent.status, sent.attempts) == ("sent", 2)
+    [got] = world.smtp.inbox.messages
+    assert got["Message-ID"] == copy["Message-ID"] and got["Subject"] == copy["Subject"]
+    assert parts(got)[0] == copy.get_body(("plain",)).get_content()
+    assert sent.finding_ids["new"] and all(f"/findings/{i}" in parts(got)[0]
+                                           for i in sent.finding_ids["new"])
 
 
 def test_a_wrong_password_is_recorded_without_the_password(world, monkeypatch, caplog):
@@ -418,7 +447,7 @@ STORE = '[store]\nname = "Shop"\nbase_url = "http://shop.test"\n'
      "'starttls', 'ssl' or 'none'"),
 ])
 def test_a_schedule_or_email_mistake_names_its_key(section, key, problem):
-    from audits.contract import ContractError
+    from audits.contract_errors import ContractError
 
     with pytest.raises(ContractError) as e:
         parse_contract(STORE + section)

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from ..catalog import load_catalog
 from ..contract import load_contract
@@ -40,8 +41,11 @@ def serve(
         Ledger(db).close()
     except USER_ERRORS as e:
         _fail(str(e))
-    settings = ApiSettings(db_path=db, contract_path=contract,
-                           extension_origins=[SHIPPED_EXTENSION_ORIGIN, *extension_origin])
+    try:
+        settings = ApiSettings(db_path=db, contract_path=contract,
+                               extension_origins=[SHIPPED_EXTENSION_ORIGIN, *extension_origin])
+    except ValueError as e:  # pydantic's ValidationError: an --extension-origin that is not one
+        _fail("--extension-origin: " + e.errors()[0]["msg"].removeprefix("Value error, "))
     console.print(f"Dashboard and API on http://{host}:{port}/  (API docs: /docs)")
     scheduler = None
     if schedule:
@@ -116,6 +120,7 @@ def status(contract: Path = ContractOption, db: Path = DbOption) -> None:
     emails."""
     from datetime import timezone
 
+    from ..audit_lock import describe_holder, slot_holder
     from ..console import emails_table, recent_runs_table, schedule_table
     from ..scheduler import next_runs
     from ..summary import open_counts
@@ -132,12 +137,31 @@ def status(contract: Path = ContractOption, db: Path = DbOption) -> None:
         console.print(schedule_table(runs, now, zone))
     else:
         console.print("No schedule: [schedule] enabled = false in the contract.")
-    last = ledger.runs(5)
+    holder = slot_holder(db)
+    last = _as_seen_now(ledger.runs(5), holder)
     console.print(recent_runs_table(last, zone) if last else "No run yet.")
+    if holder is not None:
+        console.print(Text(f"Running now: {describe_holder(holder)}"), highlight=False)
+    for run in last:
+        if run.status in ("failed", "abandoned") and run.error:
+            console.print(Text(f"Run {run.id} {run.status}: {run.error}"), highlight=False)
     counts = open_counts(ledger)
     console.print("Open findings: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     emails = ledger.emails(limit=5)
     console.print(emails_table(emails, zone) if emails else "No email yet.")
+
+
+def _as_seen_now(runs: list, holder: dict | None) -> list:
+    """A run still marked running while no process holds the audit slot was left by a process
+    that died (killed, power cut): it is shown abandoned, as the next run will record it. The
+    ledger is not written here."""
+    from dataclasses import replace
+
+    if holder is not None:
+        return runs
+    return [replace(r, status="abandoned", error="the process running it stopped before it "
+                    "finished; the next run records what of it was kept")
+            if r.status == "running" else r for r in runs]
 
 
 def _print_schedule(contract, db: Path) -> None:

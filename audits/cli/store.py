@@ -37,13 +37,16 @@ def init(
 @app.command()
 def crawl(contract: Path = ContractOption, db: Path = DbOption) -> None:
     """Crawl the store once now and record every listing's title, price, stock and images."""
+    from ..audit_lock import audit_slot
     from ..console import RichCrawlProgress, failures_table, run_table
     from ..runner import run_crawl
 
     try:
         loaded = load_contract(contract)
         ledger = Ledger(db)
-        with RichCrawlProgress(console) as progress:
+        # Refused at once while another audit of this ledger runs, in any process.
+        with audit_slot("a manual crawl", wait=0, db=db), \
+                RichCrawlProgress(console) as progress:
             run = run_crawl(loaded, ledger, kind="manual", progress=progress)
     except USER_ERRORS as e:
         _fail(str(e))
@@ -81,6 +84,7 @@ def demo(
 @app.command()
 def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
     """Crawl the store now, judge it against the contract, and list the open findings."""
+    from ..audit_lock import audit_slot
     from ..console import RichCrawlProgress, failures_table, findings_summary, findings_table, run_table
     from ..runner import run_audit
 
@@ -88,7 +92,9 @@ def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
         loaded = load_contract(contract)
         catalog = load_catalog(loaded.catalog_path())
         ledger = Ledger(db)
-        with RichCrawlProgress(console, "Auditing") as progress:
+        # Refused at once while another audit of this ledger runs, in any process.
+        with audit_slot("a manual audit", wait=0, db=db), \
+                RichCrawlProgress(console, "Auditing") as progress:
             outcome = run_audit(loaded, ledger, kind="manual", progress=progress, catalog=catalog)
     except USER_ERRORS as e:
         _fail(str(e))

@@ -13,6 +13,7 @@ written to a log, an error or the ledger.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -52,10 +53,29 @@ def smtp_password(smtp: SmtpSettings, environ: dict | None = None) -> str | None
     return None
 
 
-def _redact(text: str, secret: str | None) -> str:
-    if secret:
-        text = text.replace(secret, "***")
+def _redact(text: str, secret: str | None, user: str | None = None) -> str:
+    """The text without the password, as written or as SMTP AUTH sends it (base64, alone or
+    as PLAIN's "\\0user\\0password"): a server may quote the line it refused."""
+    if not secret:
+        return text
+    forms = [secret, base64.b64encode(secret.encode()).decode()]
+    for authzid in ("", user or ""):
+        plain = f"{authzid}\0{user or ''}\0{secret}".encode()
+        forms.append(base64.b64encode(plain).decode())
+    for form in sorted(set(forms), key=len, reverse=True):
+        text = text.replace(form, "***")
     return text
+
+
+def _describe(e: Exception) -> str:
+    """An SMTP failure in words; the server's answer as text (not a bytes repr, whose escapes
+    would hide a quoted password from _redact)."""
+    if isinstance(e, smtplib.SMTPResponseException):
+        said = e.smtp_error
+        if isinstance(said, bytes):
+            said = said.decode("utf-8", "replace")
+        return f"{type(e).__name__}: {e.smtp_code} {said}"
+    return f"{type(e).__name__}: {e}"
 
 
 def send_smtp(settings: EmailSettings, data: bytes, recipients: list[str]) -> str | None:
@@ -84,7 +104,7 @@ def send_smtp(settings: EmailSettings, data: bytes, recipients: list[str]) -> st
                 server.login(smtp.user, password)
             refused = server.sendmail(sender, to, data)
     except (smtplib.SMTPException, OSError) as e:
-        detail = _redact(f"{type(e).__name__}: {e}", password)
+        detail = _redact(_describe(e), password, smtp.user)
         raise MailError(f"{smtp.host}:{smtp.effective_port}: {detail}") from None
     if refused:
         return "refused by the server for: " + ", ".join(sorted(refused))

@@ -2,7 +2,10 @@
 
 Everything else asks questions in the domain's words (`ledger.title_changes(since=…)`,
 `ledger.latest_snapshots()`). One SQLite file in WAL mode, created on first use. A crawl is
-written in one transaction, so a crash in the middle leaves the previous state intact.
+written in one transaction, and an audit's findings in another that also completes the run, so
+a process killed in the middle leaves the previous state intact (its run is marked abandoned by
+the next). A write that cannot happen (disk full, the database locked by another process past
+the busy timeout) is a LedgerError saying so, and nothing of it is kept.
 
 The Ledger class is assembled from one part per kind of record, so each file stays readable.
 """

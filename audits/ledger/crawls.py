@@ -2,71 +2,87 @@
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Iterable
 
 from crawler.snapshot import CrawlResult, ImageInfo, Snapshot
 
-from .base import LedgerBase, LedgerError
+from .base import LedgerBase
 from .records import Run, _page_row, _run, _snapshot_row
 
 RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo")  # extra: the contract's extra_crawls
 
 
+# What became of a run left 'running' by a process that stopped (killed, power cut): whether
+# its crawl had been written (the `full` column is set with it) decides what was kept.
+ABANDONED_DURING_CRAWL = ("the process stopped during the crawl; nothing of this run was "
+                          "recorded")
+ABANDONED_AFTER_CRAWL = ("the process stopped after the crawl was recorded and before the "
+                         "findings were updated; its pages are kept as history, and the next "
+                         "audit judges them")
+
+
 class CrawlRecords(LedgerBase):
+    """A run is `running` from its start until it is done: until its crawl is recorded, or for
+    an audit until its findings are updated too (so that `complete` means the findings are
+    there to read). Then `complete`, or `failed` with the error, or `abandoned` when the
+    process died and a later run found it still `running`."""
+
     def start_run(self, kind: str) -> int:
         if kind not in RUN_KINDS:
             raise ValueError(f"unknown run kind {kind!r}; one of {', '.join(RUN_KINDS)}")
-        with self.db.atomic():
-            # A run left 'running' by a process that died can never finish now.
+        with self._writing(f"the start of a {kind} run"):
+            # A run left 'running' by a process that died can never finish now (runs are
+            # started only by the holder of the audit slot, audits.audit_lock).
             self.db.execute(
-                "UPDATE runs SET status = 'abandoned', finished = ? WHERE status = 'running'",
-                [self._now()],
+                "UPDATE runs SET status = 'abandoned', finished = ?, "
+                "error = CASE WHEN full IS NULL THEN ? ELSE ? END WHERE status = 'running'",
+                [self._now(), ABANDONED_DURING_CRAWL, ABANDONED_AFTER_CRAWL],
             )
             return self.db["runs"].insert(
                 {"kind": kind, "status": "running", "started": self._now()}
             ).last_pk
 
     def fail_run(self, run_id: int, error: str) -> None:
-        with self.db.atomic():
-            self.db["runs"].update(
-                run_id, {"status": "failed", "finished": self._now(), "error": error}
-            )
+        """Mark a run that is still running failed, with the error; a crawl it recorded is
+        kept. A run already complete stays so."""
+        with self._writing(f"run {run_id}'s failure"):
+            self.db.execute("UPDATE runs SET status = 'failed', finished = ?, error = ? "
+                            "WHERE id = ? AND status = 'running'", [self._now(), error, run_id])
 
-    def record_crawl(self, run_id: int, result: CrawlResult, *, full: bool = True) -> Run:
+    def record_crawl(self, run_id: int, result: CrawlResult, *, full: bool = True,
+                     finish: bool = True) -> Run:
         """Write one crawl's snapshots and images, all or nothing.
 
         `full` crawls saw the whole store: a listing they did not discover is marked gone.
         A spot-check (full=False) says nothing about listings it did not look at.
+        `finish`: the run is complete now; False when an audit's findings are still to come
+        (`reconcile_findings` completes it).
         """
         now = self._now()
-        try:
-            with self.db.atomic():
-                for info in result.images.values():
-                    self._upsert_image(info, now)
-                seen: set[int] = set()
-                pages = []
-                for snap in result.snapshots:
-                    listing_id = self._listing_for(snap, now)
-                    seen.add(listing_id)
-                    snapshot_id = self.db["snapshots"].insert(
-                        _snapshot_row(run_id, listing_id, snap)).last_pk
-                    state = result.pages.get(snap.url)
-                    if snap.ok and state is not None:
-                        pages.append(_page_row(state, snapshot_id, now))
-                if pages:
-                    self.db["pages"].upsert_all(pages, pk="url")
-                if full and result.listing_urls:
-                    self._mark_gone(seen, now)
-                self.db["runs"].update(run_id, {
-                    "status": "complete",
-                    "finished": now,
-                    "pages_ok": result.pages_ok,
-                    "pages_failed": result.pages_failed,
-                    "image_downloads": result.image_downloads,
-                    "full": int(full),
-                })
-        except sqlite3.OperationalError as e:
-            raise LedgerError(f"could not write run {run_id} to {self.path}: {e}") from e
+        with self._writing(f"run {run_id}'s crawl"):
+            self._record_images(result.images.values(), now)
+            seen: set[int] = set()
+            pages = []
+            for snap in result.snapshots:
+                listing_id = self._listing_for(snap, now)
+                seen.add(listing_id)
+                snapshot_id = self.db["snapshots"].insert(
+                    _snapshot_row(run_id, listing_id, snap)).last_pk
+                state = result.pages.get(snap.url)
+                if snap.ok and state is not None:
+                    pages.append(_page_row(state, snapshot_id, now))
+            if pages:
+                self.db["pages"].upsert_all(pages, pk="url")
+            if full and result.listing_urls:
+                self._mark_gone(seen, now)
+            self.db["runs"].update(run_id, {
+                "pages_ok": result.pages_ok,
+                "pages_failed": result.pages_failed,
+                "image_downloads": result.image_downloads,
+                "full": int(full),  # set exactly when the crawl is recorded
+            })
+            if finish:
+                self._finish_run(run_id)
         return self.run(run_id)
 
     def _listing_for(self, snap: Snapshot, now: str) -> int:
@@ -103,16 +119,20 @@ class CrawlRecords(LedgerBase):
             [now, *seen],
         )
 
-    def _upsert_image(self, info: ImageInfo, now: str) -> None:
-        row = {k: v for k, v in info.__dict__.items()}
-        row["last_checked"] = now
-        existing = self._one("SELECT first_seen FROM images WHERE url = ?", [info.url])
-        row["first_seen"] = existing["first_seen"] if existing else now
-        self.db["images"].upsert(row, pk="url")
+    def _record_images(self, images: Iterable[ImageInfo], now: str) -> None:
+        """Insert or update every image of the crawl, keeping each one's first sighting: one
+        statement for them all (a big store has thousands, most of them unchanged)."""
+        fields = list(ImageInfo.__dataclass_fields__)
+        columns = [*fields, "last_checked", "first_seen"]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:-1])
+        self.db.conn.executemany(
+            f"INSERT INTO images ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT(url) DO UPDATE SET {updates}",
+            ([*(getattr(info, f) for f in fields), now, now] for info in images))
 
     def note_run_error(self, run_id: int, error: str) -> None:
         """Keep a problem met after the crawl (a rule that broke) on the run's record."""
-        with self.db.atomic():
+        with self._writing(f"run {run_id}'s error note"):
             self.db["runs"].update(run_id, {"error": error})
 
     def run(self, run_id: int) -> Run:
@@ -126,8 +146,8 @@ class CrawlRecords(LedgerBase):
             "SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])]
 
     def first_full_run(self) -> Run | None:
-        """The first complete crawl of the whole store: where the store's history starts
-        (a spot-check before it saw only a few listings)."""
-        row = self._one(
-            "SELECT * FROM runs WHERE status = 'complete' AND full = 1 ORDER BY id LIMIT 1", [])
+        """The first recorded crawl of the whole store: where the store's history starts
+        (a spot-check before it saw only a few listings). Its audit may still be running, or
+        may have been cut short: its pages are history all the same."""
+        row = self._one("SELECT * FROM runs WHERE full = 1 ORDER BY id LIMIT 1", [])
         return _run(row) if row else None

@@ -70,7 +70,7 @@ class EmailRecords(LedgerBase):
         """A new pending email (its files are attached with `set_email_files`)."""
         if kind not in EMAIL_KINDS:
             raise ValueError(f"unknown email kind {kind!r}; one of {', '.join(EMAIL_KINDS)}")
-        with self.db.atomic():
+        with self._writing(f"a new {kind} email"):
             pk = self.db["emails"].insert({
                 "kind": kind, "created": self._now(), "status": "pending", "attempts": 0,
                 "transport": transport, "subject": subject, "recipients": json.dumps(recipients),
@@ -79,7 +79,7 @@ class EmailRecords(LedgerBase):
         return self.email(pk)
 
     def set_email_files(self, email_id: int, path: str, html_path: str | None) -> EmailRecord:
-        with self.db.atomic():
+        with self._writing(f"email #{email_id}'s files"):
             self.db["emails"].update(email_id, {"path": path, "html_path": html_path})
         return self.email(email_id)
 
@@ -87,7 +87,7 @@ class EmailRecords(LedgerBase):
                         note: str | None = None) -> EmailRecord:
         if status not in DELIVERED:
             raise ValueError(f"delivered means one of {', '.join(DELIVERED)}, not {status!r}")
-        with self.db.atomic():
+        with self._writing(f"email #{email_id}'s delivery"):
             self.db.execute(
                 "UPDATE emails SET status = ?, sent_at = ?, attempts = attempts + 1, "
                 "next_attempt = NULL, last_error = ? WHERE id = ?",
@@ -98,7 +98,7 @@ class EmailRecords(LedgerBase):
                              retry_at: datetime | None) -> EmailRecord:
         """Count one failed try: still pending (retried at `retry_at`) until the tries run
         out, then failed."""
-        with self.db.atomic():
+        with self._writing(f"email #{email_id}'s failed try"):
             row = self._one("SELECT attempts FROM emails WHERE id = ?", [email_id])
             if row is None:
                 raise KeyError(f"no email #{email_id}")
@@ -152,7 +152,8 @@ class EmailRecords(LedgerBase):
         return _run(row) if row else None
 
     def runs_since(self, since: datetime | str) -> list[Run]:
-        """Complete runs that started after `since`, oldest first."""
+        """Runs whose crawl was recorded (`full` is set with it), started after `since`,
+        oldest first: an audit cut short after its crawl still saw what changed."""
         return [_run(r) for r in self.db.query(
-            "SELECT * FROM runs WHERE status = 'complete' AND started > ? ORDER BY started, id",
+            "SELECT * FROM runs WHERE full IS NOT NULL AND started > ? ORDER BY started, id",
             [utc_iso(since)])]

@@ -32,11 +32,14 @@ class FindingRecords(LedgerBase):
         seen again is reopened. An active finding not seen again is resolved only where its
         rule really looked at its listing this run (`evaluated` holds (rule id, listing id),
         listing id None for store-level rules): a page that failed resolves nothing.
+
+        The run is complete when this commits, in the same transaction: a process that dies
+        half-way leaves the findings as they were and the run unfinished (abandoned later).
         """
         now = self._now()
         update = FindingsUpdate()
         gone = set(gone_listings)
-        with self.db.atomic():
+        with self._writing(f"the findings update of run {run_id}"):
             matched: set[int] = set()
             for new in seen:
                 row = self._one(
@@ -77,6 +80,7 @@ class FindingRecords(LedgerBase):
                 self.db["findings"].update(row["id"], {"status": "resolved", "resolved_at": now,
                                                        "note": note})
                 update.resolved.append(row["id"])
+            self._finish_run(run_id)
         return update
 
     def findings(self, *, status: str | Iterable[str] | None = None, severity: str | None = None,
@@ -112,7 +116,7 @@ class FindingRecords(LedgerBase):
         return found[0]
 
     def acknowledge(self, finding_id: int, actor: str, note: str | None = None) -> Finding:
-        with self.db.atomic():
+        with self._writing(f"the acknowledgement of finding #{finding_id}"):
             finding = self.finding(finding_id)
             if finding.status != "open":
                 raise FindingError(f"finding #{finding_id} is {finding.status}, not open: "
@@ -126,7 +130,7 @@ class FindingRecords(LedgerBase):
     def waive(self, finding_id: int, actor: str, reason: str) -> Finding:
         if not reason or not reason.strip():
             raise FindingError("a waiver needs a reason (it is kept with the finding)")
-        with self.db.atomic():
+        with self._writing(f"the waiver of finding #{finding_id}"):
             finding = self.finding(finding_id)
             if finding.status not in ("open", "acknowledged"):
                 raise FindingError(f"finding #{finding_id} is {finding.status}: only an open or "

@@ -61,17 +61,26 @@ class HistoryQueries(LedgerBase):
         `since` and up to and including `until`. Failed fetches are skipped, so an outage
         never looks like a change."""
         rows = self.db.query(
+            # Only the window's snapshots and, per listing, the last one before it (what the
+            # first change in the window is measured against), and only the columns needed:
+            # the overlay asks for this every minute, over the whole store's history.
             """WITH ok AS (
-                 SELECT s.*, LAG(title) OVER (PARTITION BY listing_id
-                                              ORDER BY fetched_at, id) AS before
-                 FROM snapshots s WHERE error IS NULL)
+                 SELECT listing_id, title, fetched_at, run_id,
+                        LAG(title) OVER (PARTITION BY listing_id ORDER BY fetched_at, id) AS before
+                 FROM snapshots s
+                 WHERE error IS NULL AND (fetched_at > :since OR id IN (
+                   SELECT (SELECT p.id FROM snapshots p
+                           WHERE p.listing_id = l.id AND p.error IS NULL
+                             AND p.fetched_at <= :since
+                           ORDER BY p.fetched_at DESC, p.id DESC LIMIT 1)
+                   FROM listings l)))
                SELECT ok.listing_id, l.sku, l.url, ok.before, ok.title AS after,
                       ok.fetched_at AS changed_at, ok.run_id
                FROM ok JOIN listings l ON l.id = ok.listing_id
                WHERE ok.before IS NOT NULL AND ok.before != ok.title
-                 AND ok.fetched_at > ? AND (? IS NULL OR ok.fetched_at <= ?)
+                 AND ok.fetched_at > :since AND (:until IS NULL OR ok.fetched_at <= :until)
                ORDER BY ok.fetched_at, ok.listing_id""",
-            [utc_iso(since), until and utc_iso(until), until and utc_iso(until)],
+            {"since": utc_iso(since), "until": until and utc_iso(until)},
         )
         return [TitleChange(**r) for r in rows]
 

@@ -16,7 +16,7 @@ class MerchantRecords(LedgerBase):
                      created_by: str = "merchant") -> Approval:
         if max_discount is None and min_price is None:
             raise ValueError("an approval needs a max discount or a minimum price")
-        with self.db.atomic():
+        with self._writing(f"the approval for {sku}"):
             pk = self.db["approvals"].insert({
                 "sku": sku, "max_discount": None if max_discount is None else str(max_discount),
                 "min_price": None if min_price is None else str(min_price),
@@ -53,7 +53,7 @@ class MerchantRecords(LedgerBase):
         """Add several registry entries in one transaction (all or none). Each dict has the
         keys of add_registry_entry (label, source, path, sha256, phash, dhash, ...)."""
         now, ids = self._now(), []
-        with self.db.atomic():
+        with self._writing("the registry entries"):
             for e in entries:
                 row = {k: e.get(k) for k in ("label", "source", "path", "sha256", "phash",
                                              "dhash", "core_phash", "core_dhash", "colour")}
@@ -85,7 +85,7 @@ class MerchantRecords(LedgerBase):
         if entry is None:
             raise KeyError(f"no registry entry #{entry_id}")
         now = self._now()
-        with self.db.atomic():
+        with self._writing(f"the removal of registry entry #{entry_id}"):
             self.db["registry"].delete(entry_id)
             resolved = [r["id"] for r in self.db.query(
                 "SELECT id FROM findings WHERE rule_id = 'images.infringing' "

@@ -31,6 +31,8 @@ TABLES: dict[str, dict] = {
         "url": str, "sha256": str, "phash": str, "dhash": str, "width": int, "height": int,
         "bytes": int, "etag": str, "last_modified": str, "error": str, "first_seen": str,
         "last_checked": str, "core_phash": str, "core_dhash": str, "colour": str,
+        # when the store last confirmed the bytes, and the max-age it gave them (seconds)
+        "checked_at": str, "max_age": int,
     }, pk="url"),
     # What the crawler remembers of each listing page, to ask for it conditionally next time:
     # validators, the hash of the HTML, for a rendered page the hashes of the scripts and

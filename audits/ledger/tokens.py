@@ -29,7 +29,7 @@ class TokenRecords(LedgerBase):
         if not name.strip():
             raise ValueError("a token needs a name saying who holds it")
         secret = PREFIX + secrets.token_urlsafe(32)
-        with self.db.atomic():
+        with self._writing("the new token"):
             pk = self.db["tokens"].insert({"name": name.strip(), "role": role,
                                            "token_hash": token_hash(secret),
                                            "created": self._now()}).last_pk
@@ -54,7 +54,7 @@ class TokenRecords(LedgerBase):
                 for r in self.db.query("SELECT * FROM tokens ORDER BY id")]
 
     def revoke_token(self, token_id: int) -> Token:
-        with self.db.atomic():
+        with self._writing(f"the revocation of token #{token_id}"):
             self.db["tokens"].update(token_id, {"revoked": self._now()})
         return self._token(token_id)
 
