@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field, model_validator
 
 from audits.ledger import Approval, Finding, Listing, RegistryEntry, Run, StoredSnapshot
 from audits.rules.base import LADDER_TEXT
+
+
+# A row id as the ledger (SQLite) can hold it: an id of 2**63 or more is not "not found", it
+# cannot be asked for at all (sqlite3 raises OverflowError), so the API refuses it as a 422.
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A record's id")]
 
 
 class RunOut(BaseModel):

@@ -18,8 +18,11 @@ The sheet, as a merchant's spreadsheet program writes it:
   "free", or a number with other words ("12 pcs") is refused. cost >= 0 (a free gift costs
   nothing), reference_price > 0.
 * `promoted`: yes/no, true/false, 1/0, y/n, 是/否 (case-insensitive); empty is no.
-* `sku`: required, trimmed, unique (a duplicate names both rows). `category`: trimmed; empty is
-  None.
+* `sku`: required, trimmed, unique (a duplicate names both rows), at most 255 characters, and
+  free of control and invisible characters (a zero-width space would make "SH-1" two SKUs that
+  look the same). `category`: trimmed, no control or invisible characters; empty is None.
+* A cost or reference price of a trillion or more is refused (a 10,000-digit cell is a
+  mistake, not a price).
 * Blank lines (and Excel's all-empty ",,,," rows) are skipped. A header-only sheet is an empty
   catalog.
 
@@ -38,7 +41,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from crawler.prices import currency_from_symbol, parse_price
+from price_parser import Price
+
+from crawler.prices import MAX_AMOUNT, currency_from_symbol, parse_price
 
 __all__ = ["CatalogEntry", "CatalogError", "load_catalog", "parse_catalog", "COLUMNS", "REQUIRED"]
 
@@ -53,6 +58,7 @@ class CatalogEntry:
 
 
 REQUIRED = ("sku", "cost", "reference_price", "promoted")
+MAX_SKU = 255  # Shopify's limit; Taobao's outer ids are shorter
 COLUMNS = REQUIRED + ("category",)
 
 _YES = {"yes", "y", "true", "1", "是"}
@@ -96,8 +102,15 @@ def decode_catalog(raw: bytes, path: Path | str = "catalog.csv") -> str:
         raise CatalogError(path, None, None, f"the file is an old Excel workbook (.xls), not a CSV file; {_SAVE_AS}")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise CatalogError(path, None, None, f"the file is UTF-16 text (Excel's \"Unicode text\"); {_SAVE_AS}")
-    if b"\x00" in raw[:8192]:
-        raise CatalogError(path, None, None, f"the file is binary data, not a CSV text file; {_SAVE_AS}")
+    if b"\x00" in raw:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CatalogError(path, None, None, f"the file is binary data, not a CSV text file; "
+                                                 f"{_SAVE_AS}") from None
+        row, column = _locate(raw, raw.index(b"\x00"))  # UTF-8 text with a stray NUL in it
+        raise CatalogError(path, row, column, f"a NUL character (byte 0x00) is in the text; retype "
+                                              f"the cell, or {_SAVE_AS}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -225,7 +238,7 @@ def _entry(cells: list[str], columns: dict[str, int], names: list[str], path: Pa
            row: int) -> tuple[str, CatalogEntry]:
     for index, cell in enumerate(cells):
         if cell.strip() and (index >= len(names) or not names[index]):
-            raise CatalogError(path, row, f"#{index + 1}", f"value {cell.strip()!r} is in a column "
+            raise CatalogError(path, row, f"#{index + 1}", f"value {_shown(cell.strip())} is in a column "
                                                            f"with no name in the header")
 
     def cell(key: str) -> str:
@@ -235,19 +248,49 @@ def _entry(cells: list[str], columns: dict[str, int], names: list[str], path: Pa
     sku = cell("sku")
     if not sku:
         raise CatalogError(path, row, "sku", "SKU is empty (every row needs the SKU the store shows)")
+    _visible(sku, "sku", path, row)
+    if len(sku) > MAX_SKU:
+        raise CatalogError(path, row, "sku", f"SKU is {len(sku):,} characters long; a SKU is a "
+                                             f"short code (at most {MAX_SKU})")
     cost = _amount(cell("cost"), "cost", path, row)
     if cost < 0:
-        raise CatalogError(path, row, "cost", f"{cell('cost')!r} is negative; cost must be 0 or more")
+        raise CatalogError(path, row, "cost", f"{_shown(cell('cost'))} is negative; cost must be 0 or more")
     reference = _amount(cell("reference_price"), "reference_price", path, row)
     if reference <= 0:
         raise CatalogError(path, row, "reference_price",
-                           f"{cell('reference_price')!r}: the reference price must be more than 0")
+                           f"{_shown(cell('reference_price'))}: the reference price must be more than 0")
     promoted = _flag(cell("promoted"), path, row)
     category = cell("category") or None
+    if category:
+        _visible(category, "category", path, row)
     return sku, CatalogEntry(sku, cost, reference, promoted, category)
 
 
+def _shown(value: str, limit: int = 40) -> str:
+    """A cell quoted in a message: a 10,000-character cell is shown by its start."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"… ({len(value):,} characters)"
+
+
+def _visible(value: str, column: str, path: Path | str, row: int) -> None:
+    """No control or invisible character: "SH-1" and "SH-1" + a zero-width space look the
+    same in every spreadsheet and would be two SKUs."""
+    for index, c in enumerate(value, start=1):
+        if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp"):
+            name = unicodedata.name(c, "a control character")
+            raise CatalogError(path, row, column, f"{_shown(value)} holds an invisible or control "
+                                                  f"character (U+{ord(c):04X} {name}) at position "
+                                                  f"{index}; retype the value")
+
+
 def _amount(value: str, column: str, path: Path | str, row: int) -> Decimal:
+    amount = _number(value, column, path, row)
+    if abs(amount) >= MAX_AMOUNT:
+        raise CatalogError(path, row, column, f"{_shown(value)} is too large to be a price "
+                                              f"(a trillion or more); check the cell")
+    return amount
+
+
+def _number(value: str, column: str, path: Path | str, row: int) -> Decimal:
     if not value:
         raise CatalogError(path, row, column, "is empty (write a number such as 160 or 1,299.00)")
     text = " ".join(unicodedata.normalize("NFKC", value).split())
@@ -258,16 +301,23 @@ def _amount(value: str, column: str, path: Path | str, row: int) -> Decimal:
         return -amount if negative else amount
     numbers = _NUMBER.findall(unsigned)
     parsed = parse_price(unsigned)
+    if parsed is None and len(numbers) == 1 and _only_currency_around(unsigned, numbers[0]):
+        try:  # parse_price refuses a trillion or more as "no price": say so here
+            huge = Price.fromstring(unsigned).amount
+        except (InvalidOperation, ValueError, ArithmeticError):
+            huge = None
+        if huge is not None and huge.is_finite() and huge >= MAX_AMOUNT:
+            return -huge if negative else huge
     if parsed is not None and parsed.note and parsed.note.startswith("range"):
-        raise CatalogError(path, row, column, f"{value!r} is a range; write one number")
+        raise CatalogError(path, row, column, f"{_shown(value)} is a range; write one number")
     if parsed is None or parsed.note is not None or len(numbers) != 1 \
             or not _only_currency_around(unsigned, numbers[0]):
-        raise CatalogError(path, row, column, f"{value!r} is not a number (write e.g. 160, 1299.00 "
+        raise CatalogError(path, row, column, f"{_shown(value)} is not a number (write e.g. 160, 1299.00 "
                                               f"or ¥1,299.00)")
     try:
         amount = Decimal(parsed.amount)
     except (InvalidOperation, ValueError):  # pragma: no cover - parse_price gives Decimals
-        raise CatalogError(path, row, column, f"{value!r} is not a number") from None
+        raise CatalogError(path, row, column, f"{_shown(value)} is not a number") from None
     return -amount if negative else amount
 
 
@@ -286,5 +336,5 @@ def _flag(value: str, path: Path | str, row: int) -> bool:
         return True
     if v in _NO:
         return False
-    raise CatalogError(path, row, "promoted", f"{value!r} is not yes or no (write yes/no, true/false, "
+    raise CatalogError(path, row, "promoted", f"{_shown(value)} is not yes or no (write yes/no, true/false, "
                                               f"1/0, y/n or 是/否; empty means no)")

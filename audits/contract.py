@@ -2,13 +2,17 @@
 
 Validated with pydantic; a mistake is refused with the file, the line and the key at fault,
 before anything is written. Unknown keys are mistakes too: a misspelt setting silently
-falling back to its default is how audits go wrong unnoticed.
+falling back to its default is how audits go wrong unnoticed. How a mistake is found and
+named (ContractError, the line a key is on, pydantic's errors in TOML's words) is in
+audits/contract_errors.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +24,8 @@ from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, 
 from crawler.crawl import CrawlConfig
 from crawler.extract import Selectors
 
+from .contract_errors import (ContractError, contract_error, line_of_key, quoted_number,
+                              refuse_dates)
 from .rules import RULES, RuleSettings
 
 
@@ -35,6 +41,10 @@ SelectorSettings = create_model(
 )
 
 
+# Text-direction embeddings, overrides and isolates: they can make a name read backwards.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 class StoreSettings(_Strict):
     name: str = Field(min_length=1)
     base_url: str
@@ -48,6 +58,17 @@ class StoreSettings(_Strict):
     timezone: str = "Asia/Shanghai"
     catalog: str = "catalog.csv"
     selectors: SelectorSettings = Field(default_factory=SelectorSettings)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        # It becomes the email's subject and the dashboard's heading: one visible line.
+        if not v.strip():
+            raise ValueError("is blank (write the store's name)")
+        if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS for c in v):
+            raise ValueError("holds a control character (a line break, tab or text-direction "
+                             "override); write the name on one line")
+        return v.strip()
 
     @field_validator("base_url")
     @classmethod
@@ -111,6 +132,11 @@ class CrawlSettings(_Strict):
     # Share of pages plain HTTP was enough for that are rendered too and compared, so the
     # guess stays honest (0 turns it off).
     recheck_share: float = Field(default=0.02, ge=0, le=1)
+    # An image the store confirmed less than this many hours ago, and marked cacheable at
+    # least that long (Cache-Control max-age), is not downloaded again: a second audit the
+    # same day costs one request per page, not per image. The nightly audit, a day later,
+    # always asks again; a spot-check always asks; 0 turns this off.
+    reuse_fresh_images_hours: float = Field(default=6, ge=0, le=12)
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -276,88 +302,60 @@ class Contract(_Strict):
             render=self.crawl.render,
             max_requests_per_second=self.crawl.max_requests_per_second,
             recheck_share=self.crawl.recheck_share,
+            reuse_fresh_images_s=self.crawl.reuse_fresh_images_hours * 3600,
         )
 
 
-class ContractError(ValueError):
-    """A contract file mistake, named by file, line and key."""
-
-    def __init__(self, path: Path | str, line: int | None, key: str | None, problem: str):
-        self.path, self.line, self.key, self.problem = str(path), line, key, problem
-        where = self.path + (f", line {line}" if line else "") + (f", key '{key}'" if key else "")
-        super().__init__(f"{where}: {problem}")
+_SAVE_AS_UTF8 = "save it as UTF-8 (in Notepad: Save As > Encoding: UTF-8)"
 
 
 def load_contract(path: Path | str) -> Contract:
+    """Read and check a contract file. Raises ContractError naming the file, line and key."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ContractError(path, None, None, "file not found (run `storeaudit init` to write one)")
+    except IsADirectoryError:
+        raise ContractError(path, None, None, "the path is a folder, not a contract file") from None
+    except OSError as e:
+        raise ContractError(path, None, None, f"cannot be read ({e.strerror or e})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ContractError(path, None, None, f"the file is UTF-16 text; {_SAVE_AS_UTF8}")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ContractError(path, None, None, f"not UTF-8 text ({e.reason} at byte {e.start})")
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ContractError(path, line, None, f"not UTF-8 text (byte 0x{raw[e.start]:02x}: "
+                                              f"{e.reason}); {_SAVE_AS_UTF8}") from None
     return parse_contract(text, path)
 
 
 def parse_contract(text: str, path: Path | str = "contract.toml") -> Contract:
+    """Check a contract's text. Raises ContractError naming the file, line and key."""
     text = text.removeprefix("\ufeff")
+    # CRLF is TOML; a lone CR (old Mac line ends) is not, but means the same to a person.
+    text = re.sub(r"\r(?!\n)", "\n", text)
+    if not text.strip():
+        raise ContractError(path, None, None, "the file is empty: it needs at least a [store] "
+                                              "section with name and base_url (run `storeaudit "
+                                              "init` for a template)")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         match = re.search(r"line (\d+)", str(e))
         line = int(match.group(1)) if match else len(text.splitlines()) or None
         raise ContractError(path, line, None, f"not valid TOML: {e}") from None
+    refuse_dates(data, (), text, path)
+    quoted = quoted_number(data, Contract)
+    if quoted:
+        raise ContractError(path, line_of_key(text, quoted), ".".join(quoted),
+                            "should be a number (no quotes)")
     try:
-        contract = Contract.model_validate(data)
+        # Validated as JSON, strictly: TOML values have types, and `retries = true` or
+        # `enabled = "no"` are mistakes to name, not values to coerce (true -> 1, "no" -> False).
+        contract = Contract.model_validate_json(json.dumps(data), strict=True)
     except ValidationError as e:
-        first = e.errors()[0]
-        loc = tuple(str(p) for p in first["loc"] if not isinstance(p, int))
-        key = ".".join(loc) or None
-        msg = first["msg"]
-        if first["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling against `storeaudit init`'s template)"
-        elif first["type"] == "missing":
-            msg = "required key is missing"
-        raise ContractError(path, line_of_key(text, loc), key, msg) from None
+        raise contract_error(e, text, path, Contract) from None
     contract.path = Path(path)
     return contract
-
-
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGN = re.compile(r"^\s*([A-Za-z0-9_.\"' -]+?)\s*=")
-
-
-def line_of_key(text: str, loc: tuple[str, ...]) -> int | None:
-    """The line where a dotted key is set, or its nearest enclosing table header."""
-    if not loc:
-        return None
-    best: tuple[int, int] | None = None  # (depth matched, line)
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            table = tuple(_unquote(p) for p in header.group(1).split("."))
-            depth = _prefix_depth(table, loc)
-            if depth == len(table) and (best is None or depth > best[0]):
-                best = (depth, number)
-            continue
-        assign = _ASSIGN.match(line)
-        if assign:
-            key = table + tuple(_unquote(p) for p in assign.group(1).split("."))
-            depth = _prefix_depth(key, loc)
-            if depth == len(key) and (best is None or depth > best[0]):
-                best = (depth, number)
-    return best[1] if best else None
-
-
-def _unquote(part: str) -> str:
-    return part.strip().strip("\"'")
-
-
-def _prefix_depth(key: tuple[str, ...], loc: tuple[str, ...]) -> int:
-    depth = 0
-    for a, b in zip(key, loc):
-        if a != b:
-            break
-        depth += 1
-    return depth

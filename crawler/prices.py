@@ -11,6 +11,14 @@
 * a negative amount ("-¥5") is refused (price-parser would drop the sign);
 * text that holds no price ("", "N/A", "暂无报价", "面议", "call for price") gives None, never 0.
 
+Hostile or odd text is refused (None) rather than misread, because a misread price is a
+false finding: exponents ("1e5", which price-parser reads as 1), hex and underscores ("0x10",
+"1_000"), superscripts and vulgar fractions ("¥5²", "½"), NaN/Infinity, and amounts of
+`MAX_AMOUNT` or more (a 10,000-digit number is not a price, and cutting it short would be a
+wrong one). Invisible characters (zero-width, direction marks, NUL) are dropped first, and
+the Arabic decimal and thousands separators ("١٬٢٩٩٫٠٠") are read as "." and ",". "0.001" is
+a decimal, never the thousands-separated 1 that the "one separator + three digits" rule gives.
+
 Decision: a text that *says* the item is free ("Free", "免费", "gratis") is a price of 0 with
 the note "free" (currency: the default). The store shows it as a price, and a promoted item
 shown free is exactly what a price rule must see; it is not "no price".
@@ -34,6 +42,9 @@ __all__ = ["ParsedPrice", "parse_price", "format_price", "currency_from_symbol"]
 
 # Longest price text we read; a price element holding more than this is read from its start.
 _MAX_TEXT = 300
+# No listing costs a trillion of any currency (the dong and the rupiah included); an amount
+# this large is a misread or a hostile page, and is not a price.
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 @dataclass(frozen=True)
@@ -87,11 +98,39 @@ _RANGE_GAP = re.compile(
 _MINUS_BEFORE = re.compile(r"(?:^\s*[-−]\s*[^\d\s]{0,4}\s*$|(?:^|[^\w])[-−][^\d\s]{0,4}$|[^\w\s]\s*[-−]\s*$)")
 
 
+# Number notations no store prints as a price, which price-parser misreads ("1e5" as 1).
+_NOT_A_PRICE = re.compile(r"\d(?:[eE][+-]?\d|[xX][0-9a-fA-F]|_\d)|\b(?:nan|inf(?:inity)?)\b",
+                          re.IGNORECASE)
+# "0.001", "0,050": a leading zero, so the separator is a decimal one.
+_LEADING_ZERO = re.compile(r"0[.,](\d{3})")
+
+
 def _normalize(text: str) -> str:
     # NFKC: full-width digits and signs (１２９９, ￥ -> ¥, ，) and no-break spaces become plain.
     text = unicodedata.normalize("NFKC", text)
-    text = text.replace("’", "'").replace("′", "'").replace("\u200b", "")
+    text = text.replace("’", "'").replace("′", "'").replace("٫", ".").replace("٬", ",")
+    # Zero-width spaces and joiners, direction marks, BOMs, NUL and other controls: invisible,
+    # so a person reads the price without them.
+    text = "".join(c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
     return " ".join(text.split())
+
+
+def _odd_digits(text: str) -> bool:
+    """Superscripts, subscripts, circled numbers and fractions ("¥5²", "½", "①"): NFKC would
+    turn them into plain digits and a wrong amount."""
+    return any(unicodedata.category(c) == "No" for c in text)
+
+
+def _plausible(amount: Decimal | None) -> Decimal | None:
+    if amount is None or not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        return None
+    return amount
+
+
+def _decimal_fix(number: str, amount: Decimal | None) -> Decimal | None:
+    """price-parser reads "0.001" as 1 (a thousands separator); with a leading 0 it is not."""
+    match = _LEADING_ZERO.fullmatch(number.strip())
+    return Decimal(f"0.{match.group(1)}") if match else amount
 
 
 def currency_from_symbol(symbol: str | None, default_currency: str | None = None) -> str | None:
@@ -152,9 +191,7 @@ def _amount(text: str) -> Decimal | None:
         value = Price.fromstring(text).amount
     except (InvalidOperation, ValueError, ArithmeticError):
         return None
-    if value is None or not value.is_finite() or value < 0:
-        return None
-    return value
+    return _plausible(_decimal_fix(text, value))
 
 
 def _from_number(value: int | float | Decimal, default_currency: str | None) -> ParsedPrice | None:
@@ -164,7 +201,7 @@ def _from_number(value: int | float | Decimal, default_currency: str | None) -> 
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    if not amount.is_finite() or amount < 0:
+    if _plausible(amount) is None:
         return None
     return ParsedPrice(amount, default_currency.upper() if default_currency else None, None)
 
@@ -179,7 +216,8 @@ def parse_price(text: str | None, default_currency: str | None = None) -> Parsed
       `default_currency`, else None.
     * `note` is "range LOW–HIGH" for a range (the amount is the low end), "from" for a
       starting price, "free" for a text that says free (amount 0), else None.
-    * "", "N/A", "暂无报价", garbage, negative amounts -> None.
+    * "", "N/A", "暂无报价", garbage, negative amounts, NaN/Infinity, exponents, amounts of
+      MAX_AMOUNT or more -> None.
     """
     if text is None:
         return None
@@ -187,8 +225,14 @@ def parse_price(text: str | None, default_currency: str | None = None) -> Parsed
         return _from_number(text, default_currency)
     if not isinstance(text, str):
         return None
-    text = _normalize(text[: _MAX_TEXT * 4])[:_MAX_TEXT]
-    if not text:
+    head = text[: _MAX_TEXT * 4]
+    if _odd_digits(head):
+        return None
+    full = _normalize(head)
+    text = full[:_MAX_TEXT]
+    if len(full) > _MAX_TEXT and full[_MAX_TEXT].isdigit():
+        text = re.sub(r"\d[\d.,' ]*$", "", text)  # cut inside a number: not half of it
+    if not text or _NOT_A_PRICE.search(text):
         return None
     default = default_currency.upper() if default_currency else None
 
@@ -221,8 +265,8 @@ def parse_price(text: str | None, default_currency: str | None = None) -> Parsed
                 return ParsedPrice(low, currency, None)
             return ParsedPrice(low, currency, f"range {low}–{high}")
 
-    amount = pp.amount
-    if amount is None or not amount.is_finite() or amount < 0:
+    amount = _plausible(_decimal_fix(first.group(), pp.amount))
+    if amount is None:
         return None
     note = "from" if _FROM.search(text) else None
     return ParsedPrice(amount, currency, note)

@@ -252,3 +252,42 @@ def product_image(sku: str, index: int, fmt: str, category: str | None = None) -
 
 def image_cache_info():
     return _product_image.cache_info()
+
+
+# ----------------------------------------------------------------------------- hostile images
+# What the "bomb" and "hugeimage" faults of the sample store serve (demostore.faults).
+
+BOMB_SIZE = (20_000, 20_000)
+HUGE_IMAGE_BYTES = 50 * 1024 * 1024
+
+
+@lru_cache(maxsize=4)
+def decompression_bomb_png(width: int = BOMB_SIZE[0], height: int = BOMB_SIZE[1]) -> bytes:
+    """A one-colour PNG of width x height pixels (400 M by default) that is only tens of KB:
+    a decompression bomb. Written row by row, so making it never holds the pixels either."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte "none", then black pixels
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(row * min(height - done, 1000)) for done in range(0, height, 1000)]
+    parts.append(packer.flush())
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(parts))
+            + chunk(b"IEND", b""))
+
+
+def oversized_body(total: int = HUGE_IMAGE_BYTES, piece: int = 1024 * 1024):
+    """`total` bytes that start like a JPEG, in pieces of `piece` bytes: an "image" far larger
+    than any listing photo, for a server to stream without a Content-Length."""
+    start = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+    filler = b"\x00" * piece
+    sent = 0
+    while sent < total:
+        part = (start + filler)[:piece] if sent == 0 else filler[: min(piece, total - sent)]
+        sent += len(part)
+        yield part

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from audits.contract import ContractError, load_contract, parse_contract
+from audits.contract import load_contract, parse_contract
+from audits.contract_errors import ContractError
 from audits.demo import demostore_dir
 
 GOOD = """\
@@ -45,7 +46,7 @@ def test_origins_default_to_the_base_urls_origin():
     (GOOD.replace('price = ".price"', 'prise = ".price"'), 6, "store.selectors.prise",
      "unknown key"),
     (GOOD.replace("concurrency = 2", 'concurrency = "four"'), 9, "crawl.concurrency",
-     "integer"),
+     "whole number"),
     (GOOD.replace("concurrency = 2", "concurrency = -1"), 9, "crawl.concurrency", "greater"),
     (GOOD.replace('base_url = "https://shop.example.com/"', 'base_url = "shop.example.com"'),
      3, "store.base_url", "http(s) URL"),

@@ -80,6 +80,53 @@ PRICES = [
     ("-¥5", None, None, None, None),
     ("¥-5", None, None, None, None),
     (None, "CNY", None, None, None),
+    # odd and hostile text (issue #9): read right, or refused, never misread
+    ("¥1,299.00起", None, D("1299.00"), "CNY", "from"),
+    ("RMB1299", None, D("1299"), "CNY", None),
+    ("1299 RMB", None, D("1299"), "CNY", None),
+    ("人民币 1,299.00", None, D("1299.00"), "CNY", None),
+    ("¥ 1299.00 元", None, D("1299.00"), "CNY", None),
+    ("１２９９元起", None, D("1299"), "CNY", "from"),
+    ("＄19.99", None, D("19.99"), "USD", None),
+    ("¥99—199", None, D("99"), "CNY", "range 99–199"),
+    ("¥99～199", None, D("99"), "CNY", "range 99–199"),
+    ("¥199-99", None, D("99"), "CNY", "range 99–199"),
+    ("¥1,299.00 - ¥1,599.00", None, D("1299.00"), "CNY", "range 1299.00–1599.00"),
+    ("١٢٣٤", "CNY", D("1234"), "CNY", None),  # Arabic-Indic digits
+    ("¥١٬٢٩٩٫٠٠", None, D("1299.00"), "CNY", None),  # ... with the Arabic separators
+    ("۱۲۳", "CNY", D("123"), "CNY", None),  # Persian digits
+    ("१२३", "CNY", D("123"), "CNY", None),  # Devanagari digits
+    ("¥0.001", None, D("0.001"), "CNY", None),  # a leading 0: decimals, not 1
+    ("¥.99", None, D("0.99"), "CNY", None),
+    ("¥ 88\u200b8", None, D("888"), "CNY", None),  # zero-width space inside
+    ("\u202e¥1299", None, D("1299"), "CNY", None),  # right-to-left override
+    ("\ufeff¥1\u200d299\u200e", None, D("1299"), "CNY", None),  # BOM, joiner, LTR mark
+    ("\x00¥9\x009", None, D("99"), "CNY", None),  # NUL
+    ("<b>¥99</b>", None, D("99"), "CNY", None),
+    ("NaN", "CNY", None, None, None),
+    ("¥nan", None, None, None, None),
+    ("inf", "CNY", None, None, None),
+    ("¥Infinity", None, None, None, None),
+    ("-inf", "CNY", None, None, None),
+    ("1e5", "CNY", None, None, None),  # price-parser alone reads 1
+    ("¥1E+10", None, None, None, None),
+    ("1.5e3元", None, None, None, None),
+    ("0x10", "CNY", None, None, None),  # price-parser alone reads 0
+    ("¥1_000", None, None, None, None),
+    ("¥5²", None, None, None, None),  # NFKC alone reads 52
+    ("½", "CNY", None, None, None),
+    ("①", "CNY", None, None, None),
+    ("9" * 10_000, "CNY", None, None, None),  # 10,000 digits: not cut to a wrong price
+    ("¥" + "9" * 301, None, None, None, None),
+    ("¥1,000,000,000,000", None, None, None, None),  # MAX_AMOUNT
+    ("¥999,999,999,999", None, D("999999999999"), "CNY", None),
+    ("−¥5", None, None, None, None),  # U+2212 minus
+    ("－５", "CNY", None, None, None),  # full-width minus
+    ("¥--5", None, None, None, None),
+    ("¥-99-199", None, None, None, None),
+    ("面议", None, None, None, None),
+    ("价格面议", "CNY", None, None, None),
+    ("¥", "CNY", None, None, None),
 ]
 
 
@@ -94,7 +141,7 @@ def test_price_strings_from_real_stores(text, default, amount, currency, note):
 
 
 def test_price_table_is_broad():
-    assert len(PRICES) >= 40
+    assert len(PRICES) >= 100
     currencies = {row[3] for row in PRICES if row[3]}
     assert {"CNY", "JPY", "USD", "EUR", "GBP", "INR", "BRL", "CHF", "RUB", "KRW"} <= currencies
 
@@ -107,6 +154,21 @@ def test_parsed_price_cannot_be_changed():
 
 def test_huge_price_text_is_read_from_its_start():
     assert parse_price("¥88.00 " + "x" * 1_000_000) == ParsedPrice(D("88.00"), "CNY", None)
+
+
+def test_a_number_cut_by_the_length_limit_is_not_read_as_half_of_itself():
+    assert parse_price("x" * 296 + "¥12345") is None  # the cut falls inside 12345
+    assert parse_price("x" * 290 + "¥12345") == ParsedPrice(D("12345"), "CNY", None)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 1e300, D("NaN"), D("1e20"), True])
+def test_numbers_from_structured_data_that_are_not_prices(value):
+    assert parse_price(value, "CNY") is None
+
+
+def test_numbers_from_structured_data():
+    assert parse_price(1299, "CNY") == ParsedPrice(D("1299"), "CNY", None)
+    assert parse_price(19.99, None) == ParsedPrice(D("19.99"), None, None)
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Depends
 
 from audits.ledger import Ledger, Token
 
+from . import AuthFirstRoute
 from ..deps import actor, any_role, get_ledger, merchant_only
 from ..schemas import ApprovalIn, ApprovalOut
 
-router = APIRouter(prefix="/api/approvals", tags=["approvals"])
+router = APIRouter(prefix="/api/approvals", tags=["approvals"], route_class=AuthFirstRoute)
 
 
 @router.get("", response_model=list[ApprovalOut])

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from audits.ledger import FindingError, Ledger, Token
 
+from . import AuthFirstRoute
 from ..deps import actor, any_role, get_ledger, merchant_only
-from ..schemas import AcknowledgeIn, FindingOut, WaiveIn
+from ..schemas import MAX_ID, AcknowledgeIn, FindingOut, RowId, WaiveIn
 
-router = APIRouter(prefix="/api/findings", tags=["findings"])
+router = APIRouter(prefix="/api/findings", tags=["findings"], route_class=AuthFirstRoute)
 
 Status = Literal["open", "acknowledged", "resolved", "waived"]
 Severity = Literal["critical", "major", "minor"]
@@ -23,7 +24,7 @@ def list_findings(
     status: list[Status] = Query(default=["open", "acknowledged"]),
     severity: Severity | None = None,
     rule: str | None = Query(default=None, max_length=100),
-    listing: int | None = None,
+    listing: int | None = Query(default=None, ge=1, le=MAX_ID),
     sku: str | None = Query(default=None, max_length=200),
     since: datetime | None = Query(default=None, description="Seen at or after (ISO 8601, with zone)"),
     ledger: Ledger = Depends(get_ledger),
@@ -44,13 +45,13 @@ def _finding_or_404(ledger: Ledger, finding_id: int):
 
 
 @router.get("/{finding_id}", response_model=FindingOut)
-def get_finding(finding_id: int, ledger: Ledger = Depends(get_ledger),
+def get_finding(finding_id: RowId, ledger: Ledger = Depends(get_ledger),
                 _: Token = Depends(any_role)) -> FindingOut:
     return FindingOut.of(_finding_or_404(ledger, finding_id))
 
 
 @router.post("/{finding_id}/acknowledge", response_model=FindingOut)
-def acknowledge(finding_id: int, body: AcknowledgeIn | None = None,
+def acknowledge(finding_id: RowId, body: AcknowledgeIn | None = None,
                 ledger: Ledger = Depends(get_ledger),
                 token: Token = Depends(any_role)) -> FindingOut:
     _finding_or_404(ledger, finding_id)
@@ -61,7 +62,7 @@ def acknowledge(finding_id: int, body: AcknowledgeIn | None = None,
 
 
 @router.post("/{finding_id}/waive", response_model=FindingOut)
-def waive(finding_id: int, body: WaiveIn, ledger: Ledger = Depends(get_ledger),
+def waive(finding_id: RowId, body: WaiveIn, ledger: Ledger = Depends(get_ledger),
           token: Token = Depends(merchant_only)) -> FindingOut:
     _finding_or_404(ledger, finding_id)
     try:

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from audits.ledger import Ledger, Token
 
+from . import AuthFirstRoute
 from ..deps import any_role, get_ledger
-from ..schemas import FindingOut, ListingDetail, ListingOut, SnapshotOut
+from ..schemas import FindingOut, ListingDetail, ListingOut, RowId, SnapshotOut
 
-router = APIRouter(prefix="/api/listings", tags=["listings"])
+router = APIRouter(prefix="/api/listings", tags=["listings"], route_class=AuthFirstRoute)
 
 
 @router.get("", response_model=list[ListingOut])
@@ -20,7 +21,7 @@ def list_listings(include_gone: bool = False, ledger: Ledger = Depends(get_ledge
 
 
 @router.get("/{listing_id}", response_model=ListingDetail)
-def get_listing(listing_id: int, limit: int = Query(default=200, ge=1, le=2000),
+def get_listing(listing_id: RowId, limit: int = Query(default=200, ge=1, le=2000),
                 ledger: Ledger = Depends(get_ledger),
                 _: Token = Depends(any_role)) -> ListingDetail:
     listing = ledger.listing(listing_id)

@@ -3,10 +3,11 @@ from fastapi import APIRouter, Depends
 from audits.contract import Contract
 from audits.ledger import Token
 
+from . import AuthFirstRoute
 from ..deps import any_role, get_contract
 from ..schemas import MeOut
 
-router = APIRouter(prefix="/api", tags=["me"])
+router = APIRouter(prefix="/api", tags=["me"], route_class=AuthFirstRoute)
 
 
 @router.get("/me", response_model=MeOut)

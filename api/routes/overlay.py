@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from audits.ledger import Ledger, Token
 from audits.summary import open_counts, quota_progress
 
+from . import AuthFirstRoute
 from ..deps import Services, any_role, get_ledger, services
 from ..schemas import (CardFinding, CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
                        SnapshotOut)
 
-router = APIRouter(prefix="/api", tags=["overlay"])
+router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute)
 
 HISTORY_POINTS = 30
 SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
@@ -48,24 +49,51 @@ def _cards(ledger: Ledger) -> list[CardSummary]:
 class _StoreWide:
     """What every overlay answer shares (open counts, the week's quota, the cards of the
     listings with findings), computed once per change of the ledger and per minute (the
-    quota's window rolls), not once per request: the extension asks on every page view."""
+    quota's window rolls), not once per request: the extension asks on every page view.
+
+    A change of the ledger (an audit, an acknowledgement) is computed before answering, so an
+    action is seen at once. When only the minute has rolled, the last minute's value is
+    answered while one thread computes the new one: at a few hundred requests a second, a
+    pause of every request for the computation would queue them faster than they drain."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.key: tuple | None = None
         self.value: tuple | None = None
+        self.refreshing = False
 
     def get(self, svc: Services, ledger: Ledger, now: datetime) -> tuple:
-        key = (ledger.change_marker(), now.replace(second=0, microsecond=0))
+        marker, minute = ledger.change_marker(), now.replace(second=0, microsecond=0)
         with self.lock:
-            if key != self.key:
-                progress = quota_progress(ledger, svc.contract, now)
-                quota = QuotaOut(changed=progress.changed, quota=progress.quota,
-                                 met=progress.met, window_start=progress.window_start,
-                                 window_end=progress.window_end)
-                self.value = (open_counts(ledger), quota, _cards(ledger))
-                self.key = key
+            if self.key == (marker, minute):
+                return self.value
+            if self.key is not None and self.key[0] == marker:
+                if not self.refreshing:
+                    self.refreshing = True
+                    threading.Thread(target=self._refresh, args=(svc, marker, now),
+                                     name="overlay-refresh", daemon=True).start()
+                return self.value
+            self.value, self.key = _compute(svc, ledger, now), (marker, minute)
             return self.value
+
+    def _refresh(self, svc: Services, marker: tuple, now: datetime) -> None:
+        ledger = svc.borrow()
+        try:
+            value = _compute(svc, ledger, now)
+        finally:
+            svc.give_back(ledger)
+            with self.lock:
+                self.refreshing = False
+        with self.lock:
+            if self.key is not None and self.key[0] == marker:  # not overtaken by a change
+                self.value, self.key = value, (marker, now.replace(second=0, microsecond=0))
+
+
+def _compute(svc: Services, ledger: Ledger, now: datetime) -> tuple:
+    progress = quota_progress(ledger, svc.contract, now)
+    quota = QuotaOut(changed=progress.changed, quota=progress.quota, met=progress.met,
+                     window_start=progress.window_start, window_end=progress.window_end)
+    return open_counts(ledger), quota, _cards(ledger)
 
 
 def _store_wide(svc: Services) -> _StoreWide:

@@ -15,10 +15,11 @@ from audits.registry import (MAX_FILE_BYTES, RegistryImportError, add_uploaded_i
                              check_hashes)
 from crawler.images import ImageRefused
 
+from . import AuthFirstRoute
 from ..deps import actor, any_role, get_ledger, merchant_only
-from ..schemas import RegistryHashIn, RegistryOut, RegistryRemovedOut
+from ..schemas import RegistryHashIn, RegistryOut, RegistryRemovedOut, RowId
 
-router = APIRouter(prefix="/api/registry", tags=["registry"])
+router = APIRouter(prefix="/api/registry", tags=["registry"], route_class=AuthFirstRoute)
 
 
 @router.get("", response_model=list[RegistryOut])
@@ -73,7 +74,7 @@ async def add_image(request: Request, label: str | None = None, source: str | No
 
 
 @router.delete("/{entry_id}", response_model=RegistryRemovedOut)
-def remove(entry_id: int, ledger: Ledger = Depends(get_ledger),
+def remove(entry_id: RowId, ledger: Ledger = Depends(get_ledger),
            token: Token = Depends(merchant_only)) -> RegistryRemovedOut:
     try:
         entry, resolved = ledger.remove_registry_entry(entry_id, actor=actor(token))

@@ -6,10 +6,11 @@ from audits.contract import Contract
 from audits.ledger import Ledger, Token
 from audits.scheduler import next_runs
 
+from . import AuthFirstRoute
 from ..deps import any_role, get_contract, get_ledger
 from ..schemas import NextRunOut, RunOut, RunsOut
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=AuthFirstRoute)
 
 
 @router.get("", response_model=RunsOut)

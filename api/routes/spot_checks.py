@@ -15,11 +15,12 @@ from audits.ledger import Ledger, Token
 from audits.spot_check import (AUDIT_LOCK, AuditBusy, SpotCheckRefused, claim_audit_slot,
                                plan_spot_check, spot_check_now)
 
+from . import AuthFirstRoute
 from ..deps import Services, any_role, get_ledger, services
-from ..schemas import FindingOut, RunOut, SpotCheckIn, SpotCheckOut
+from ..schemas import FindingOut, RowId, RunOut, SpotCheckIn, SpotCheckOut
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/spot-checks", tags=["spot-checks"])
+router = APIRouter(prefix="/api/spot-checks", tags=["spot-checks"], route_class=AuthFirstRoute)
 
 
 def _outcome(ledger: Ledger, run_id: int) -> SpotCheckOut:
@@ -51,7 +52,7 @@ def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
         raise HTTPException(429, f"too many spot-checks; try again in {wait:.0f} s",
                             headers={"Retry-After": str(max(1, round(wait)))})
     try:
-        claim_audit_slot()
+        claim_audit_slot(db=ledger.path)  # this process's other audits, and other processes'
     except AuditBusy as e:
         raise HTTPException(409, str(e)) from None
     try:
@@ -76,6 +77,6 @@ def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
 
 
 @router.get("/{run_id}", response_model=SpotCheckOut)
-def get_spot_check(run_id: int, ledger: Ledger = Depends(get_ledger),
+def get_spot_check(run_id: RowId, ledger: Ledger = Depends(get_ledger),
                    _: Token = Depends(any_role)) -> SpotCheckOut:
     return _outcome(ledger, run_id)

@@ -16,8 +16,10 @@ from rich.text import Text
 
 from crawler.browser import BrowserNotFound
 
+from ..audit_lock import AuditBusy
 from ..catalog import CatalogError
-from ..contract import ContractError, load_contract
+from ..contract import load_contract
+from ..contract_errors import ContractError
 from ..ledger import FindingError, LedgerError
 
 app = typer.Typer(
@@ -36,8 +38,10 @@ ContractOption = typer.Option(Path("contract.toml"), "--contract", "-c",
 DbOption = typer.Option(Path("storeaudit.db"), "--db", help="The ledger (SQLite file).")
 
 
-# What the user can fix: each is printed as one clear line, never as a traceback.
-USER_ERRORS = (ContractError, CatalogError, LedgerError, BrowserNotFound, FindingError)
+# What the user can fix: each is printed as one clear line, never as a traceback. A LedgerError
+# says the disk is full or the database locked by another process, and that nothing of the
+# failed write was kept; AuditBusy names the audit (and process) already running.
+USER_ERRORS = (ContractError, CatalogError, LedgerError, BrowserNotFound, FindingError, AuditBusy)
 
 
 def _actor() -> str:
@@ -63,7 +67,8 @@ def _zone_of(path: Path):
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # The message is text, never markup: "[store]" or a value from a file must print as is.
+    err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -54,6 +54,8 @@ def _fold(text: str) -> tuple[str, list[int]]:
     folded: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
+        if unicodedata.category(ch) == "Cf":
+            continue  # zero-width, soft hyphen, direction marks: unseen, so they hide no term
         part = unicodedata.normalize("NFKC", ch).casefold()
         folded.append(part)
         origin.extend([i] * len(part))

@@ -82,10 +82,18 @@ def _dedupe(urls: Iterable[str | None]) -> list[str]:
     return out
 
 
+# Control characters (NUL, BEL, ESC, DEL, C1 ...) that are not whitespace: a reader never sees
+# them, and a terminal obeys them (ESC sequences in `storeaudit audit`'s table). Dropped from all
+# page text, whatever the page style (HTML parsing already drops NUL; JSON-LD keeps it).
+# Zero-width and direction marks are kept: they are text, shown as such.
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x1C), *range(0x7F, 0x85),
+                          *range(0x86, 0xA0)])
+
+
 def _collapse(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
-    text = " ".join(text[: _MAX_TEXT * 4].split())
+    text = " ".join(text[: _MAX_TEXT * 4].translate(_CONTROL).split())
     return text or None
 
 
