@@ -4,7 +4,8 @@
    Everything it shows lives in closed shadow roots on its own host elements: the store's CSS
    cannot reach in, its CSS cannot leak out, and the store's scripts cannot read or click it.
    Every piece of text that came from the store (titles, messages quoting titles, prices) is
-   put in with textContent / createTextNode: never innerHTML.
+   put in with textContent / createTextNode, never innerHTML, and with its direction overrides
+   shown rather than obeyed (StoreAudit.plain).
 
    It never sees the API token: it asks the service worker by message. */
 (function () {
@@ -51,14 +52,14 @@
     Object.keys(props).forEach(function (key) {
       var value = props[key];
       if (value === null || value === undefined || value === false) { return; }
-      if (key === "text") { node.textContent = String(value); }
+      if (key === "text") { node.textContent = SA.plain(value); }
       else if (key === "class") { node.className = value; }
       else if (key.indexOf("on") === 0) { node.addEventListener(key.slice(2), value); }
       else { node.setAttribute(key, String(value)); }
     });
     (children || []).forEach(function (child) {
       if (child === null || child === undefined || child === false) { return; }
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+      node.appendChild(typeof child === "string" ? document.createTextNode(SA.plain(child)) : child);
     });
     return node;
   }

@@ -30,6 +30,19 @@
     return url.protocol + "//" + url.hostname + "/*";
   }
 
+  // Direction overrides, embeddings and isolates (U+202A-U+202E, U+2066-U+2069). In a store's
+  // title one can reverse how the rest of a line reads ("¥199" shown as "991¥"), so they are
+  // shown as what they are. Marks (U+200E/U+200F) and zero-width characters stay: they reorder
+  // nothing beyond themselves.
+  var BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+  /** Text from the store (or quoting it) as it is to be shown: as text, controls made visible. */
+  function plain(text) {
+    return String(text).replace(BIDI_CONTROLS, function (c) {
+      return "[U+" + c.charCodeAt(0).toString(16).toUpperCase() + "]";
+    });
+  }
+
   function severityRank(severity) {
     var i = SEVERITIES.indexOf(severity);
     return i < 0 ? SEVERITIES.length : i;
@@ -101,6 +114,7 @@
     DEFAULTS: DEFAULTS,
     CONTENT_SCRIPT_ID: "storeaudit-overlay",
     originOf: originOf,
+    plain: plain,
     patternFor: patternFor,
     portlessPatternFor: portlessPatternFor,
     severityRank: severityRank,

@@ -1,4 +1,5 @@
-"""Shared fixtures: the found Chromium for pytest-playwright, a fresh ledger, the sample store."""
+"""Shared fixtures: the found Chromium for pytest-playwright, a fresh ledger, the sample store,
+and the world the security tests attack."""
 
 from __future__ import annotations
 
@@ -47,3 +48,22 @@ def store():
     with run_in_thread(shop) as running:
         shop.url = running.url
         yield shop
+
+
+@pytest.fixture
+def secured(tmp_path, ledger, clock):
+    """The security tests' world (tests/security_world.py): a ledger with findings, a token
+    for each role, and the API over it (not started)."""
+    from security_world import Secured
+
+    return Secured(tmp_path, ledger, clock)
+
+
+@pytest.fixture
+def running(secured):
+    """`secured`, served on 127.0.0.1; its base URL is `running.url`."""
+    from servers import serve
+
+    with serve(secured.app()) as url:
+        secured.url = url
+        yield secured

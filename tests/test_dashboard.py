@@ -30,7 +30,7 @@ from audits.catalog import load_catalog
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import Ledger
-from crawler.images import hash_image_bytes
+from crawler.images import hash_image_bytes, hash_registry_bytes
 from crawler.snapshot import ImageInfo
 from tests.pictures import encode, picture
 from tests.history import History, failed, listing
@@ -134,7 +134,7 @@ def shop(ledger, clock, tmp_path, image_host) -> Shop:
     registry_file = tmp_path / "registry" / "sunset_lake.png"
     registry_file.parent.mkdir()
     registry_file.write_bytes(encode(original))
-    hashes = hash_image_bytes(registry_file.read_bytes())
+    hashes = hash_registry_bytes(registry_file.read_bytes())
     entry = ledger.add_registry_entry(label="sunset_lake (licensed stock photo)",
                                       source="https://photos.example/sunset-lake",
                                       path=str(registry_file), sha256=hashes["sha256"],
@@ -266,7 +266,7 @@ def test_merchant_overview_groups_findings_with_deadlines_and_quota(page, api_se
     headers = response.headers
     assert "script-src 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"  # nothing leaves; our forms keep Origin
 
     assert "山禾茶铺 Shanhe Tea" in page.locator("header").inner_text()
     assert "Merchant Li" in page.locator("header").inner_text()
@@ -473,3 +473,45 @@ def test_templates_never_mark_store_text_safe():
         text = path.read_text(encoding="utf-8")
         assert "|safe" not in text.replace(" ", "").replace("|safe_url", ""), path.name
         assert "autoescape false" not in text, path.name
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: whatever follows it on the line would read backwards
+HOSTILE_TITLES = {
+    "SH-H1": f"{RLO}Jasmine tea ¥99 {IMG_TITLE}",
+    "SH-H2": "Ja\u200bsm\u200di\ufeffne \u200e tea",  # zero-width characters: kept, as they are
+    "SH-H3": "长" * 10_000,
+}
+
+
+def test_direction_overrides_zero_width_and_huge_titles_stay_plain_text(page, api_server, shop,
+                                                                        clock):
+    ledger = api_server.ledger
+    snaps = [listing(sku, title, "29", url=f"http://shop.test/p/{sku.lower()}")
+             for sku, title in HOSTILE_TITLES.items()]
+    run = History(ledger, clock).night(*snaps, days=0.01, full=False)
+    audit_run(ledger, shop.contract, load_catalog(shop.contract.catalog_path()), run, full=False)
+    ids = {l.sku: l.id for l in ledger.listings()}
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    log_in(page, api_server, api_server.merchant)
+
+    page.goto(f"{api_server.url}/listings/{ids['SH-H1']}")
+    shown = page.locator("h1.listing-name").text_content()
+    assert shown == f"[U+202E]Jasmine tea ¥99 {IMG_TITLE}", "the override is shown, not obeyed"
+    page.goto(f"{api_server.url}/listings/{ids['SH-H2']}")
+    assert page.locator("h1.listing-name").text_content() == HOSTILE_TITLES["SH-H2"]
+    page.goto(f"{api_server.url}/listings/{ids['SH-H3']}")
+    assert page.locator("h1.listing-name").text_content() == HOSTILE_TITLES["SH-H3"]
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), \
+        "10,000 characters wrap; the page does not grow sideways"
+    assert page.get_by_role("button", name="Log out").is_visible()
+
+    finding = shop.finding(ledger, "titles.keywords", "SH-H1", status="open")
+    for path in ("/", f"/findings/{finding.id}", f"/listings/{ids['SH-H1']}"):
+        page.goto(api_server.url + path)
+        body = page.locator("body").text_content()
+        assert RLO not in body, path
+        assert page.locator("main img[src=x]").count() == 0
+    assert "[U+202E]Jasmine tea" in page.locator("body").text_content()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert dialogs == []

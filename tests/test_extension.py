@@ -495,6 +495,96 @@ def test_a_hostile_title_is_shown_as_text_and_runs_nothing(world, ext, page):
     page.wait_for_timeout(300)  # an onerror handler would have fired by now; the page fixture checks
 
 
+IMG_MARKUP = '<img src=x onerror="window.__pwned=1;alert(1)">'
+SCRIPT_MARKUP = "<script>window.__pwned=2</script><svg onload=alert(3)>"
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "¥199" after it would read "991¥"
+ZERO_WIDTH = "Ja\u200bck\u200det\ufeff \u200e"
+LONG = "长" * 10_000
+
+
+def _hostile_api(world):
+    """A stand-in API that answers with the real API's overlays for the jacket's page and the
+    apparel category, every piece of store text in them replaced by something hostile: what
+    the overlay would get from a store whose agency writes titles to attack the merchant."""
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import JSONResponse
+
+    jacket_path = world["store"].product(JACKET).url_path
+    listing = api_get(world, f"/api/overlay?url={page_url(world, JACKET)}")
+    category = api_get(world, f"/api/overlay?url={world['store_url']}/c/apparel")
+    title = f"{IMG_MARKUP} {RLO}Down jacket ¥199{RLO} {ZERO_WIDTH} {LONG}"
+    listing["listing"]["listing"]["current"]["title"] = title
+    for i, f in enumerate(listing["listing"]["findings"]):
+        f["message"] = [f"Title {RLO}¥199 elcitra{RLO} lacks 山禾; price ¥199.00 is under the floor",
+                        SCRIPT_MARKUP][i % 2]
+    for card in category["cards"]:
+        card["messages"] = [f"{IMG_MARKUP} {RLO}tooltip" for _ in card["messages"]]
+        for f in card["findings"]:
+            f["message"] = f"{IMG_MARKUP} {RLO}tooltip"
+    for body in (listing, category):
+        body["dashboard_url"] = "javascript:window.__pwned=4"
+
+    async def overlay(request):
+        wanted = request.query_params["url"]
+        return JSONResponse(listing if jacket_path in wanted else category)
+
+    async def me(request):
+        return JSONResponse({"name": IMG_MARKUP, "role": "merchant", "store": RLO + "Shop"})
+
+    async def health(request):
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(routes=[Route("/api/overlay", overlay), Route("/api/me", me),
+                             Route("/healthz", health)],
+                     middleware=[Middleware(CORSMiddleware, allow_origins=[EXTENSION_ORIGIN],
+                                            allow_headers=["Authorization", "Content-Type"])])
+
+
+NOTHING_ACTIVE = """(function () {
+  var root = sa.layer();
+  var bad = root.querySelectorAll('img, script, iframe, object, embed, style:not(:empty) ~ script, [onerror], [onload]');
+  var links = Array.from(root.querySelectorAll('a')).filter(function (a) { return !/^https?:/.test(a.href); });
+  return bad.length + links.length;
+})()"""
+
+
+def test_hostile_store_text_in_every_field_stays_plain_text(world, ext, page):
+    """Markup, a right-to-left override, zero-width characters and a 10,000-character title,
+    in the title, the findings' messages, the badges' tooltips and the dashboard link."""
+    with serve(_hostile_api(world)) as hostile:
+        ext.configure(hostile, world["merchant"], world["store_url"])
+        overlay = open_with_overlay(page, ext, page_url(world, JACKET))
+        overlay.panel_text()
+        shown = overlay.eval("sa.panel().querySelector('.title').textContent")
+        assert shown.startswith(IMG_MARKUP + " [U+202E]Down jacket ¥199[U+202E] " + ZERO_WIDTH)
+        assert shown.endswith(LONG), "all 10,000 characters, as text"
+        panel_text = overlay.eval("sa.layer().textContent")
+        assert RLO not in panel_text, "a direction override is shown, not obeyed"
+        assert "Title [U+202E]¥199 elcitra[U+202E] lacks 山禾" in panel_text
+        assert SCRIPT_MARKUP in panel_text
+        assert overlay.eval(NOTHING_ACTIVE) == 0
+        assert overlay.eval("sa.panel().querySelector('.foot a')") is None, "no javascript: link"
+        box = overlay.eval("(function () { var r = sa.panel().getBoundingClientRect();"
+                           " return {w: r.width, right: r.right, bottom: r.bottom,"
+                           " vw: innerWidth, vh: innerHeight}; })()")
+        assert box["w"] <= 400 and box["right"] <= box["vw"] and box["bottom"] <= box["vh"], \
+            f"the panel keeps its place with a huge title: {box}"
+        assert overlay.eval("getComputedStyle(sa.panel().querySelector('.body')).overflowY") == "auto"
+
+        overlay = open_with_overlay(page, ext, world["store_url"] + "/c/apparel")
+        overlay.wait("sa.badges().length > 0", what="badges")
+        point = overlay.eval("sa.center(chrome.dom.openOrClosedShadowRoot("
+                             "document.querySelector('storeaudit-badge')).querySelector('.badge'))")
+        page.mouse.move(point["x"], point["y"])
+        tip = overlay.wait("(function () { var t = sa.layer().querySelector('.tooltip');"
+                           " return t && !t.hidden && t.textContent; })()", what="the tooltip")
+        assert IMG_MARKUP + " [U+202E]tooltip" in tip and RLO not in tip
+        assert overlay.eval(NOTHING_ACTIVE) == 0
+        page.wait_for_timeout(300)  # an onerror or onload would have run by now
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
 # ---------------------------------------------------------------------------- 6. other sites
 
 

@@ -1,15 +1,17 @@
 """Logging in with a token and out again. The session cookie holds the token's secret:
-HttpOnly (no script can read it), SameSite=Strict (no other site's form or link sends it)."""
+HttpOnly (no script can read it), SameSite=Strict (no other site's form or link sends it),
+Path=/, and Secure whenever the dashboard is reached over HTTPS. Logging in and out are form
+posts like any other: refused unless they come from the dashboard's own pages."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from audits.contract import ContractError
+from audits.contract_errors import ContractError
 
 from ..deps import SESSION_COOKIE, Services
-from .common import DashboardRoute, form_fields, render, same_origin
+from .common import DashboardRoute, form_fields, render, same_origin, secure_request
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -28,25 +30,33 @@ def login_form(request: Request) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 def login(request: Request, form: dict[str, str] = Depends(form_fields)) -> Response:
     services: Services = request.app.state.services
+    if not same_origin(request):  # another site logging you in as someone else
+        return _cross_site(request)
     secret = form.get("token", "").strip()
-    token = request.state.ledger.token_for_secret(secret) if same_origin(request) else None
+    token = request.state.ledger.token_for_secret(secret)
     if token is None:
         return render(request, "login.html", status_code=401, store_name=_store_name(services),
                       error="That token is not valid. Check that you copied all of it, or ask "
                             "for a new one (storeaudit token create).")
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="strict",
-                        secure=services.settings.secure_cookies, path="/")
+                        secure=secure_request(request), path="/")
     return response
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    services: Services = request.app.state.services
+    if not same_origin(request):
+        return _cross_site(request)
     response = RedirectResponse("/login?done=logged_out", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=services.settings.secure_cookies)
+                           secure=secure_request(request))
     return response
+
+
+def _cross_site(request: Request) -> Response:
+    return render(request, "message.html", status_code=403, title="Not allowed",
+                  message="This form was not sent from the dashboard.")
 
 
 def _store_name(services: Services) -> str | None:

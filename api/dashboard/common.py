@@ -9,6 +9,7 @@ on pool threads that need not be the same one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from audits.catalog import CatalogEntry, CatalogError
 from audits.ledger import Ledger, Token
@@ -43,7 +45,9 @@ SECURITY_HEADERS = {
         "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Nothing of the dashboard's URLs reaches the store's image hosts or any other site; our
+    # own form posts still carry their Origin (see same_origin).
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -110,10 +114,23 @@ def _availability(value: str | None) -> str:
     return AVAILABILITY.get(value or "", value or "—")
 
 
+# Direction overrides, embeddings and isolates: in a store's title one can make the rest of a
+# line read backwards ("¥199" as "991¥"). Every value a page prints shows them as what they
+# are instead of obeying them; marks and zero-width characters stay (they reorder nothing).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _shown(value: Any) -> Any:
+    """Jinja's finalize: every {{ value }} passes here before it is escaped."""
+    if isinstance(value, str) and not isinstance(value, Markup) and _BIDI_CONTROLS.search(value):
+        return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+    return value
+
+
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, finalize=_shown)
     env.filters["safe_url"] = _safe_url
     env.filters["as_text"] = _as_text
     env.filters["availability"] = _availability
@@ -197,19 +214,31 @@ def open_session(request: Request, *, roles: tuple[str, ...] = ("merchant", "age
 
 
 def same_origin(request: Request) -> bool:
-    """A form POST must come from a page of this dashboard. The SameSite=Strict cookie already
-    keeps other sites' forms out; this refuses them even where a browser ignores SameSite.
+    """A form POST must come from a page of this dashboard.
 
-    Browsers say where a request comes from in Sec-Fetch-Site; with Referrer-Policy
-    no-referrer their Origin header is "null", so Origin is only compared when it names one.
+    SameSite=Strict keeps other *sites'* forms from sending the cookie, but a page on another
+    port of the same host is the same site (the sample store on 127.0.0.1:8765 and the
+    dashboard on 127.0.0.1:8600 are): only this check keeps its forms out. Browsers say
+    where a request comes from in Sec-Fetch-Site; one too old to send it still sends Origin
+    (the pages' Referrer-Policy is same-origin, so our own forms name their origin and never
+    send "null"). A request with neither is not a browser's form: a script holding the token.
     """
     site = request.headers.get("sec-fetch-site")
     if site is not None:
         return site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
+    if origin is None:
         return True
-    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
+    parts = urlsplit(origin)
+    return (parts.scheme in ("http", "https")
+            and parts.netloc.lower() == request.headers.get("host", "").lower())
+
+
+def secure_request(request: Request) -> bool:
+    """Did the request come over HTTPS (uvicorn sets the scheme from X-Forwarded-Proto when a
+    proxy on this machine sends it)? Then the session cookie is sent over HTTPS only."""
+    services: Services = request.app.state.services
+    return services.settings.secure_cookies or request.url.scheme == "https"
 
 
 async def form_fields(request: Request) -> dict[str, str]:
