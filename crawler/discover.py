@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 from lxml import etree, html as lxml_html
 
 from .extract import Selectors, extract_card_links, extract_next_page
+from .origins import same_origin
 
 log = logging.getLogger(__name__)
 
@@ -20,21 +21,27 @@ MAX_SITEMAPS = 50
 MAX_CATEGORY_PAGES = 500
 
 
-def same_origin(url: str, origins: Iterable[str]) -> bool:
-    parts = urlsplit(url)
-    here = f"{parts.scheme}://{parts.netloc}".lower()
-    return any(here == o.rstrip("/").lower() for o in origins)
-
-
 def canonical_url(url: str) -> str:
     """Drop fragments; the same page reached two ways must be one listing."""
     return url.split("#", 1)[0]
 
 
 async def urls_from_sitemap(
-    client: httpx.AsyncClient, sitemap_url: str, listing_pattern: re.Pattern
+    client: httpx.AsyncClient, sitemap_url: str, listing_pattern: re.Pattern,
+    origins: Iterable[str] | None = None,
 ) -> list[str]:
-    """Listing URLs in a sitemap (following sitemap indexes); [] when there is none."""
+    """Listing URLs in a sitemap (following sitemap indexes); [] when there is none.
+    With `origins`, sitemaps and listings elsewhere are left out (a sitemap is the store's
+    word, not a licence to fetch any address it names)."""
+    origins = list(origins) if origins is not None else None
+    elsewhere: list[str] = []
+
+    def ours(url: str) -> bool:
+        if origins is None or same_origin(url, origins):
+            return True
+        elsewhere.append(url)
+        return False
+
     seen_maps: set[str] = set()
     pending = [sitemap_url]
     found: list[str] = []
@@ -58,11 +65,15 @@ async def urls_from_sitemap(
             log.warning("sitemap %s is not valid XML: %s", url, e)
             continue
         if root.tag == f"{_SITEMAP_NS}sitemapindex":
-            pending.extend(loc.text.strip() for loc in root.iter(f"{_SITEMAP_NS}loc") if loc.text)
+            pending.extend(loc.text.strip() for loc in root.iter(f"{_SITEMAP_NS}loc")
+                           if loc.text and ours(loc.text.strip()))
             continue
         for loc in root.iter(f"{_SITEMAP_NS}loc"):
-            if loc.text and listing_pattern.search(loc.text.strip()):
+            if loc.text and listing_pattern.search(loc.text.strip()) and ours(loc.text.strip()):
                 found.append(canonical_url(loc.text.strip()))
+    if elsewhere:
+        log.warning("the sitemap names %d address(es) off the store's origins (%s), left out: "
+                    "%s", len(elsewhere), ", ".join(origins or []), elsewhere[0][:200])
     return found
 
 

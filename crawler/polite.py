@@ -10,12 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+from .origins import origin_of
 
 
 class _OriginLimit:

@@ -9,7 +9,8 @@
 
 Modules: catalog (listings, catalog.csv), scenario (the day-by-day timeline and its SKU
 constants), images (generated product photos, the known infringing images), app (the ASGI app),
-server (uvicorn in a thread). Imports nothing from crawler, audits or api.
+faults (the errors, walls and broken images it serves on demand), server (uvicorn in a thread).
+Imports nothing from crawler, audits or api.
 """
 
 __all__ = ["DemoStore", "run_in_thread", "build_products", "state_on"]

@@ -5,13 +5,9 @@
     store.faults["/p/sh-0001-down-jacket"] = "503"
     app = store.asgi
 
-Fault kinds (keyed by exact URL path, query ignored):
-  "timeout"  hang `store.timeout_seconds` (asyncio.sleep), then answer 504
-  "500" / "503" / "429" / "404"  that status with an error page (503/429 carry Retry-After: 1)
-  "halfpage" the real page, cut off part-way (200, truncated HTML: no price, no closing tags)
-  "captcha"  a 200 login / slider-verification wall instead of the page
-  "notimage" (for image paths) 200 image/jpeg whose body is an HTML error page, not an image
-  "truncatedimage" (for image paths) 200 image/jpeg with only the first bytes of a JPEG
+The fault kinds (`store.faults`, `store.fault_times`, `store.retry_after`,
+`store.offsite_url`, `store.timeout_seconds`) and the middleware that plays them are in
+demostore/faults.py.
 
 `store.hits` counts requests by path prefix ("/p", "/c", "/img", "/api", "/sitemap.xml", "/" ...);
 "/img:304" counts image requests answered 304 Not Modified, "/img:200" image bodies sent;
@@ -21,7 +17,6 @@ Fault kinds (keyed by exact URL path, query ignored):
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import math
@@ -46,11 +41,10 @@ from starlette.staticfiles import StaticFiles
 from . import images as imagegen
 from . import scenario
 from .catalog import CATEGORIES, SHOP_NAME, Product, build_products, format_price, plain_price
+from .faults import StoreMiddleware
 
 HERE = Path(__file__).parent
 PER_PAGE = 12
-FAULT_KINDS = ("timeout", "500", "503", "429", "404", "halfpage", "captcha", "notimage",
-               "truncatedimage")
 SCHEMA_AVAILABILITY = "https://schema.org/{}"
 _CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
 
@@ -87,8 +81,12 @@ class DemoStore:
         self.draw_image = draw_image
         self.day = day
         self.hostile_titles = hostile_titles
-        self.timeout_seconds = timeout_seconds
+        # The faults it plays, by path, and their settings (demostore/faults.py).
+        self.timeout_seconds = timeout_seconds  # how long the "timeout" fault hangs
+        self.retry_after = "1"  # the Retry-After header of the "429" and "503" faults
+        self.offsite_url = "http://offsite.invalid/"  # where the "offsite" fault redirects
         self.faults: dict[str, str] = {}
+        self.fault_times: dict[str, int] = {}  # path -> requests the fault still plays
         self.hits: Counter[str] = Counter()
         self.path_hits: Counter[str] = Counter()
         self._views: dict[tuple[int, int, bool], _View] = {}
@@ -165,90 +163,6 @@ def _json_for_script(data: Any) -> Markup:
 
 def _base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
-
-
-def _prefix(path: str) -> str:
-    if path in ("", "/"):
-        return "/"
-    first = path.lstrip("/").split("/", 1)[0]
-    return "/" + first
-
-
-# -------------------------------------------------------------------- fault middleware
-class _StoreMiddleware:
-    """Counts requests and plays the faults configured in `store.faults`."""
-
-    def __init__(self, app, store: DemoStore) -> None:
-        self.app = app
-        self.store = store
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"]
-        store = self.store
-        store.hits[_prefix(path)] += 1
-        store.path_hits[path] += 1
-        fault = store.faults.get(path)
-        if fault is None:
-            await self.app(scope, receive, send)
-            return
-        if fault == "timeout":
-            await asyncio.sleep(store.timeout_seconds)
-            await _send_page(send, 504, "error.html", code=504, message="网关超时，请稍后再试。")
-        elif fault in ("500", "503", "429", "404"):
-            messages = {
-                "500": "服务器开小差了，请稍后再试。",
-                "503": "系统繁忙，请稍后再试。",
-                "429": "访问过于频繁，请稍后再试。",
-                "404": "您访问的页面不存在。",
-            }
-            headers = {"Retry-After": "1"} if fault in ("503", "429") else {}
-            await _send_page(send, int(fault), "error.html", headers, code=int(fault), message=messages[fault])
-        elif fault == "captcha":
-            await _send_page(send, 200, "captcha.html", path=path)
-        elif fault == "halfpage":
-            await self._halfpage(scope, receive, send)
-        elif fault in ("notimage", "truncatedimage"):
-            # Broken images, as CDNs serve them: an error page labelled image/jpeg, or a
-            # JPEG cut off after its first bytes. The crawl must record an image error.
-            body = (b"<!DOCTYPE html><html><body>403 Forbidden</body></html>"
-                    if fault == "notimage" else b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40)
-            await send({"type": "http.response.start", "status": 200, "headers": [
-                (b"content-type", b"image/jpeg"), (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-        else:
-            raise RuntimeError(f"unknown fault kind {fault!r} for {path}; known: {', '.join(FAULT_KINDS)}")
-
-    async def _halfpage(self, scope, receive, send) -> None:
-        start: dict = {}
-        chunks: list[bytes] = []
-
-        async def capture(message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, capture)
-        body = b"".join(chunks)
-        cut = body.find(b'<div class="price-row')
-        if cut < 0:
-            cut = len(body) // 2
-        body = body[:cut]
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-async def _send_page(send, status: int, template: str, headers: dict | None = None, **ctx) -> None:
-    body = _ENV.get_template(template).render(**ctx).encode()
-    raw = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
 
 
 # -------------------------------------------------------------------- the app
@@ -423,7 +337,7 @@ def create_app(store: DemoStore) -> Any:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found, 500: server_error})
-    return _StoreMiddleware(app, store)
+    return StoreMiddleware(app, store, _ENV)
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -277,14 +277,14 @@ def test_product_page_contract_per_style(shop):
         seen.add(p.page_style)
         html = client.get(f"/p/{p.slug}").text
         assert title_of(html) == p.title
-        assert f'<span class="sku">商品编号: ' in html and p.sku in text_of(html, r'<span class="sku">(.*?)</p>')
+        assert '<span class="sku">商品编号: ' in html and p.sku in text_of(html, r'<span class="sku">(.*?)</p>')
         assert gallery_of(html) == p.images
         assert stock_of(html) == (p.availability, p.stock_text)
         assert ('<span class="badge badge-promoted">推广</span>' in html) == p.promoted
         if p.list_price:
             assert f'<del class="list-price">{catalog.format_price(p.list_price)}</del>' in html
         og_price = f'<meta property="product:price:amount" content="{catalog.plain_price(p.price)}">'
-        assert f'<meta property="og:title" content="' in html
+        assert '<meta property="og:title" content="' in html
         ld = jsonld_of(html)
         if p.page_style == "jsonld":
             assert ld["@type"] == "Product" and ld["sku"] == p.sku and ld["name"] == p.title

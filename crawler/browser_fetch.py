@@ -1,0 +1,310 @@
+"""The browser fetcher: listing pages rendered in a real Chromium, for the pages whose values a
+store's JavaScript fills in after load (the interface and `FetchedPage` are `crawler.fetch`'s).
+
+`BrowserFetcher` renders in one Chromium with a pool of reused pages (opening a fresh page
+costs more than loading a listing into an open one). Only the browser sees prices that a
+store's JavaScript fills in after load, so it waits until the price element (if the page has
+one) holds text before it hands the HTML on. It loads nothing extraction does not need: no
+images (downloaded and hashed separately, once), fonts, media, stylesheets, nor anything from
+outside the store's origins. It notes the hash of every script and data response the page
+used, so the next crawl can tell an unchanged rendered page.
+
+It goes through the crawl's `Politeness`, as the plain-HTTP fetcher does.
+
+It fetches nothing outside the store's origins. Every request goes through
+`BrowserFetcher._route`, which checks it (`crawler.origins.refusal`) and makes it itself, one
+redirect hop at a time (Chromium never shows a route handler the hops of a redirect);
+Chromium has no network of its own (its proxy is an address that refuses every connection),
+so nothing it might try by itself, such as preconnecting to where a script navigates, reaches
+anyone. No WebSocket is opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+from urllib.parse import urljoin
+
+from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import async_playwright
+
+from .browser import LAUNCH_ARGS, find_chromium
+from .fetch import (MAX_REDIRECTS, TOO_MANY_REDIRECTS, FetchedPage, looks_cut_off,
+                    parse_retry_after, sha256)
+from .origins import normal_origins, refusal
+from .polite import Politeness
+from .snapshot import PageState
+
+log = logging.getLogger(__name__)
+
+BLOCKED_RESOURCES = {"image", "font", "media", "stylesheet", "manifest", "texttrack"}
+# What a rendered page's values can depend on: noted (url -> sha256) for the next crawl.
+TRACKED_RESOURCES = {"script", "xhr", "fetch"}
+REDIRECT_STATUS = {301, 302, 303, 307, 308}
+_REDIRECT_STUB = "<!DOCTYPE html><html><head><title></title></head><body></body></html>"
+
+# True once every element the selector matches has text, or when there is none to wait for.
+_FILLED_JS = """(selector) => {
+  const els = document.querySelectorAll(selector);
+  return els.length === 0 || Array.from(els).every(e => e.textContent.trim().length > 0);
+}"""
+
+
+class BrowserFetcher:
+    """Async context manager: `async with BrowserFetcher(...) as f: page = await f.fetch(url)`."""
+
+    def __init__(
+        self,
+        concurrency: int = 4,
+        timeout_s: float = 15.0,
+        wait_for_filled: str | None = None,
+        fill_timeout_s: float = 3.0,
+        headless: bool = True,
+        politeness: Politeness | None = None,
+        origins: list[str] | None = None,
+    ):
+        self.concurrency = max(1, concurrency)
+        self.timeout_ms = int(timeout_s * 1000)
+        self.wait_for_filled = wait_for_filled
+        self.fill_timeout_ms = int(fill_timeout_s * 1000)
+        self.headless = headless
+        self.politeness = politeness or Politeness(self.concurrency)
+        # Requests to any other origin (analytics, ads, chat widgets) are not made, and a
+        # navigation there (a redirect, a script's location change) is refused. None: all.
+        self.origins = normal_origins(origins) if origins else None
+        self.renders = 0
+        # page -> ("redirect" | "refused", address, why) of its navigation, for `_render`
+        self._navigations: dict[object, tuple[str, str, str | None]] = {}
+        self._pw = None
+        self._sink: socket.socket | None = None
+        self._browser: Browser | None = None
+        self._context: BrowserContext | None = None
+        self._pages: asyncio.Queue = asyncio.Queue()
+
+    async def __aenter__(self) -> "BrowserFetcher":
+        # Chromium itself reaches no network: every request a page makes goes through
+        # `_route`, which checks it and fetches it from Playwright's driver (route.fetch).
+        # What Chromium would still send on its own (a preconnect to where a script navigates,
+        # to an iframe's origin) goes to a proxy address that refuses every connection.
+        self._sink = socket.socket()
+        self._sink.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        no_network = [f"--proxy-server=http://127.0.0.1:{self._sink.getsockname()[1]}",
+                      "--proxy-bypass-list=<-loopback>", "--blink-settings=imagesEnabled=false"]
+        self._pw = await async_playwright().start()
+        try:
+            self._browser = await self._pw.chromium.launch(
+                executable_path=find_chromium(), args=LAUNCH_ARGS + no_network,
+                headless=self.headless,
+            )
+            self._context = await self._browser.new_context(
+                locale="zh-CN", service_workers="block", java_script_enabled=True
+            )
+            await self._context.route("**/*", self._route)
+            # WebSockets bypass `_route`: none is opened (a listing's values do not come
+            # over one, and Chromium has no network of its own to open it on).
+            await self._context.route_web_socket(re.compile(".*"), _refuse_socket)
+            for _ in range(self.concurrency):
+                self._pages.put_nowait(await self._context.new_page())
+        except BaseException:
+            await self._pw.stop()
+            self._sink.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        try:
+            if self._browser:
+                await self._browser.close()
+        finally:
+            if self._pw:
+                await self._pw.stop()
+            self._sink.close()
+
+    async def _route(self, route) -> None:
+        """Every request the browser makes comes here first. Chromium never shows a route
+        handler the hops of a redirect, so requests are made here (`route.fetch`) without
+        following redirects, and each hop is checked against the store's origins: a hop of
+        the page itself is handed back to `_render` (which navigates to it, or refuses), any
+        other hop is followed here or refused."""
+        request = route.request
+        navigation = request.is_navigation_request()
+        try:
+            if not navigation and request.url.startswith(("data:", "blob:")):
+                await route.continue_()  # in-page data, nothing goes out
+                return
+            problem = refusal(request.url, self.origins)
+            if problem or (not navigation and request.resource_type in BLOCKED_RESOURCES):
+                if problem and navigation:
+                    self._note(request, "refused", request.url, problem)
+                await route.abort("blockedbyclient")
+                return
+            if not navigation:  # the navigation took its token already
+                await self.politeness.token(request.url)
+            answer = await self._fetch_hops(route, request)
+            if answer is not None:
+                await route.fulfill(**answer)
+        except PlaywrightError as e:
+            # The page moved on (a timeout, another navigation) while this request was out.
+            log.debug("%s: request dropped: %s", request.url, _first_line(e))
+            try:
+                await route.abort()
+            except PlaywrightError:
+                pass
+
+    async def _fetch_hops(self, route, request) -> dict | None:
+        """What to fulfill the request with (fulfill's keyword arguments), its redirects
+        checked hop by hop; None when it was aborted."""
+        url = request.url
+        for hop in range(MAX_REDIRECTS + 1):
+            response = await route.fetch(url=url, max_redirects=0, timeout=self.timeout_ms)
+            location = response.headers.get("location")
+            if response.status not in REDIRECT_STATUS or not location:
+                return {"response": response}
+            target = urljoin(url, location)
+            if self._note(request, "redirect", target):
+                # The page's own redirect: `_navigate` decides whether to go on. Meanwhile
+                # the page gets an empty document (an abort would leave an error page
+                # committing late, over the next URL loaded into this page).
+                return {"status": 200, "content_type": "text/html", "body": _REDIRECT_STUB}
+            if refusal(target, self.origins) or hop == MAX_REDIRECTS:
+                log.info("%s: redirect to %s not followed", request.url, target[:200])
+                await route.abort("blockedbyclient")
+                return None
+            await self.politeness.token(target)
+            url = target
+        return None
+
+    def _note(self, request, kind: str, target: str, problem: str | None = None) -> bool:
+        """Note, for `_render`, a redirect or refused navigation of a page itself (not an
+        iframe's, a script's or a data request's); False when it is not one."""
+        if not request.is_navigation_request():
+            return False
+        try:
+            frame = request.frame
+            if frame.parent_frame is not None:
+                return False
+            self._navigations[frame.page] = (kind, target, problem)
+        except PlaywrightError:
+            return False
+        return True
+
+    async def fetch(self, url: str, state: PageState | None = None) -> FetchedPage:
+        assert self._context is not None, "use BrowserFetcher as an async context manager"
+        problem = refusal(url, self.origins)
+        if problem:
+            return FetchedPage(url, error=f"not fetched: {problem}", permanent=True)
+        async with self.politeness.request(url):
+            page = await self._pages.get()
+            try:
+                self.renders += 1
+                return await self._load(page, url)
+            finally:
+                if page.is_closed():  # a crashed page is replaced, not returned to the pool
+                    page = await self._context.new_page()
+                self._pages.put_nowait(page)
+
+    async def _load(self, page, url: str) -> FetchedPage:
+        bodies: dict[str, asyncio.Task] = {}
+
+        def noted(response) -> None:
+            if response.request.resource_type in TRACKED_RESOURCES and response.ok:
+                bodies.setdefault(response.url, asyncio.ensure_future(response.body()))
+
+        page.on("response", noted)
+        try:
+            return await self._render(page, url, bodies)
+        finally:
+            page.remove_listener("response", noted)
+            for task in bodies.values():  # a body never read must not warn at exit
+                if not task.done():
+                    task.cancel()
+
+    async def _navigate(self, page, url: str) -> tuple[object, FetchedPage | None]:
+        """page.goto, following the page's redirects (each hop checked in `_route`):
+        (the response, None) or (None, the failed page)."""
+        target = url
+        for _ in range(MAX_REDIRECTS + 1):
+            self._navigations.pop(page, None)
+            try:
+                response = await page.goto(target, wait_until="load", timeout=self.timeout_ms)
+            except PlaywrightTimeout:
+                return None, FetchedPage(url, error=f"timed out after {self.timeout_ms / 1000:g} s")
+            except PlaywrightError as e:
+                kind, target, problem = self._navigations.pop(page, (None, target, None))
+                if kind == "refused":
+                    return None, FetchedPage(url, error=f"redirected to {target}, not followed: "
+                                                        f"{problem}", permanent=True)
+                return None, FetchedPage(url, error=f"could not load page: {_first_line(e)}")
+            kind, next_target, _ = self._navigations.get(page, (None, None, None))
+            if kind != "redirect":
+                return response, None  # a refused navigation stays noted, for `_render`
+            del self._navigations[page]
+            problem = refusal(next_target, self.origins)
+            if problem:
+                return None, FetchedPage(url, error=f"redirected to {next_target}, not followed: "
+                                                    f"{problem}", permanent=True)
+            target = next_target
+        return None, FetchedPage(url, error=TOO_MANY_REDIRECTS.format(n=MAX_REDIRECTS),
+                                 permanent=True)
+
+    async def _render(self, page, url: str, bodies: dict[str, asyncio.Task]) -> FetchedPage:
+        response, failed = await self._navigate(page, url)
+        if failed is not None:
+            return failed
+        status = response.status if response else None
+        final_url = page.url
+        if status is not None and status >= 400:
+            return FetchedPage(url, final_url, status, error=f"HTTP {status}",
+                               retry_after=parse_retry_after(response.headers.get("retry-after")))
+        if self.wait_for_filled:
+            try:
+                await page.wait_for_function(
+                    _FILLED_JS, arg=self.wait_for_filled, timeout=self.fill_timeout_ms, polling=50
+                )
+            except PlaywrightTimeout:
+                # Not an error by itself: extraction will report the field as missing.
+                log.debug("%s: %s still empty after %d ms", url, self.wait_for_filled,
+                          self.fill_timeout_ms)
+            except PlaywrightError as e:
+                return FetchedPage(url, final_url, status, error=f"page broke: {_first_line(e)}")
+        try:
+            html = await page.content()
+        except PlaywrightError as e:
+            html = None
+            failed = f"could not read page: {_first_line(e)}"
+        left = self._navigations.pop(page, None)
+        if left:  # a script or a meta refresh tried to leave the store: refused
+            return FetchedPage(url, final_url, status, permanent=True,
+                               error=f"the page went to {left[1]}, not followed: {left[2]}")
+        if html is None:
+            return FetchedPage(url, final_url, status, error=failed)
+        fetched = FetchedPage(url, final_url, status, html=html)
+        if response is not None:
+            headers = await response.all_headers()
+            fetched.etag, fetched.last_modified = headers.get("etag"), headers.get("last-modified")
+            try:
+                body = await response.body()
+            except PlaywrightError:
+                fetched.body_sha256 = None
+            else:
+                fetched.body_sha256 = sha256(body)
+                fetched.cut_off = looks_cut_off(body, headers.get("content-type"))
+        for resource_url, task in list(bodies.items()):
+            try:
+                fetched.resources[resource_url] = sha256(await task)
+            except (PlaywrightError, asyncio.CancelledError):
+                # A body we could not read: the next crawl cannot prove the page unchanged.
+                fetched.body_sha256 = None
+        return fetched
+
+
+async def _refuse_socket(ws) -> None:
+    log.info("WebSocket to %s not opened", ws.url[:200])
+    await ws.close(code=1008, reason="storeaudit opens no WebSockets")
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
