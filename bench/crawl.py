@@ -8,15 +8,15 @@ one product page (median of 20), the rules pass over 2,000 listings x 30 nights 
 and `/api/overlay` latency at a steady request rate from a separate load-generator process.
 
 The store runs in its own process (`bench.store_process`) so the audit and the store do not
-share an interpreter. The naive way is measured on a sample of pages and extrapolated to the
-store's size (said so in its note), so the whole section stays within a few minutes.
+share an interpreter; so does the memory poller (`bench.peak_memory`). The naive way is
+measured on a sample of pages and extrapolated to the store's size (said so in its note), so
+the whole section stays within a few minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 import statistics
@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from .peak_memory import PeakRss
 from .table import Row
 
 SECTION = "crawl"
@@ -39,66 +40,7 @@ SIZE = 2000
 CONCURRENCY = 8  # the bench contract's [crawl] concurrency (per origin)
 
 
-# ------------------------------------------------------------------ processes and memory
-def _rss_kb(pid: int) -> int:
-    """Proportional set size: memory shared by Chromium's processes counted once, not once
-    per process (summing plain RSS would count the shared libraries a dozen times)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _descendants(root: int, exclude: set[int]) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        if pid in exclude:
-            continue
-        out.append(pid)
-        todo.extend(children.get(pid, []))
-    return out
-
-
-class PeakRss:
-    """Peak resident memory of this process and its children (Chromium), polled every 0.1 s;
-    the processes in `exclude` (the sample store, the API server) do not count."""
-
-    def __init__(self, exclude: set[int]):
-        self.exclude = exclude
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            total = sum(_rss_kb(p) for p in _descendants(os.getpid(), self.exclude))
-            self.peak_kb = max(self.peak_kb, total)
-            self._stop.wait(0.1)
-
-    def __enter__(self) -> "PeakRss":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
+# ------------------------------------------------------------------ processes
 @contextmanager
 def _process(args: list[str], pattern: str = r"https?://[\w.\-]+:\d+"):
     """A child process that prints its URL; yields (url, pid)."""
@@ -160,8 +102,9 @@ async def _naive_pages(urls: list[str], config, *, launch_each: bool = False) ->
     from playwright.async_api import async_playwright
 
     from crawler.browser import LAUNCH_ARGS, find_chromium
-    from crawler.crawl import snapshot_from_page
-    from crawler.fetch import _FILLED_JS, FetchedPage
+    from crawler.browser_fetch import _FILLED_JS
+    from crawler.fetch import FetchedPage
+    from crawler.page_reader import snapshot_from_page
     from crawler.images import hash_image_bytes
 
     times = []

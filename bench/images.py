@@ -18,10 +18,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import imagehash
 import numpy as np
 
 from audits.image_match import Probe, RegistryImage, RegistryIndex, brute_force_search
-from crawler.images import hash_image_bytes, hash_registry_bytes
+from crawler.images import decode_image, hash_image_bytes, hash_registry_bytes
 
 from . import image_set
 from .table import Row
@@ -75,16 +76,18 @@ def robustness(limit: int | None = None) -> Robustness:
     index = RegistryIndex(registry)
     out = Robustness()
 
-    def old_rule(hashed: dict) -> set[int]:
-        seen = int(hashed["phash"], 16)
+    def old_rule(data: bytes) -> set[int]:
+        # The old rule hashed the whole picture itself; storeaudit keeps only the core's
+        # hashes of a listing image with a border.
+        seen = int(str(imagehash.phash(decode_image(data))), 16)
         return {n for n, known in enumerate(whole) if (seen ^ known).bit_count() <= OLD_RULE_LIMIT}
 
     probes, olds = [], []
     for number, pic in enumerate(originals):
         for transform in image_set.TRANSFORMS:
-            hashed = hash_image_bytes(image_set.transformed(pic, transform))
-            probes.append(_probe((number, transform), hashed))
-            olds.append(old_rule(hashed))
+            data = image_set.transformed(pic, transform)
+            probes.append(_probe((number, transform), hash_image_bytes(data)))
+            olds.append(old_rule(data))
     for probe, old, matches in zip(probes, olds, index.match(probes)):
         number, transform = probe.key
         out.copies[transform] += 1
@@ -96,9 +99,9 @@ def robustness(limit: int | None = None) -> Robustness:
 
     probes, olds = [], []
     for _, pic in image_set.negatives(limit):
-        hashed = hash_image_bytes(image_set.encode(pic.image, quality=90))
-        probes.append(_probe(pic.name, hashed))
-        olds.append(old_rule(hashed))
+        data = image_set.encode(pic.image, quality=90)
+        probes.append(_probe(pic.name, hash_image_bytes(data)))
+        olds.append(old_rule(data))
     for probe, old, matches in zip(probes, olds, index.match(probes)):
         kind = probe.key.split(" ", 1)[1]
         out.negatives[kind] += 1

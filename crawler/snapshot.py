@@ -25,6 +25,8 @@ class ImageInfo:
 
     url: str
     sha256: str | None = None
+    # The whole picture's; None for a picture with a border or canvas (the core ones below
+    # are what the match reads), and for images hashed before that rule.
     phash: str | None = None
     dhash: str | None = None
     # The hashes the infringing-image match uses: of the picture with any plain border or
@@ -39,6 +41,10 @@ class ImageInfo:
     etag: str | None = None
     last_modified: str | None = None
     error: str | None = None
+    # When the store last confirmed these bytes (a download or a 304), and for how long it
+    # said they may be reused without asking (Cache-Control max-age; None: ask every time).
+    checked_at: str | None = None
+    max_age: int | None = None
 
 
 @dataclass(kw_only=True)

@@ -3,6 +3,7 @@ that crawls the sample store in real Chromium."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -287,3 +288,43 @@ def test_spot_checks_are_rate_limited(spot_api):
         codes = [call(spot_api, "POST", "/api/spot-checks", "merchant",
                       json={"url": spot_api["store"].url + "/p/x"}).status_code for _ in range(4)]
     assert codes == [409, 409, 409, 429]
+
+
+# --- the overlay's store-wide part: cached, and never a pause for every request --------------
+def test_the_overlay_answers_the_last_minutes_counts_while_the_new_minutes_are_computed(
+        tmp_path, ledger, clock, monkeypatch):
+    from api.deps import Services
+    from api.routes import overlay
+
+    contract, path = contract_for("http://shop.test", tmp_path)
+    History(ledger, clock).night(listing("A", price="120"))
+    svc = Services(ApiSettings(db_path=ledger.path, contract_path=path), contract=contract)
+    computed, release, done = [], threading.Event(), threading.Event()
+
+    def compute(svc, ledger, now):
+        computed.append(now)
+        if len(computed) == 2:  # the new minute's computation takes its time
+            release.wait(10)
+            done.set()
+        return (f"value at {now:%H:%M}",)
+
+    monkeypatch.setattr(overlay, "_compute", compute)
+    cache = overlay._StoreWide()
+    first = datetime(2026, 11, 2, 18, 0, 5, tzinfo=timezone.utc)
+    assert cache.get(svc, ledger, first) == ("value at 18:00",)
+    assert cache.get(svc, ledger, first.replace(second=30)) == ("value at 18:00",)
+    assert len(computed) == 1
+
+    later = first.replace(minute=1)
+    assert cache.get(svc, ledger, later) == ("value at 18:00",)  # at once, not after compute
+    assert cache.get(svc, ledger, later) == ("value at 18:00",)
+    release.set()
+    assert done.wait(10)
+    deadline = time.monotonic() + 10
+    while cache.get(svc, ledger, later) != ("value at 18:01",):
+        assert time.monotonic() < deadline, "the new minute's value never arrived"
+    assert len(computed) == 2  # one refresh, however many requests asked meanwhile
+
+    # A change of the ledger is computed before answering: an action shows at once.
+    History(ledger, clock).night(listing("A", price="99"))
+    assert cache.get(svc, ledger, later) == ("value at 18:01",) and len(computed) == 3

@@ -48,7 +48,7 @@ def test_every_listing_is_recorded_as_the_store_shows_it(store, day):
         assert (got.availability, got.stock_count) == expected_stock(product), sku
         assert got.promoted == product.promoted, sku
         assert len(got.image_urls) == len(product.images), sku
-        assert all(result.images[u].phash for u in got.image_urls), sku
+        assert all(result.images[u].core_phash for u in got.image_urls), sku
 
 
 def test_a_javascript_price_is_seen_only_by_the_browser(store):
