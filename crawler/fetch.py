@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from collections.abc import Callable
 from typing import Protocol
 
 import httpx
@@ -136,7 +137,7 @@ class HttpFetcher:
                     if r.status_code == 304 or r.status_code >= 400:
                         # Read the (empty or small) rest: a response closed unread closes
                         # its keep-alive connection too.
-                        await _read_capped(r)
+                        await read_capped(r, MAX_PAGE_BYTES, PageTooLarge)
                     if r.status_code == 304 and state is not None:
                         return FetchedPage(url, str(r.url), 304, fetched_with="http",
                                            not_modified=True, body_sha256=state.body_sha256,
@@ -147,7 +148,7 @@ class HttpFetcher:
                         return FetchedPage(url, str(r.url), r.status_code, fetched_with="http",
                                            error=f"HTTP {r.status_code}",
                                            retry_after=parse_retry_after(r.headers.get("retry-after")))
-                    body = await _read_capped(r)
+                    body = await read_capped(r, MAX_PAGE_BYTES, PageTooLarge)
                     self.downloads += 1
                     content_type = r.headers.get("content-type", "")
                     charset = "charset=" in content_type.lower()
@@ -188,11 +189,17 @@ class PageTooLarge(ValueError):
     pass
 
 
-async def _read_capped(response: httpx.Response) -> bytes:
+async def read_capped(response: httpx.Response, limit: int,
+                      refuse: Callable[[str], Exception]) -> bytes:
+    """The body, or `refuse(how much)` raised once it is known to pass `limit` bytes: from its
+    declared length before reading, else while reading (a store's body is untrusted)."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise refuse(f"{declared} bytes (limit {limit})")
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
-        if size > MAX_PAGE_BYTES:
-            raise PageTooLarge(f"over {MAX_PAGE_BYTES} bytes")
+        if size > limit:
+            raise refuse(f"over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)

@@ -33,6 +33,7 @@ import httpx
 import imagehash
 from PIL import Image, UnidentifiedImageError
 
+from .fetch import read_capped
 from .snapshot import ImageInfo
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -287,7 +288,8 @@ class ImageHasher:
                     return replace(previous, **checked)
                 if response.status_code >= 400:
                     return ImageInfo(url, error=f"HTTP {response.status_code}")
-                data = await _read_capped(response)
+                data = await read_capped(response, MAX_IMAGE_BYTES,
+                                         lambda how: ImageRefused(f"too large: {how}"))
                 validators = dict(etag=response.headers.get("etag"),
                                   last_modified=response.headers.get("last-modified"))
         except ImageRefused as e:
@@ -330,16 +332,3 @@ def _max_age(headers: httpx.Headers) -> int | None:
         return None
     value = directives.get("max-age", "")
     return int(value) if value.isdigit() else None
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_IMAGE_BYTES:
-        raise ImageRefused(f"too large: {declared} bytes (limit {MAX_IMAGE_BYTES})")
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_IMAGE_BYTES:
-            raise ImageRefused(f"too large: over {MAX_IMAGE_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
