@@ -36,7 +36,7 @@ import httpx
 
 from .origins import OffOrigin, refusal
 from .polite import Politeness
-from .snapshot import PageState
+from .snapshot import ImageInfo, PageState
 
 MAX_PAGE_BYTES = 10 * 1024 * 1024
 # Redirect hops followed for one page; more is a loop (browsers give up at 20).
@@ -77,7 +77,8 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def conditional_headers(state: PageState | None) -> dict[str, str]:
+def conditional_headers(state: PageState | ImageInfo | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from what was recorded of a page or an image."""
     headers: dict[str, str] = {}
     if state and state.etag:
         headers["If-None-Match"] = state.etag

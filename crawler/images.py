@@ -33,7 +33,7 @@ import httpx
 import imagehash
 from PIL import Image, UnidentifiedImageError
 
-from .fetch import read_capped
+from .fetch import conditional_headers, read_capped
 from .snapshot import ImageInfo
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -270,26 +270,21 @@ class ImageHasher:
             return await self._fetch(url, previous)
 
     async def _fetch(self, url: str, previous: ImageInfo | None) -> ImageInfo:
-        now = self.now()
-        checked = dict(checked_at=now.isoformat())
-        headers = {}
-        if previous and previous.sha256:
-            if previous.etag:
-                headers["If-None-Match"] = previous.etag
-            if previous.last_modified:
-                headers["If-Modified-Since"] = previous.last_modified
+        checked = dict(checked_at=self.now().isoformat())
+        # Asked for conditionally only when its hashes are on record to fall back on.
+        headers = conditional_headers(previous if previous and previous.sha256 else None)
         try:
             async with self._slot(url), self.client.stream("GET", url, headers=headers) as response:
                 checked["max_age"] = _max_age(response.headers)
                 if response.status_code == 304 or response.status_code >= 400:
-                    # A response closed unread closes its keep-alive connection too.
-                    await response.aread()
+                    # A response closed unread closes its keep-alive connection too; read
+                    # within the cap (an error body is the store's as much as an image is).
+                    await read_capped(response, MAX_IMAGE_BYTES, _too_large)
                 if response.status_code == 304 and previous:
                     return replace(previous, **checked)
                 if response.status_code >= 400:
                     return ImageInfo(url, error=f"HTTP {response.status_code}")
-                data = await read_capped(response, MAX_IMAGE_BYTES,
-                                         lambda how: ImageRefused(f"too large: {how}"))
+                data = await read_capped(response, MAX_IMAGE_BYTES, _too_large)
                 validators = dict(etag=response.headers.get("etag"),
                                   last_modified=response.headers.get("last-modified"))
         except ImageRefused as e:
@@ -319,6 +314,10 @@ class ImageHasher:
 
     def _slot(self, url: str):
         return self.politeness.request(url) if self.politeness else contextlib.nullcontext()
+
+
+def _too_large(how: str) -> ImageRefused:
+    return ImageRefused(f"too large: {how}")
 
 
 def _max_age(headers: httpx.Headers) -> int | None:
