@@ -39,7 +39,6 @@ from .snapshot import CrawlResult, ImageInfo, KnownPage, PageState, Snapshot
 log = logging.getLogger(__name__)
 
 USER_AGENT = "storeaudit/0.1 (merchant contract audit)"
-PAGES_AHEAD = 2  # pages being read per slot of the store's concurrency
 PROCESS_HASHING_FROM = 100  # listings: below, starting worker processes costs more than it saves
 
 
@@ -158,14 +157,8 @@ async def crawl(
         async def hash_once(url: str) -> None:
             images[url] = await hasher.fetch(url)
 
-        # Only a few pages are read ahead of their images: with every page queued at once, the
-        # images would wait behind all of them, and the hashing would start at the very end
-        # instead of beside the page reading.
-        reading = asyncio.Semaphore(config.concurrency * PAGES_AHEAD)
-
         async def one(url: str) -> Snapshot:
-            async with reading:
-                snap, state = await reader.read(url)
+            snap, state = await reader.read(url)
             if state is not None:
                 pages[url] = state
             for image_url in snap.image_urls:
