@@ -35,12 +35,7 @@ def serve(
     from api.app import create_app
     from api.settings import SHIPPED_EXTENSION_ORIGIN, ApiSettings
 
-    try:
-        loaded = load_contract(contract)
-        catalog = load_catalog(loaded.catalog_path())
-        Ledger(db).close()
-    except USER_ERRORS as e:
-        _fail(str(e))
+    loaded, catalog = _ready(contract, db)
     try:
         settings = ApiSettings(db_path=db, contract_path=contract,
                                extension_origins=[SHIPPED_EXTENSION_ORIGIN, *extension_origin])
@@ -73,12 +68,7 @@ def schedule_cmd(contract: Path = ContractOption, db: Path = DbOption) -> None:
 
     from ..scheduler import AuditScheduler
 
-    try:
-        loaded = load_contract(contract)
-        catalog = load_catalog(loaded.catalog_path())
-        Ledger(db).close()
-    except USER_ERRORS as e:
-        _fail(str(e))
+    loaded, catalog = _ready(contract, db)
     if not loaded.schedule.enabled:
         _fail(f"{contract}: [schedule] enabled = false: nothing to run")
     scheduler = AuditScheduler(loaded, db, catalog=catalog)
@@ -162,6 +152,18 @@ def _as_seen_now(runs: list, holder: dict | None) -> list:
     return [replace(r, status="abandoned", error="the process running it stopped before it "
                     "finished; the next run records what of it was kept")
             if r.status == "running" else r for r in runs]
+
+
+def _ready(contract: Path, db: Path):
+    """The contract and the catalog, read, and the ledger opened once (created or brought up to
+    date), before a long-running command starts; a mistake ends it with the reason."""
+    try:
+        loaded = load_contract(contract)
+        catalog = load_catalog(loaded.catalog_path())
+        Ledger(db).close()
+    except USER_ERRORS as e:
+        _fail(str(e))
+    return loaded, catalog
 
 
 def _print_schedule(contract, db: Path) -> None:
