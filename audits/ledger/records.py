@@ -226,30 +226,29 @@ def _known_page(r: dict) -> KnownPage:
     state = PageState(url=r["page_url"], fetched_with=r["page_fetched_with"],
                       body_sha256=r["body_sha256"], etag=r["etag"],
                       last_modified=r["last_modified"], resources=json.loads(r["resources"] or "{}"))
-    snap = Snapshot(
-        url=r["url"], sku=r["sku"], title=r["title"],
-        price=None if r["price"] is None else Decimal(r["price"]),
-        list_price=None if r["list_price"] is None else Decimal(r["list_price"]),
-        currency=r["currency"], availability=r["availability"], stock_count=r["stock_count"],
-        promoted=None if r["promoted"] is None else bool(r["promoted"]),
-        image_urls=json.loads(r["image_urls"] or "[]"), price_note=r["price_note"],
-        source=r["source"], fetched_with=r["fetched_with"], http_status=r["http_status"],
-        fetched_at=r["fetched_at"])
+    snap = Snapshot(**_stored_values(r), source=r["source"], fetched_with=r["fetched_with"],
+                    http_status=r["http_status"], fetched_at=r["fetched_at"])
     return KnownPage(state, snap)
 
 
 def _stored(r: dict) -> StoredSnapshot:
     return StoredSnapshot(
         id=r["id"], run_id=r["run_id"], listing_id=r["listing_id"], fetched_at=r["fetched_at"],
+        **_stored_values(r),
+        error=r["error"], content_hash=r["content_hash"], fetched_with=r.get("fetched_with"),
+        unchanged=bool(r.get("unchanged")),
+    )
+
+
+def _stored_values(r: dict) -> dict:
+    """A snapshot row's listing values in their own types (the reverse of `_snapshot_row`)."""
+    return dict(
         url=r["url"], sku=r["sku"], title=r["title"],
         price=None if r["price"] is None else Decimal(r["price"]),
         list_price=None if r["list_price"] is None else Decimal(r["list_price"]),
         currency=r["currency"], availability=r["availability"], stock_count=r["stock_count"],
         promoted=None if r["promoted"] is None else bool(r["promoted"]),
-        image_urls=json.loads(r["image_urls"] or "[]"), price_note=r["price_note"],
-        error=r["error"], content_hash=r["content_hash"], fetched_with=r.get("fetched_with"),
-        unchanged=bool(r.get("unchanged")),
-    )
+        image_urls=json.loads(r["image_urls"] or "[]"), price_note=r["price_note"])
 
 
 def _approval(r: dict) -> Approval:
