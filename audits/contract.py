@@ -29,6 +29,15 @@ from .contract_errors import (ContractError, contract_error, line_of_key, quoted
 from .rules import RULES, RuleSettings
 
 
+
+def _http_url(value: str, example: str) -> str:
+    """`value` without a trailing slash, or ValueError when it is not an http(s) URL."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"must be an http(s) URL such as {example}")
+    return value.rstrip("/")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -73,10 +82,7 @@ class StoreSettings(_Strict):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http(s) URL such as https://shop.example.com")
-        return v.rstrip("/")
+        return _http_url(v, "https://shop.example.com")
 
     @field_validator("origins")
     @classmethod
@@ -219,10 +225,7 @@ class EmailSettings(_Strict):
     @field_validator("dashboard_url")
     @classmethod
     def _dashboard(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8600")
-        return v.rstrip("/")
+        return _http_url(v, "http://127.0.0.1:8600")
 
     @field_validator("sender", "to")
     @classmethod
