@@ -35,6 +35,7 @@ from .runner import run_audit
 
 NIGHTLY_HOUR = 2  # each scenario day is crawled at 02:00 store time, as the nightly audit is
 STARTUP_TIMEOUT_S = 30
+URL_PATTERN = r"https?://[\w.\-\[\]:]+:\d+"  # the first URL a server child prints
 
 
 def demostore_dir() -> Path:
@@ -53,17 +54,26 @@ def demo_contract() -> Contract:
 def sample_store(size: int = 60, port: int = 0, host: str = "127.0.0.1",
                  hostile_titles: bool = False):
     """Run the sample store in a child process; yield its base URL."""
+    with serving_child(["-m", "demostore", "--size", str(size), "--port", str(port),
+                        "--host", host, *(["--hostile-titles"] if hostile_titles else [])],
+                       "the sample store") as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_child(args: list[str], what: str, pattern: str = URL_PATTERN,
+                  startup_s: float = STARTUP_TIMEOUT_S):
+    """Run `python ARGS`, a server that prints the URL it serves at; yield (that URL, its pid).
+    It is stopped at the end, and on Linux dies with this process however this one ends."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "demostore", "--size", str(size), "--port", str(port),
-         "--host", host, *(["--hostile-titles"] if hostile_titles else [])],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     try:
-        url = _wait_for_url(proc)
-        # Keep reading its output so a chatty store can never block on a full pipe.
+        url = _wait_for_url(proc, what, pattern, startup_s)
+        # Keep reading its output so a chatty child can never block on a full pipe.
         threading.Thread(target=proc.stdout.read, daemon=True).start()
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         try:
@@ -82,18 +92,18 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _wait_for_url(proc: subprocess.Popen) -> str:
-    deadline = datetime.now() + timedelta(seconds=STARTUP_TIMEOUT_S)
+def _wait_for_url(proc: subprocess.Popen, what: str, pattern: str, startup_s: float) -> str:
+    deadline = datetime.now() + timedelta(seconds=startup_s)
     seen = []
     while datetime.now() < deadline:
         line = proc.stdout.readline()
         if not line:
             break
         seen.append(line)
-        match = re.search(r"https?://[\w.\-\[\]:]+:\d+", line)
+        match = re.search(pattern, line)
         if match:
             return match.group(0)
-    raise RuntimeError("the sample store did not start:\n" + "".join(seen[-20:]))
+    raise RuntimeError(f"{what} did not start:\n" + "".join(seen[-20:]))
 
 
 def export_registry_images(folder: Path) -> Path:

@@ -23,14 +23,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+
+from audits.demo import URL_PATTERN, serving_child
 
 from .peak_memory import PeakRss
 from .table import Row
@@ -41,34 +41,9 @@ CONCURRENCY = 8  # the bench contract's [crawl] concurrency (per origin)
 
 
 # ------------------------------------------------------------------ processes
-@contextmanager
-def _process(args: list[str], pattern: str = r"https?://[\w.\-]+:\d+"):
-    """A child process that prints its URL; yields (url, pid)."""
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        seen = []
-        url = None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            match = re.search(pattern, line)
-            if match:
-                url = match.group(0)
-                break
-        if url is None:
-            raise RuntimeError(f"{' '.join(args)} did not start:\n" + "".join(seen[-20:]))
-        threading.Thread(target=proc.stdout.read, daemon=True).start()
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def _process(args: list[str], what: str, pattern: str = URL_PATTERN):
+    """A child server that prints its URL; yields (url, pid)."""
+    return serving_child(args, what, pattern, startup_s=60)
 
 
 def _free_port() -> int:
@@ -197,7 +172,8 @@ def run(quick: bool) -> list[Row]:
     rows: list[Row] = []
     work = Path(tempfile.mkdtemp(prefix="storeaudit-bench-"))
     try:
-        with _process(["-m", "bench.store_process", "--size", str(size)]) as (store_url, store_pid):
+        with _process(["-m", "bench.store_process", "--size", str(size)],
+                      "the bench store") as (store_url, store_pid):
             contract = _bench_contract(work, store_url, size)
             catalog = load_catalog(contract.catalog_path())
             config = contract.crawl_config()
@@ -338,7 +314,7 @@ def _rules_and_overlay(work: Path, contract, catalog, size: int, nights: int,
     pages += [contract.store.base_url + "/", contract.store.base_url + "/c/apparel"]
     with _process(["-m", "audits.cli", "serve", "--no-schedule", "-c",
                    str(work / "contract.toml"), "--db", str(path), "--port", str(port)],
-                  pattern=r"http://127\.0\.0\.1:\d+"):
+                  "the API server", pattern=r"http://127\.0\.0\.1:\d+"):
         _wait_http(f"http://127.0.0.1:{port}/healthz")
         prefix = f"http://127.0.0.1:{port}/api/overlay?url="
         # The naive way: one request at a time, nothing else going on.
