@@ -4,7 +4,7 @@ and who is calling (a bearer token, or the dashboard's session cookie)."""
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cached_property
 
 from fastapi import Depends, HTTPException, Request, status
@@ -26,6 +26,7 @@ class Services:
         self.settings = settings
         self._contract = contract
         self._idle: queue.SimpleQueue[Ledger] = queue.SimpleQueue()
+        self._schema_checked = False
         self.spot_limiter = RateLimiter(settings.spot_checks_per_minute)
 
     @cached_property
@@ -44,7 +45,12 @@ class Services:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
-            return Ledger(self.settings.db_path, any_thread=True)
+            # Checking the tables reads them all (milliseconds): once per process is enough,
+            # and a burst of requests that grows the pool must not pay it per connection.
+            ledger = Ledger(self.settings.db_path, any_thread=True,
+                            check_schema=not self._schema_checked)
+            self._schema_checked = True
+            return ledger
 
     def give_back(self, ledger: Ledger) -> None:
         if ledger.db.conn.in_transaction:  # a request that failed mid-write: do not reuse
@@ -53,11 +59,16 @@ class Services:
             self._idle.put(ledger)
 
 
-def services(request: Request) -> Services:
+# The dependencies below are async on purpose: each is a queue operation, an attribute or one
+# indexed lookup, and FastAPI runs a plain `def` dependency on a worker thread. Under load the
+# hops to and from those threads cost more than the work (the overlay is asked on every page
+# view), so a request makes one hop, for its handler.
+
+async def services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_ledger(svc: Services = Depends(services)) -> Iterator[Ledger]:
+async def get_ledger(svc: Services = Depends(services)) -> AsyncIterator[Ledger]:
     ledger = svc.borrow()
     try:
         yield ledger
@@ -65,7 +76,7 @@ def get_ledger(svc: Services = Depends(services)) -> Iterator[Ledger]:
         svc.give_back(ledger)
 
 
-def get_contract(svc: Services = Depends(services)) -> Contract:
+async def get_contract(svc: Services = Depends(services)) -> Contract:
     return svc.contract
 
 
@@ -77,7 +88,9 @@ def _secret_from(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def current_token(request: Request, ledger: Ledger = Depends(get_ledger)) -> Token:
+def token_of(request: Request, ledger: Ledger) -> Token:
+    """Who is calling: the live token of the request's bearer header or session cookie, or a
+    401."""
     token = ledger.token_for_secret(_secret_from(request))
     if token is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED,
@@ -86,18 +99,27 @@ def current_token(request: Request, ledger: Ledger = Depends(get_ledger)) -> Tok
     return token
 
 
-def require_role(*roles: str) -> Callable[..., Token]:
+async def current_token(request: Request, ledger: Ledger = Depends(get_ledger)) -> Token:
+    return token_of(request, ledger)
+
+
+def require_role(*roles: str) -> Callable[..., Awaitable[Token]]:
     """A dependency that lets through only tokens of these roles (401 without a token,
     403 with the wrong one)."""
 
-    def check(token: Token = Depends(current_token)) -> Token:
-        if token.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"the {token.role} role may not do this "
-                                f"(needs: {' or '.join(roles)})")
-        return token
+    async def check(token: Token = Depends(current_token)) -> Token:
+        return check_role(token, roles)
 
+    check.roles = roles
     return check
+
+
+def check_role(token: Token, roles: tuple[str, ...]) -> Token:
+    if token.role not in roles:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"the {token.role} role may not do this "
+                            f"(needs: {' or '.join(roles)})")
+    return token
 
 
 any_role = require_role("merchant", "agency")

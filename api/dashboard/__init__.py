@@ -15,7 +15,7 @@ from ..deps import get_ledger
 from . import actions, auth, files, pages
 
 
-def _attach_ledger(request: Request, ledger: Ledger = Depends(get_ledger)) -> None:
+async def _attach_ledger(request: Request, ledger: Ledger = Depends(get_ledger)) -> None:
     """Every dashboard request borrows one ledger connection from the pool for its pages."""
     request.state.ledger = ledger
 

@@ -31,7 +31,7 @@ from audits.rules.base import LADDER_TEXT
 from crawler.prices import format_price
 from crawler.snapshot import DISCONTINUED, IN_STOCK, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER
 
-from ..deps import Services, current_token
+from ..deps import Services, token_of
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -203,7 +203,7 @@ def open_session(request: Request, *, roles: tuple[str, ...] = ("merchant", "age
     services: Services = request.app.state.services
     ledger = request.state.ledger
     try:
-        token = current_token(request, ledger)
+        token = token_of(request, ledger)
     except HTTPException:
         raise LoginRequired from None
     if token.role not in roles:

@@ -13,12 +13,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from ..deps import current_token, services
+from ..deps import check_role, token_of
 
 
 class AuthFirstRoute(APIRoute):
@@ -26,8 +25,8 @@ class AuthFirstRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        role_checks = [d.call for d in self.dependant.dependencies
-                       if getattr(d.call, "__qualname__", "") == "require_role.<locals>.check"]
+        role_checks = [d.call.roles for d in self.dependant.dependencies
+                       if hasattr(d.call, "roles")]
 
         async def auth_first(request: Request) -> Response:
             try:
@@ -36,18 +35,18 @@ class AuthFirstRoute(APIRoute):
                 # A body that cannot be read as text at all is a 400 (Starlette's).
                 if role_checks and (isinstance(e, RequestValidationError) or e.status_code == 400):
                     # Raises the route's own 401 or 403 when the caller may not call it.
-                    await run_in_threadpool(_check_caller, request, role_checks)
+                    _check_caller(request, role_checks)
                 raise
 
         return auth_first
 
 
-def _check_caller(request: Request, role_checks: list[Callable]) -> None:
-    svc = services(request)
+def _check_caller(request: Request, role_checks: list[tuple[str, ...]]) -> None:
+    svc = request.app.state.services
     ledger = svc.borrow()
     try:
-        token = current_token(request, ledger)
-        for check in role_checks:
-            check(token)
+        token = token_of(request, ledger)
+        for roles in role_checks:
+            check_role(token, roles)
     finally:
         svc.give_back(ledger)

@@ -44,9 +44,10 @@ def _primary_code(e: sqlite3.Error) -> int | None:
 
 class LedgerBase:
     def __init__(self, path: Path | str, clock: Clock | None = None, *,
-                 any_thread: bool = False):
+                 any_thread: bool = False, check_schema: bool = True):
         """`any_thread`: the connection may be handed from thread to thread (never used by two
-        at once), as a web server's pool of connections is."""
+        at once), as a web server's pool of connections is. `check_schema=False`: the caller
+        has already checked this ledger's tables through another connection (a pool's first)."""
         self.path = Path(path)
         self.clock = clock or SystemClock()
         self.busy_timeout = BUSY_TIMEOUT_SECONDS
@@ -55,7 +56,8 @@ class LedgerBase:
                                    timeout=self.busy_timeout)
             self.db = sqlite_utils.Database(conn)
             self.db.enable_wal()
-            ensure_schema(self.db)
+            if check_schema:
+                ensure_schema(self.db)
         except sqlite3.OperationalError as e:
             if _primary_code(e) in (_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL, _SQLITE_READONLY):
                 raise self._write_error(e, "the ledger's tables") from e
