@@ -206,6 +206,27 @@ def test_the_overlay_for_a_category_page_badges_cards(api):
     assert body["open_counts"]["critical"] == 1
 
 
+def test_a_page_asked_again_is_answered_from_the_last_answer_until_the_ledger_changes(
+        api, monkeypatch):
+    from api.routes import overlay
+
+    built = []
+    answer = overlay._answer
+    monkeypatch.setattr(overlay, "_answer", lambda *a: built.append(a[2]) or answer(*a))
+    page = "/api/overlay?url=http://shop.test/p/a"
+    first = call(api, "GET", page, "merchant").json()
+    assert call(api, "GET", page, "agency").json() == first
+    call(api, "GET", "/api/overlay?url=http://shop.test/c/apparel", "agency")
+    assert built == ["http://shop.test/p/a", "http://shop.test/c/apparel"]
+
+    fid = first["listing"]["findings"][0]["id"]
+    assert call(api, "POST", f"/api/findings/{fid}/acknowledge", "agency",
+                json={"note": "fixing"}).status_code == 200
+    after = call(api, "GET", page, "merchant").json()
+    assert after["listing"]["findings"][0]["status"] == "acknowledged"
+    assert len(built) == 3
+
+
 def test_cors_allows_the_extension_and_no_one_else(api):
     def preflight(origin):
         return httpx.options(api["url"] + "/api/findings", headers={
