@@ -70,6 +70,13 @@ def _bench_contract(folder: Path, store_url: str, size: int):
 
 
 # ------------------------------------------------------------------ the naive way
+# The naive way waits as a Playwright user would: wait_for_function, then page.content().
+_FILLED_JS = """(selector) => {
+  const els = document.querySelectorAll(selector);
+  return els.length === 0 || Array.from(els).every(e => e.textContent.trim().length > 0);
+}"""
+
+
 async def _naive_pages(urls: list[str], config, *, launch_each: bool = False) -> list[float]:
     """Seconds per page: a fresh Playwright page each, rendered with everything it loads,
     then extracted, then its images downloaded and hashed, one page after another, no cache.
@@ -77,7 +84,6 @@ async def _naive_pages(urls: list[str], config, *, launch_each: bool = False) ->
     from playwright.async_api import async_playwright
 
     from crawler.browser import LAUNCH_ARGS, find_chromium
-    from crawler.browser_fetch import _FILLED_JS
     from crawler.fetch import FetchedPage
     from crawler.page_reader import snapshot_from_page
     from crawler.images import hash_image_bytes
@@ -91,8 +97,9 @@ async def _naive_pages(urls: list[str], config, *, launch_each: bool = False) ->
                 if browser is None or launch_each:
                     if browser is not None:
                         await browser.close()
-                    browser = await pw.chromium.launch(executable_path=find_chromium(),
-                                                       args=LAUNCH_ARGS)
+                    browser = await pw.chromium.launch(
+                        executable_path=find_chromium(prefer_headless_shell=True),
+                        args=LAUNCH_ARGS)
                 page = await browser.new_page()
                 response = await page.goto(url, wait_until="load")
                 try:

@@ -117,7 +117,8 @@ class BrowserFetcher:
         self._pw = await async_playwright().start()
         try:
             self._browser = await self._pw.chromium.launch(
-                executable_path=find_chromium(), args=LAUNCH_ARGS + no_network,
+                executable_path=find_chromium(prefer_headless_shell=self.headless),
+                args=LAUNCH_ARGS + no_network,
                 headless=self.headless,
             )
             self._context = await self._browser.new_context(
