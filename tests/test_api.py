@@ -227,6 +227,22 @@ def test_a_page_asked_again_is_answered_from_the_last_answer_until_the_ledger_ch
     assert len(built) == 3
 
 
+def test_the_answers_kept_are_bounded_in_bytes_oldest_dropped_first(monkeypatch):
+    from api.routes import overlay
+
+    monkeypatch.setattr(overlay, "MAX_ANSWER_BYTES", 1000)
+    cache = overlay._StoreWide()
+    cache._keep(("store-wide",), ("marker", "minute"))
+    value = cache.value
+    for n in range(50):  # a caller asking for page after made-up page
+        cache.remember(value, (f"http://shop.test/c/{n}", "base"), b"x" * 300)
+    assert cache.answer_bytes == sum(map(len, cache.answers.values())) <= 1000
+    assert cache.recall(value, ("http://shop.test/c/49", "base")) == b"x" * 300
+    assert cache.recall(value, ("http://shop.test/c/0", "base")) is None
+    cache.remember(("an older value",), ("http://shop.test/c/x", "base"), b"y")
+    assert cache.recall(value, ("http://shop.test/c/x", "base")) is None
+
+
 def test_cors_allows_the_extension_and_no_one_else(api):
     def preflight(origin):
         return httpx.options(api["url"] + "/api/findings", headers={

@@ -26,7 +26,7 @@ from ..schemas import (CardFinding, CardSummary, FindingOut, ListingOut, Overlay
 router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute)
 
 HISTORY_POINTS = 30
-MAX_ANSWERS = 5000
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
 
 
@@ -58,7 +58,8 @@ class _StoreWide:
     pause of every request for the computation would queue them faster than they drain.
 
     The whole answers built with a value are kept with it (`recall`, `remember`): a page asked
-    again within the minute, with nothing written since, costs one dictionary lookup."""
+    again within the minute, with nothing written since, costs one dictionary lookup. They
+    are bounded in bytes, the oldest dropped first: the page URLs are the caller's."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -66,9 +67,10 @@ class _StoreWide:
         self.value: tuple | None = None
         self.refreshing = False
         self.answers: dict[tuple, bytes] = {}
+        self.answer_bytes = 0
 
     def _keep(self, value: tuple, key: tuple) -> None:
-        self.value, self.key, self.answers = value, key, {}
+        self.value, self.key, self.answers, self.answer_bytes = value, key, {}, 0
 
     def recall(self, value: tuple, page: tuple) -> bytes | None:
         with self.lock:
@@ -78,9 +80,11 @@ class _StoreWide:
         with self.lock:
             if value is not self.value:  # built with a value since replaced
                 return
-            if len(self.answers) >= MAX_ANSWERS:  # page URLs are the caller's: bound them
-                del self.answers[next(iter(self.answers))]
-            self.answers[page] = body
+            while self.answers and self.answer_bytes + len(body) > MAX_ANSWER_BYTES:
+                self.answer_bytes -= len(self.answers.pop(next(iter(self.answers))))  # oldest
+            if page not in self.answers:
+                self.answers[page] = body
+                self.answer_bytes += len(body)
 
     def get(self, svc: Services, ledger: Ledger, now: datetime) -> tuple:
         marker, minute = ledger.change_marker(), now.replace(second=0, microsecond=0)
