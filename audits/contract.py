@@ -27,7 +27,7 @@ from crawler.extract import Selectors
 from .contract_errors import (ContractError, contract_error, line_of_key, quoted_number,
                               refuse_dates)
 from .rules import RULES, RuleSettings
-
+from .shown_text import BIDI_CONTROLS
 
 
 def _http_url(value: str, example: str) -> str:
@@ -50,10 +50,6 @@ SelectorSettings = create_model(
 )
 
 
-# Text-direction embeddings, overrides and isolates: they can make a name read backwards.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 class StoreSettings(_Strict):
     name: str = Field(min_length=1)
     base_url: str
@@ -74,7 +70,8 @@ class StoreSettings(_Strict):
         # It becomes the email's subject and the dashboard's heading: one visible line.
         if not v.strip():
             raise ValueError("is blank (write the store's name)")
-        if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI_CONTROLS for c in v):
+        # A text-direction override could make the name read backwards.
+        if BIDI_CONTROLS.search(v) or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in v):
             raise ValueError("holds a control character (a line break, tab or text-direction "
                              "override); write the name on one line")
         return v.strip()

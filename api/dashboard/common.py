@@ -9,7 +9,6 @@ on pool threads that need not be the same one.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,11 +22,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from audits.catalog import CatalogEntry, CatalogError
 from audits.ledger import Ledger, Token
 from audits.rules.base import LADDER_TEXT
+from audits.shown_text import shown
 from crawler.prices import format_price
 from crawler.snapshot import DISCONTINUED, IN_STOCK, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER
 
@@ -114,23 +113,10 @@ def _availability(value: str | None) -> str:
     return AVAILABILITY.get(value or "", value or "—")
 
 
-# Direction overrides, embeddings and isolates: in a store's title one can make the rest of a
-# line read backwards ("¥199" as "991¥"). Every value a page prints shows them as what they
-# are instead of obeying them; marks and zero-width characters stay (they reorder nothing).
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def _shown(value: Any) -> Any:
-    """Jinja's finalize: every {{ value }} passes here before it is escaped."""
-    if isinstance(value, str) and not isinstance(value, Markup) and _BIDI_CONTROLS.search(value):
-        return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
-    return value
-
-
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, finalize=_shown)
+                      trim_blocks=True, lstrip_blocks=True, finalize=shown)
     env.filters["safe_url"] = _safe_url
     env.filters["as_text"] = _as_text
     env.filters["availability"] = _availability

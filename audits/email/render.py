@@ -10,7 +10,6 @@ it shows in a browser.
 from __future__ import annotations
 
 import base64
-import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -18,9 +17,9 @@ from pathlib import Path
 
 import httpx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from ..rules.base import LADDER_TEXT
+from ..shown_text import shown
 from .digest import Digest
 from .thumbnails import Thumbnail, listing_thumbnail, registry_thumbnail
 
@@ -34,25 +33,12 @@ SEVERITY_COLOURS = {
 }
 
 
-# Direction overrides, embeddings and isolates in a store's title would make the rest of its
-# line read backwards ("¥199" as "991¥"): every value is shown with them as what they are, as the
-# dashboard does (api/dashboard/common.py). Marks and zero-width characters reorder nothing.
-_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
-
-
-def _shown(value):
-    """Jinja's finalize: every {{ value }} passes here before it is escaped."""
-    if isinstance(value, str) and not isinstance(value, Markup) and _BIDI_CONTROLS.search(value):
-        return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
-    return value
-
-
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True, finalize=_shown,
+        keep_trailing_newline=True, finalize=shown,
     )
     env.filters["http_url"] = http_url
     return env
