@@ -165,12 +165,6 @@ CROP_ANCHORS = [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5),
                 (0.5, 0.0), (0.5, 1.0), (0.0, 0.5), (1.0, 0.5)]
 
 
-def trim_margins(img: Image.Image) -> Image.Image:
-    """The picture with a plain border or canvas around it cut away (see `margin_box`)."""
-    box = margin_box(img)
-    return img.crop(box) if box else img
-
-
 def margin_box(img: Image.Image) -> tuple[int, int, int, int] | None:
     """The (left, top, right, bottom) of the picture inside a plain border or canvas; None
     when there is none to cut.
@@ -222,15 +216,16 @@ def registry_variants(core: Image.Image) -> list[str]:
     out = []
     width, height = core.size
     cut_w, cut_h = CROP_CUT * width, CROP_CUT * height
+    grey = core.convert("L")  # grey is per pixel: each variant's grey copy is this one's, cut
     for mirrored in (False, True):
-        base = core.transpose(Image.FLIP_LEFT_RIGHT) if mirrored else core
+        base = grey.transpose(Image.FLIP_LEFT_RIGHT) if mirrored else grey
         boxes = [None] if mirrored else []
         boxes += [(round(fx * cut_w), round(fy * cut_h),
                    round(width - (1 - fx) * cut_w), round(height - (1 - fy) * cut_h))
                   for fx, fy in CROP_ANCHORS]
         for box in boxes:
             part = base if box is None else base.crop(box)
-            out.append(f"{imagehash.phash(part)}:{imagehash.dhash(part)}")
+            out.append(":".join(_grey_hashes(part)))
     return out
 
 
