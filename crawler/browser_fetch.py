@@ -311,7 +311,6 @@ class BrowserFetcher:
                 fetched.body_sha256 = None
         return fetched
 
-
     async def _read_when_filled(self, page, url: str) -> str:
         """The page's HTML, once the price element (if any) holds text or the fill timeout
         has passed (then extraction reports the field as missing)."""
@@ -321,13 +320,14 @@ class BrowserFetcher:
                               [self.wait_for_filled or "", self.fill_timeout_ms]),
                 self.fill_timeout_ms / 1000 + READ_GRACE_S)
         except (asyncio.TimeoutError, PlaywrightError) as e:
-            html = e
-        if isinstance(html, str):
-            return html
+            failed = _first_line(e)
+        else:
+            if isinstance(html, str):
+                return html
+            failed = f"it gave {type(html).__name__}, not text"
         # The page's own world would not give its HTML (a script replaced what the read
         # uses, or navigated away): Playwright's isolated world still can.
-        log.debug("%s: read in the page's world failed (%s)", url,
-                  _first_line(html) if isinstance(html, Exception) else type(html).__name__)
+        log.debug("%s: read in the page's world failed (%s)", url, failed)
         return await page.content()
 
 

@@ -32,7 +32,7 @@ from .fetch import MAX_REDIRECTS, HttpFetcher
 from .hash_workers import HashWorkers, usable_cores
 from .images import ImageHasher
 from .origins import origin_guard, origin_of
-from .page_reader import _LazyBrowser, _PageReader
+from .page_reader import LazyBrowser, PageReader
 from .polite import Politeness
 from .snapshot import CrawlResult, ImageInfo, KnownPage, PageState, Snapshot
 
@@ -149,10 +149,10 @@ async def crawl(
         image_tasks: dict[str, asyncio.Task] = {}
         pages: dict[str, PageState] = {}
         http = HttpFetcher(client, politeness)
-        browser = _LazyBrowser(config, politeness, allowed_origins(config))
+        browser = LazyBrowser(config, politeness, allowed_origins(config))
         predictor = RenderingPredictor((k.state for k in known_pages.values()),
                                        seed=config.seed, recheck_share=config.recheck_share)
-        reader = _PageReader(config, http, browser, predictor, known_pages, now)
+        reader = PageReader(config, http, browser, predictor, known_pages, now)
 
         async def hash_once(url: str) -> None:
             images[url] = await hasher.fetch(url)

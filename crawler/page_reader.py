@@ -14,7 +14,7 @@ backoff (a Retry-After is honoured up to `max_retry_wait_s`); a page cut off par
 fetched once more; a login or verification wall, a redirect loop and a redirect off the
 store's origins are recorded as what they are, without a retry.
 
-The crawl loop (`crawler.crawl`) owns the settings and calls `_PageReader.read` for each
+The crawl loop (`crawler.crawl`) owns the settings and calls `PageReader.read` for each
 listing; fetching is `crawler.fetch`'s and `crawler.browser_fetch`'s, parsing
 `crawler.extract`'s.
 """
@@ -115,7 +115,7 @@ def retry_wait(page: FetchedPage, attempt: int, config: CrawlConfig) -> float:
     return min(wait, config.max_retry_wait_s)
 
 
-class _LazyBrowser:
+class LazyBrowser:
     """The browser, started on the first page that needs it: a crawl whose pages all read
     over plain HTTP never launches Chromium."""
 
@@ -144,11 +144,11 @@ class _LazyBrowser:
             await self._fetcher.__aexit__(None, None, None)
 
 
-class _PageReader:
+class PageReader:
     """One listing page, the adaptive way (see the module doc): returns the snapshot and the
     state to remember for the page."""
 
-    def __init__(self, config: CrawlConfig, http: HttpFetcher, browser: _LazyBrowser,
+    def __init__(self, config: CrawlConfig, http: HttpFetcher, browser: LazyBrowser,
                  predictor: RenderingPredictor, known: Mapping[str, KnownPage],
                  now: Callable[[], datetime]):
         self.config, self.http, self.browser = config, http, browser
