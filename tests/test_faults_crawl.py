@@ -489,11 +489,16 @@ def test_a_page_that_navigates_off_the_store_is_not_followed(canary):
     assert canary.hits == []
 
 
-def test_a_spot_check_cannot_be_redirected_to_a_loopback_service(store, ledger, canary):
-    contract = CONTRACT.with_base_url(store.url)
+def _jacket_redirected_to(store, canary):
+    """The contract for the store, and the jacket's page, which now redirects to the canary."""
     url = page_url(store, scenario.JACKET_SKU)
     store.faults[path_of(store, url)] = "offsite"
     store.offsite_url = canary.url + "/internal/admin"
+    return CONTRACT.with_base_url(store.url), url
+
+
+def test_a_spot_check_cannot_be_redirected_to_a_loopback_service(store, ledger, canary):
+    contract, url = _jacket_redirected_to(store, canary)
 
     outcome = spot_check_now(contract, ledger, [url])
 
@@ -503,10 +508,7 @@ def test_a_spot_check_cannot_be_redirected_to_a_loopback_service(store, ledger, 
 
 
 def test_a_spot_check_through_the_api_cannot_leave_the_store(store, ledger, canary):
-    contract = CONTRACT.with_base_url(store.url)
-    url = page_url(store, scenario.JACKET_SKU)
-    store.faults[path_of(store, url)] = "offsite"
-    store.offsite_url = canary.url + "/internal/admin"
+    contract, url = _jacket_redirected_to(store, canary)
     merchant, _ = ledger.create_token("Merchant Li", "merchant")
     settings = ApiSettings(db_path=ledger.path, contract_path=contract.path)
     headers = {"Authorization": f"Bearer {merchant}"}
