@@ -11,7 +11,8 @@
                    in the same palette shot again
 
 `python -m bench.image_set FOLDER` writes them all as files, to look at.
-Product silhouettes come from the sample store's drawing code (`demostore.images`).
+Product silhouettes come from the sample store's drawing code (`demostore.images`,
+`demostore.drawing`).
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
-from demostore.drawing import _add_grain, _gradient, _radial, _rgb, _seed, _value_noise
-from demostore.images import _shade_fill, _silhouette
+from demostore.drawing import (
+    add_grain,
+    linear_gradient,
+    radial_mask,
+    rgb_from_hsv,
+    shade_fill,
+    stable_seed,
+    value_noise,
+)
+from demostore.images import product_silhouette
 
 PRODUCT_SIZE = 400
 SCENE_SIZE = (480, 360)
@@ -71,14 +80,14 @@ class ProductSpec:
 def _backdrop(seed: int, size: int) -> Image.Image:
     rng = random.Random(seed)
     hue = rng.random()
-    bg1 = _rgb(hue + rng.uniform(-0.1, 0.1), rng.uniform(0.08, 0.4), rng.uniform(0.75, 0.98))
-    bg2 = _rgb(hue + rng.uniform(0.2, 0.6), rng.uniform(0.15, 0.6), rng.uniform(0.3, 0.8))
-    img = _gradient((size, size), bg1, bg2, rng.uniform(0, 360))
+    bg1 = rgb_from_hsv(hue + rng.uniform(-0.1, 0.1), rng.uniform(0.08, 0.4), rng.uniform(0.75, 0.98))
+    bg2 = rgb_from_hsv(hue + rng.uniform(0.2, 0.6), rng.uniform(0.15, 0.6), rng.uniform(0.3, 0.8))
+    img = linear_gradient((size, size), bg1, bg2, rng.uniform(0, 360))
     q = size // 4
     over = Image.new("RGBA", (q, q), (0, 0, 0, 0))
     od = ImageDraw.Draw(over)
     for _ in range(rng.randint(3, 8)):
-        col = _rgb(rng.random(), rng.uniform(0.2, 0.7), rng.uniform(0.4, 1.0)) + (rng.randint(50, 140),)
+        col = rgb_from_hsv(rng.random(), rng.uniform(0.2, 0.7), rng.uniform(0.4, 1.0)) + (rng.randint(50, 140),)
         x, y, r = rng.uniform(0, q), rng.uniform(0, q), rng.uniform(0.05, 0.3) * q
         if rng.random() < 0.5:
             od.ellipse([x - r, y - r, x + r, y + r], fill=col)
@@ -86,7 +95,7 @@ def _backdrop(seed: int, size: int) -> Image.Image:
             od.rounded_rectangle([x - r, y - r * 0.6, x + r, y + r * 0.6], radius=r * 0.2, fill=col)
     over = over.filter(ImageFilter.GaussianBlur(1.0)).resize((size, size), Image.BICUBIC)
     img = Image.alpha_composite(img.convert("RGBA"), over).convert("RGB")
-    clouds = _value_noise(rng, (q, q), octaves=4, base=3).resize((size, size), Image.BICUBIC)
+    clouds = value_noise(rng, (q, q), octaves=4, base=3).resize((size, size), Image.BICUBIC)
     img = Image.blend(img, ImageChops.multiply(img, Image.merge("RGB", (clouds,) * 3)), 0.25)
     shadow = Image.new("L", (q, q), 0)
     sy = q * rng.uniform(0.78, 0.86)
@@ -100,20 +109,20 @@ def product(spec: ProductSpec) -> Image.Image:
     size = PRODUCT_SIZE
     img = _backdrop(spec.backdrop_seed, size)
     rng = random.Random(spec.shape_seed)
-    mask, details = _silhouette(spec.category, spec.variant, size * 2, rng)
+    mask, details = product_silhouette(spec.category, spec.variant, size * 2, rng)
     mask, details = mask.reduce(2), details.reduce(2)
-    colour = _rgb(spec.hue, spec.saturation, spec.value)
-    _shade_fill(img, mask, colour, random.Random(spec.shape_seed + 1), 40)
-    detail = _rgb(spec.hue + 0.5, 0.3, 0.9)
+    colour = rgb_from_hsv(spec.hue, spec.saturation, spec.value)
+    shade_fill(img, mask, colour, random.Random(spec.shape_seed + 1), 40)
+    detail = rgb_from_hsv(spec.hue + 0.5, 0.3, 0.9)
     img.paste(detail, (0, 0), ImageChops.multiply(details, mask).point(lambda v: v * 6 // 10))
-    return _add_grain(img, random.Random(spec.shape_seed + 2), 0.1)
+    return add_grain(img, random.Random(spec.shape_seed + 2), 0.1)
 
 
 def product_specs() -> list[ProductSpec]:
     specs = []
     for k, category in enumerate(CATEGORIES):
         for variant in range(4):
-            rng = random.Random(_seed("imageset-product", category, variant))
+            rng = random.Random(stable_seed("imageset-product", category, variant))
             specs.append(ProductSpec(category, variant, rng.randrange(2**32), rng.randrange(2**32),
                                      rng.random(), rng.uniform(0.5, 0.9), rng.uniform(0.45, 0.9)))
     return specs
@@ -136,29 +145,29 @@ def _ridge(rng: random.Random, w: int, h: int, base: float, rough: float) -> lis
 def _landscape(rng: random.Random, palette: float) -> Image.Image:
     w, h = SCENE_SIZE
     horizon = int(h * rng.uniform(0.55, 0.7))
-    sky = _gradient((w, h), _rgb(palette, 0.6, 1.0), _rgb(palette + 0.6, 0.6, 0.45), 90)
-    clouds = _value_noise(rng, (w // 2, h // 2), octaves=5, base=3).resize((w, h), Image.BICUBIC)
-    sky = Image.composite(Image.new("RGB", (w, h), _rgb(palette + 0.05, 0.2, 1.0)), sky,
+    sky = linear_gradient((w, h), rgb_from_hsv(palette, 0.6, 1.0), rgb_from_hsv(palette + 0.6, 0.6, 0.45), 90)
+    clouds = value_noise(rng, (w // 2, h // 2), octaves=5, base=3).resize((w, h), Image.BICUBIC)
+    sky = Image.composite(Image.new("RGB", (w, h), rgb_from_hsv(palette + 0.05, 0.2, 1.0)), sky,
                           clouds.point(lambda v: max(0, v - 140) * 2))
     sun = (w * rng.uniform(0.2, 0.8), horizon - rng.uniform(60, 140))
     sky = Image.composite(Image.new("RGB", (w, h), (255, 240, 205)), sky,
-                          _radial((w, h), sun, 150).point(lambda v: int(v * 0.8)))
+                          radial_mask((w, h), sun, 150).point(lambda v: int(v * 0.8)))
     for layer in range(3):
-        col = _rgb(palette + 0.7 + layer * 0.03, 0.4, 0.6 - layer * 0.18)
+        col = rgb_from_hsv(palette + 0.7 + layer * 0.03, 0.4, 0.6 - layer * 0.18)
         pts = _ridge(rng, w, h, h * (0.42 + layer * 0.07), rng.uniform(0.45, 0.6))
         m = Image.new("L", (w, h), 0)
         ImageDraw.Draw(m).polygon(pts + [(w, horizon), (0, horizon)], fill=255)
         sky.paste(col, (0, 0), m)
     img = sky.copy()
     top = sky.crop((0, horizon - (h - horizon), w, horizon)).transpose(Image.FLIP_TOP_BOTTOM)
-    water = Image.blend(top, Image.new("RGB", top.size, _rgb(palette + 0.6, 0.5, 0.3)), 0.4)
+    water = Image.blend(top, Image.new("RGB", top.size, rgb_from_hsv(palette + 0.6, 0.5, 0.3)), 0.4)
     img.paste(water.filter(ImageFilter.GaussianBlur(1.5)), (0, horizon))
     return img
 
 
 def _city(rng: random.Random, palette: float) -> Image.Image:
     w, h = SCENE_SIZE
-    img = _gradient((w, h), _rgb(palette, 0.7, 0.2), _rgb(palette + 0.1, 0.5, 0.45), 80)
+    img = linear_gradient((w, h), rgb_from_hsv(palette, 0.7, 0.2), rgb_from_hsv(palette + 0.1, 0.5, 0.45), 80)
     d = ImageDraw.Draw(img)
     x = 0
     while x < w:
@@ -168,32 +177,32 @@ def _city(rng: random.Random, palette: float) -> Image.Image:
         for wy in range(top + 6, h - 8, 12):
             for wx in range(x + 5, x + bw - 6, 10):
                 if rng.random() < 0.4:
-                    d.rectangle([wx, wy, wx + 5, wy + 7], fill=_rgb(palette + rng.choice((0.1, 0.15, 0.6)), 0.4, 1.0))
+                    d.rectangle([wx, wy, wx + 5, wy + 7], fill=rgb_from_hsv(palette + rng.choice((0.1, 0.15, 0.6)), 0.4, 1.0))
         x += bw + rng.randint(0, 6)
     over = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     od = ImageDraw.Draw(over)
     for _ in range(40):
         bx, by, r = rng.uniform(0, w), rng.uniform(h * 0.6, h), rng.uniform(8, 30)
-        od.ellipse([bx - r, by - r, bx + r, by + r], fill=_rgb(palette + rng.random() * 0.3, 0.7, 1.0) + (rng.randint(60, 150),))
+        od.ellipse([bx - r, by - r, bx + r, by + r], fill=rgb_from_hsv(palette + rng.random() * 0.3, 0.7, 1.0) + (rng.randint(60, 150),))
     return Image.alpha_composite(img.convert("RGBA"), over.filter(ImageFilter.GaussianBlur(4))).convert("RGB")
 
 
 def _bokeh(rng: random.Random, palette: float) -> Image.Image:
     w, h = SCENE_SIZE
-    img = _gradient((w, h), _rgb(palette, 0.6, 0.25), _rgb(palette + 0.1, 0.5, 0.6), rng.uniform(0, 360))
-    tex = _value_noise(rng, (w // 2, h // 2), octaves=4, base=3).resize((w, h), Image.BICUBIC)
+    img = linear_gradient((w, h), rgb_from_hsv(palette, 0.6, 0.25), rgb_from_hsv(palette + 0.1, 0.5, 0.6), rng.uniform(0, 360))
+    tex = value_noise(rng, (w // 2, h // 2), octaves=4, base=3).resize((w, h), Image.BICUBIC)
     img = Image.blend(img, ImageChops.multiply(img, Image.merge("RGB", (tex,) * 3)), 0.5)
     over = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     od = ImageDraw.Draw(over)
     for _ in range(50):
         x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(8, 40)
-        od.ellipse([x - r, y - r, x + r, y + r], fill=_rgb(palette + rng.uniform(-0.2, 0.2), 0.4, 1.0) + (rng.randint(40, 130),))
+        od.ellipse([x - r, y - r, x + r, y + r], fill=rgb_from_hsv(palette + rng.uniform(-0.2, 0.2), 0.4, 1.0) + (rng.randint(40, 130),))
     img = Image.alpha_composite(img.convert("RGBA"), over.filter(ImageFilter.GaussianBlur(5))).convert("RGB")
     d = ImageDraw.Draw(img)
     for _ in range(5):
         fx, fy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.25, 0.8) * h
         d.line([(fx, fy), (fx + rng.uniform(-30, 30), h)], fill=(40, 90, 35), width=4)
-        petal = _rgb(palette + rng.uniform(0.3, 0.7), 0.7, 0.95)
+        petal = rgb_from_hsv(palette + rng.uniform(0.3, 0.7), 0.7, 0.95)
         for k in range(8):
             a = k * math.pi / 4
             d.ellipse([fx + math.cos(a) * 18 - 13, fy + math.sin(a) * 18 - 13,
@@ -204,17 +213,17 @@ def _bokeh(rng: random.Random, palette: float) -> Image.Image:
 
 def _fabric(rng: random.Random, palette: float) -> Image.Image:
     w, h = SCENE_SIZE
-    img = Image.new("RGB", (w, h), _rgb(palette, 0.5, 0.7))
+    img = Image.new("RGB", (w, h), rgb_from_hsv(palette, 0.5, 0.7))
     d = ImageDraw.Draw(img)
     step = rng.randint(24, 48)
     angle = rng.uniform(-30, 30)
     for k in range(-h, w + h, step):
-        col = _rgb(palette + rng.choice((0.0, 0.1, 0.5)), rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.95))
+        col = rgb_from_hsv(palette + rng.choice((0.0, 0.1, 0.5)), rng.uniform(0.3, 0.8), rng.uniform(0.3, 0.95))
         d.line([(k, 0), (k + math.tan(math.radians(angle)) * h, h)], fill=col, width=rng.randint(4, step // 2))
     for _ in range(rng.randint(3, 6)):
         x, y, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(30, 90)
-        d.ellipse([x - r, y - r, x + r, y + r], fill=_rgb(palette + 0.5, 0.6, rng.uniform(0.3, 0.9)))
-    folds = _value_noise(rng, (w // 4, h // 4), octaves=3, base=2).resize((w, h), Image.BICUBIC)
+        d.ellipse([x - r, y - r, x + r, y + r], fill=rgb_from_hsv(palette + 0.5, 0.6, rng.uniform(0.3, 0.9)))
+    folds = value_noise(rng, (w // 4, h // 4), octaves=3, base=2).resize((w, h), Image.BICUBIC)
     return Image.blend(img, ImageChops.multiply(img, Image.merge("RGB", (folds,) * 3)), 0.45)
 
 
@@ -226,14 +235,14 @@ SCENES: dict[str, Callable[[random.Random, float], Image.Image]] = {
 def scene(kind: str, seed: int, palette: float) -> Image.Image:
     rng = random.Random(seed)
     img = SCENES[kind](rng, palette)
-    return _add_grain(img, random.Random(seed + 1), 0.15)
+    return add_grain(img, random.Random(seed + 1), 0.15)
 
 
 def scene_specs() -> list[tuple[str, int, float]]:
     out = []
     for kind in SCENE_KINDS:
         for n in range(4):
-            rng = random.Random(_seed("imageset-scene", kind, n))
+            rng = random.Random(stable_seed("imageset-scene", kind, n))
             out.append((kind, rng.randrange(2**32), rng.random()))
     return out
 
@@ -258,7 +267,7 @@ def negatives(limit: int | None = None) -> list[tuple[str, Picture]]:
     out = []
     for s in product_specs():
         name = f"product-{s.category}-{s.variant}"
-        rng = random.Random(_seed("imageset-negative", name))
+        rng = random.Random(stable_seed("imageset-negative", name))
         other_backdrop = ProductSpec(s.category, s.variant, s.shape_seed, rng.randrange(2**32),
                                      s.hue, s.saturation, s.value)
         out.append((name, Picture(f"{name} on another backdrop", product(other_backdrop))))
@@ -268,7 +277,7 @@ def negatives(limit: int | None = None) -> list[tuple[str, Picture]]:
         out.append((name, Picture(f"{name} in another colour", product(other_colour))))
     for n, (kind, seed, palette) in enumerate(scene_specs()):
         name = f"scene-{kind}-{n % 4}"
-        rng = random.Random(_seed("imageset-negative", name))
+        rng = random.Random(stable_seed("imageset-negative", name))
         out.append((name, Picture(f"{name} shot again", scene(kind, rng.randrange(2**32), palette))))
         out.append((name, Picture(f"{name} in other colours",
                                   scene(kind, seed, (palette + rng.uniform(0.3, 0.7)) % 1.0))))
@@ -280,7 +289,7 @@ def negatives(limit: int | None = None) -> list[tuple[str, Picture]]:
 
 # ------------------------------------------------------------------------------ transformations
 def _rng(name: str, transform: str) -> random.Random:
-    return random.Random(_seed("imageset-transform", name, transform))
+    return random.Random(stable_seed("imageset-transform", name, transform))
 
 
 def t_resize(img: Image.Image, rng: random.Random) -> bytes:

@@ -12,14 +12,21 @@ re-exported here so `demostore.images` stays the one place to ask for a picture.
 
 from __future__ import annotations
 
-import colorsys
 import math
 import random
 from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
-from .drawing import _add_grain, _encode, _gradient, _rgb, _seed, _value_noise
+from .drawing import (
+    add_grain,
+    encode_image,
+    linear_gradient,
+    rgb_from_hsv,
+    shade_fill,
+    stable_seed,
+    value_noise,
+)
 from .infringing import (
     ORIGINAL_NAMES,
     ORIGINAL_SIZE,
@@ -72,18 +79,6 @@ def _has_cjk_font() -> bool:
 
 
 # ----------------------------------------------------------------------------- silhouettes
-def _shade_fill(canvas: Image.Image, mask: Image.Image, color, rng: random.Random, angle: float) -> None:
-    """Fill `mask` on canvas with a lit gradient of `color` (light from the top left)."""
-    h, s, v = colorsys.rgb_to_hsv(*(c / 255 for c in color))
-    light = _rgb(h, s * 0.75, min(1.0, v * 1.25 + 0.08))
-    dark = _rgb(h, min(1.0, s * 1.1), v * 0.55)
-    body = _gradient(canvas.size, light, dark, angle)
-    w, h = canvas.size
-    texture = _value_noise(rng, (w // 4, h // 4), octaves=3, base=6).resize((w, h), Image.BICUBIC).convert("RGB")
-    body = Image.blend(body, ImageChops.multiply(body, texture), 0.18)
-    canvas.paste(body, (0, 0), mask)
-
-
 def _poly(mask_draw: ImageDraw.ImageDraw, pts, cx, cy, scale, rot) -> None:
     c, s = math.cos(rot), math.sin(rot)
     out = []
@@ -93,7 +88,7 @@ def _poly(mask_draw: ImageDraw.ImageDraw, pts, cx, cy, scale, rot) -> None:
     mask_draw.polygon(out, fill=255)
 
 
-def _silhouette(category: str, variant: int, size: int, rng: random.Random) -> tuple[Image.Image, Image.Image]:
+def product_silhouette(category: str, variant: int, size: int, rng: random.Random) -> tuple[Image.Image, Image.Image]:
     """('L' mask of the product, 'L' mask of its details/highlights) in a size x size box."""
     m = Image.new("L", (size, size), 0)
     d = ImageDraw.Draw(m)
@@ -179,19 +174,19 @@ def _silhouette(category: str, variant: int, size: int, rng: random.Random) -> t
 
 # ----------------------------------------------------------------------------- product images
 def _draw_product(sku: str, index: int, category: str, grain: bool = True) -> Image.Image:
-    rng = random.Random(_seed("product-image", sku, index))
+    rng = random.Random(stable_seed("product-image", sku, index))
     S = SIZE
     hue = rng.random()
     # studio backdrop: a soft two-tone gradient at a random angle
-    bg1 = _rgb(hue + rng.uniform(-0.1, 0.1), rng.uniform(0.08, 0.35), rng.uniform(0.82, 0.98))
-    bg2 = _rgb(hue + rng.uniform(0.2, 0.6), rng.uniform(0.15, 0.5), rng.uniform(0.45, 0.8))
-    img = _gradient((S, S), bg1, bg2, rng.uniform(0, 360))
+    bg1 = rgb_from_hsv(hue + rng.uniform(-0.1, 0.1), rng.uniform(0.08, 0.35), rng.uniform(0.82, 0.98))
+    bg2 = rgb_from_hsv(hue + rng.uniform(0.2, 0.6), rng.uniform(0.15, 0.5), rng.uniform(0.45, 0.8))
+    img = linear_gradient((S, S), bg1, bg2, rng.uniform(0, 360))
     # soft background shapes (props, light spots), drawn small and blurred up
     q = S // 4
     over = Image.new("RGBA", (q, q), (0, 0, 0, 0))
     od = ImageDraw.Draw(over)
     for _ in range(rng.randint(3, 7)):
-        col = _rgb(rng.random(), rng.uniform(0.2, 0.7), rng.uniform(0.5, 1.0)) + (rng.randint(40, 110),)
+        col = rgb_from_hsv(rng.random(), rng.uniform(0.2, 0.7), rng.uniform(0.5, 1.0)) + (rng.randint(40, 110),)
         x, y, r = rng.uniform(0, q), rng.uniform(0, q), rng.uniform(0.05, 0.3) * q
         if rng.random() < 0.5:
             od.ellipse([x - r, y - r, x + r, y + r], fill=col)
@@ -200,7 +195,7 @@ def _draw_product(sku: str, index: int, category: str, grain: bool = True) -> Im
     over = over.filter(ImageFilter.GaussianBlur(1.2)).resize((S, S), Image.BICUBIC)
     img = Image.alpha_composite(img.convert("RGBA"), over).convert("RGB")
     # mottled light: fractal noise multiplied in
-    clouds = _value_noise(rng, (q, q), octaves=4, base=3).resize((S, S), Image.BICUBIC)
+    clouds = value_noise(rng, (q, q), octaves=4, base=3).resize((S, S), Image.BICUBIC)
     img = Image.blend(img, ImageChops.multiply(img, Image.merge("RGB", (clouds,) * 3)), 0.22)
     # floor shadow
     shadow = Image.new("L", (q, q), 0)
@@ -210,16 +205,16 @@ def _draw_product(sku: str, index: int, category: str, grain: bool = True) -> Im
     img.paste((20, 20, 25), (0, 0), shadow)
     # the product: masks drawn at 2x and scaled down for smooth edges
     variant = 0 if index == 1 else rng.randrange(4)
-    mask, details = _silhouette(category, variant, S * _SS, rng)
+    mask, details = product_silhouette(category, variant, S * _SS, rng)
     mask, details = mask.reduce(_SS), details.reduce(_SS)
-    pcol = _rgb(rng.random(), rng.uniform(0.35, 0.85), rng.uniform(0.35, 0.9))
-    _shade_fill(img, mask, pcol, rng, rng.uniform(20, 70))
-    det_col = _rgb(rng.random(), rng.uniform(0.1, 0.5), rng.uniform(0.2, 0.95))
+    pcol = rgb_from_hsv(rng.random(), rng.uniform(0.35, 0.85), rng.uniform(0.35, 0.9))
+    shade_fill(img, mask, pcol, rng, rng.uniform(20, 70))
+    det_col = rgb_from_hsv(rng.random(), rng.uniform(0.1, 0.5), rng.uniform(0.2, 0.95))
     img.paste(det_col, (0, 0), ImageChops.multiply(details, mask).point(lambda v: v * 6 // 10))
     # main images carry the shop's mark and a promo strip, as Taobao main images do
     draw = ImageDraw.Draw(img)
     if index == 1:
-        strip = _rgb(rng.choice((0.02, 0.05, 0.95, 0.6)), 0.85, 0.92)
+        strip = rgb_from_hsv(rng.choice((0.02, 0.05, 0.95, 0.6)), 0.85, 0.92)
         draw.rectangle([0, SIZE - 54, SIZE, SIZE], fill=strip)
         text = "山禾生活 · 品质好物" if _has_cjk_font() else "SHANHE LIFE"
         draw.text((16, SIZE - 44), text, fill=(255, 255, 255), font=_font(26))
@@ -227,13 +222,13 @@ def _draw_product(sku: str, index: int, category: str, grain: bool = True) -> Im
     else:
         draw.text((14, 10), "山禾" if _has_cjk_font() else "SH", fill=(255, 255, 255), font=_font(18),
                   stroke_width=1, stroke_fill=(90, 90, 90))
-    return _add_grain(img, rng, 0.12) if grain else img
+    return add_grain(img, rng, 0.12) if grain else img
 
 
 @lru_cache(maxsize=256)
 def _product_image(sku: str, index: int, fmt: str, category: str) -> bytes:
     # PNGs are the clean 'cut-out' style shots: no grain, which also keeps them small
-    return _encode(_draw_product(sku, index, category, grain=fmt != "png"), fmt)
+    return encode_image(_draw_product(sku, index, category, grain=fmt != "png"), fmt)
 
 
 def product_image(sku: str, index: int, fmt: str, category: str | None = None) -> bytes:
@@ -246,7 +241,7 @@ def product_image(sku: str, index: int, fmt: str, category: str | None = None) -
     if fmt not in ("jpg", "jpeg", "png"):
         raise ValueError(f"unsupported image format {fmt!r}")
     if category is None:
-        category = _CATEGORY_OF_HASH[_seed("category", sku) % len(_CATEGORY_OF_HASH)]
+        category = _CATEGORY_OF_HASH[stable_seed("category", sku) % len(_CATEGORY_OF_HASH)]
     return _product_image(sku, int(index), "jpg" if fmt == "jpeg" else fmt, category)
 
 

@@ -16,7 +16,15 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from .drawing import _add_grain, _encode, _gradient, _radial, _rgb, _seed, _value_noise
+from .drawing import (
+    add_grain,
+    encode_image,
+    linear_gradient,
+    radial_mask,
+    rgb_from_hsv,
+    stable_seed,
+    value_noise,
+)
 
 ORIGINAL_SIZE = (720, 540)
 
@@ -36,14 +44,14 @@ def _mountains(rng: random.Random, w: int, h: int, base: float, rough: float) ->
 
 
 def _sunset_lake() -> Image.Image:
-    rng = random.Random(_seed("original", "sunset_lake"))
+    rng = random.Random(stable_seed("original", "sunset_lake"))
     w, h = ORIGINAL_SIZE
     horizon = int(h * 0.62)
-    sky = _gradient((w, h), (255, 170, 80), (70, 40, 120), 90)
-    clouds = _value_noise(rng, (w, h), octaves=6, base=3)
+    sky = linear_gradient((w, h), (255, 170, 80), (70, 40, 120), 90)
+    clouds = value_noise(rng, (w, h), octaves=6, base=3)
     cloud_col = Image.new("RGB", (w, h), (255, 215, 190))
     sky = Image.composite(cloud_col, sky, clouds.point(lambda v: max(0, v - 140) * 2))
-    sun = _radial((w, h), (w * 0.62, horizon - 150), 190)
+    sun = radial_mask((w, h), (w * 0.62, horizon - 150), 190)
     sky = Image.composite(Image.new("RGB", (w, h), (255, 240, 200)), sky, sun.point(lambda v: int(v * 0.9)))
     sd = ImageDraw.Draw(sky)
     sd.ellipse([w * 0.62 - 32, horizon - 182, w * 0.62 + 32, horizon - 118], fill=(255, 250, 225))
@@ -53,24 +61,24 @@ def _sunset_lake() -> Image.Image:
         poly = pts + [(w, horizon), (0, horizon)]
         m = Image.new("L", (w, h), 0)
         ImageDraw.Draw(m).polygon(poly, fill=255)
-        tex = _value_noise(rng, (w, h), octaves=5, base=8)
+        tex = value_noise(rng, (w, h), octaves=5, base=8)
         fill = Image.blend(Image.new("RGB", (w, h), col), Image.merge("RGB", (tex,) * 3), 0.12)
         sky.paste(fill, (0, 0), m)
     img = sky.copy()
     # the lake: a darkened, rippled reflection
     top = sky.crop((0, horizon - (h - horizon), w, horizon)).transpose(Image.FLIP_TOP_BOTTOM)
-    ripples = _value_noise(rng, (w // 8, h - horizon), octaves=3, base=6).resize((w, h - horizon))
+    ripples = value_noise(rng, (w // 8, h - horizon), octaves=3, base=6).resize((w, h - horizon))
     water = Image.blend(top, Image.new("RGB", top.size, (30, 30, 70)), 0.35)
     water = Image.blend(water, Image.merge("RGB", (ripples,) * 3), 0.1).filter(ImageFilter.GaussianBlur(1.2))
     img.paste(water, (0, horizon))
-    return _add_grain(img, rng, 0.25)
+    return add_grain(img, rng, 0.25)
 
 
 def _bokeh_flowers() -> Image.Image:
-    rng = random.Random(_seed("original", "bokeh_flowers"))
+    rng = random.Random(stable_seed("original", "bokeh_flowers"))
     w, h = ORIGINAL_SIZE
-    img = _gradient((w, h), (20, 60, 30), (90, 130, 60), 30)
-    tex = _value_noise(rng, (w, h), octaves=5, base=4)
+    img = linear_gradient((w, h), (20, 60, 30), (90, 130, 60), 30)
+    tex = value_noise(rng, (w, h), octaves=5, base=4)
     img = Image.blend(img, ImageChops.multiply(img, Image.merge("RGB", (tex,) * 3)), 0.5)
     over = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     od = ImageDraw.Draw(over)
@@ -84,20 +92,20 @@ def _bokeh_flowers() -> Image.Image:
     for _ in range(7):
         fx, fy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.25, 0.8) * h
         d.line([(fx, fy), (fx + rng.uniform(-40, 40), h)], fill=(40, 90, 35), width=5)
-        petal = _rgb(rng.choice((0.95, 0.0, 0.08, 0.85)), rng.uniform(0.5, 0.9), rng.uniform(0.8, 1.0))
+        petal = rgb_from_hsv(rng.choice((0.95, 0.0, 0.08, 0.85)), rng.uniform(0.5, 0.9), rng.uniform(0.8, 1.0))
         for k in range(8):
             a = k * math.pi / 4 + rng.uniform(-0.2, 0.2)
             px, py = fx + math.cos(a) * 22, fy + math.sin(a) * 22
             d.ellipse([px - 16, py - 16, px + 16, py + 16], fill=petal)
         d.ellipse([fx - 11, fy - 11, fx + 11, fy + 11], fill=(250, 200, 40))
-    return _add_grain(img.filter(ImageFilter.GaussianBlur(0.8)), rng, 0.25)
+    return add_grain(img.filter(ImageFilter.GaussianBlur(0.8)), rng, 0.25)
 
 
 def _studio_sneaker() -> Image.Image:
-    rng = random.Random(_seed("original", "studio_sneaker"))
+    rng = random.Random(stable_seed("original", "studio_sneaker"))
     w, h = ORIGINAL_SIZE
-    img = _gradient((w, h), (235, 225, 215), (150, 140, 150), 100)
-    spot = _radial((w, h), (w * 0.45, h * 0.4), 320)
+    img = linear_gradient((w, h), (235, 225, 215), (150, 140, 150), 100)
+    spot = radial_mask((w, h), (w * 0.45, h * 0.4), 320)
     img = Image.composite(Image.new("RGB", (w, h), (250, 245, 240)), img, spot.point(lambda v: v // 2))
     shadow = Image.new("L", (w, h), 0)
     ImageDraw.Draw(shadow).ellipse([w * 0.18, h * 0.72, w * 0.84, h * 0.82], fill=170)
@@ -107,8 +115,8 @@ def _studio_sneaker() -> Image.Image:
            (560, 280), (610, 320), (600, 380)]
     ImageDraw.Draw(m).polygon(pts, fill=255)
     m = m.filter(ImageFilter.GaussianBlur(2))
-    body = _gradient((w, h), (220, 60, 50), (90, 15, 30), 60)
-    tex = _value_noise(rng, (w, h), octaves=6, base=10)
+    body = linear_gradient((w, h), (220, 60, 50), (90, 15, 30), 60)
+    tex = value_noise(rng, (w, h), octaves=6, base=10)
     body = Image.blend(body, ImageChops.multiply(body, Image.merge("RGB", (tex,) * 3)), 0.3)
     img.paste(body, (0, 0), m)
     d = ImageDraw.Draw(img)
@@ -116,13 +124,13 @@ def _studio_sneaker() -> Image.Image:
     for k in range(6):
         d.line([(300 + k * 25, 250 - k * 10), (330 + k * 25, 275 - k * 10)], fill=(250, 250, 250), width=5)
     d.arc([380, 250, 560, 360], 200, 330, fill=(255, 255, 255), width=9)
-    return _add_grain(img.filter(ImageFilter.GaussianBlur(0.6)), rng, 0.2)
+    return add_grain(img.filter(ImageFilter.GaussianBlur(0.6)), rng, 0.2)
 
 
 def _city_night() -> Image.Image:
-    rng = random.Random(_seed("original", "city_night"))
+    rng = random.Random(stable_seed("original", "city_night"))
     w, h = ORIGINAL_SIZE
-    img = _gradient((w, h), (10, 15, 45), (60, 40, 90), 80)
+    img = linear_gradient((w, h), (10, 15, 45), (60, 40, 90), 80)
     d = ImageDraw.Draw(img)
     x = 0
     while x < w:
@@ -144,9 +152,9 @@ def _city_night() -> Image.Image:
         od.ellipse([bx - r, by - r, bx + r, by + r], fill=col + (rng.randint(60, 150),))
     over = over.filter(ImageFilter.GaussianBlur(5))
     img = Image.alpha_composite(img.convert("RGBA"), over).convert("RGB")
-    haze = _value_noise(rng, (w, h), octaves=5, base=3)
+    haze = value_noise(rng, (w, h), octaves=5, base=3)
     img = Image.composite(Image.new("RGB", (w, h), (90, 70, 120)), img, haze.point(lambda v: max(0, v - 150)))
-    return _add_grain(img, rng, 0.3)
+    return add_grain(img, rng, 0.3)
 
 
 _ORIGINALS = {
@@ -182,7 +190,7 @@ def altered_copy(name: str, scale: float = 0.9, quality: int = 60) -> bytes:
     img = _original(name)
     w, h = img.size
     small = img.resize((round(w * scale), round(h * scale)), Image.LANCZOS)
-    return _encode(small, "jpg", quality=quality)
+    return encode_image(small, "jpg", quality=quality)
 
 
 def export_registry(folder: str | Path) -> list[Path]:
@@ -192,6 +200,6 @@ def export_registry(folder: str | Path) -> list[Path]:
     paths = []
     for name in _ORIGINALS:
         path = folder / f"{name}.jpg"
-        path.write_bytes(_encode(_original(name), "jpg", quality=95))
+        path.write_bytes(encode_image(_original(name), "jpg", quality=95))
         paths.append(path)
     return paths

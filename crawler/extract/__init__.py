@@ -21,12 +21,12 @@ The package is laid out along those sources:
 
 - `page`: `extract_listing`, the field-by-field merge and its result, `Extracted`.
 - `jsonld`, `microdata`: the raw schema.org items of each; `schema_org` reads a Product
-  out of either into the shared `_Found` values.
-- `opengraph`, `css`: each reads its source into `_Found` values.
+  out of either into the shared `Found` values.
+- `opengraph`, `css`: each reads its source into `Found` values.
 - `selectors`: `Selectors`, the contract's CSS selectors, and how a group is matched.
 - `listing_pages`: product links and the next page on a category page, for discovery.
 - `document`, `values`: helpers every reader shares (parsing HTML, absolute URLs, collapsing
-  whitespace; `_Found` and reading prices and currencies from structured values).
+  whitespace; `Found` and reading prices and currencies from structured values).
 """
 
 from crawler.extract.listing_pages import extract_card_links, extract_next_page

@@ -1,7 +1,6 @@
-"""The page's visible HTML read with the contract's CSS selectors into `_Found` values.
+"""The page's visible HTML read with the contract's CSS selectors into `Found` values.
 
-For stores without structured data, and always for the visible stock count. `_shown` tells
-whether an element (the promoted badge) is visible to a shopper.
+For stores without structured data, and always for the visible stock count.
 """
 
 from __future__ import annotations
@@ -9,16 +8,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crawler.extract.document import _MAX_IMAGES, _absolute, _collapse, _dedupe, _text
-from crawler.extract.selectors import Selectors, _select
-from crawler.extract.values import _Found
+from crawler.extract.document import (
+    MAX_IMAGES,
+    absolute_url,
+    collapse_text,
+    dedupe_urls,
+    element_text,
+)
+from crawler.extract.selectors import Selectors, select_elements
+from crawler.extract.values import Found
 from crawler.prices import parse_price
 from crawler.stock import normalize_availability, parse_stock
 
 
 def _sku_text(text: str | None) -> str | None:
     """"商品编号: SH-0001" -> "SH-0001"; "SKU：A1" -> "A1"; "SH-0001" stays."""
-    text = _collapse(text)
+    text = collapse_text(text)
     if not text:
         return None
     label = re.match(r"^[^:：]{0,30}[:：]\s*(\S.*)$", text)
@@ -27,33 +32,33 @@ def _sku_text(text: str | None) -> str | None:
     return text or None
 
 
-def _from_css(
+def from_css(
     tree: Any, base: str, sel: Selectors, default_currency: str | None, problems: list[str]
-) -> _Found:
-    found = _Found()
-    els = _select(tree, sel.title, problems, "title")
+) -> Found:
+    found = Found()
+    els = select_elements(tree, sel.title, problems, "title")
     if els:
-        found.title = _collapse(_text(els[0]))
+        found.title = collapse_text(element_text(els[0]))
 
-    els = _select(tree, sel.price, problems, "price")
+    els = select_elements(tree, sel.price, problems, "price")
     if els:
         el = els[0]
-        text = _text(el, skip=("del", "s", "strike")).strip() or (el.get("content") or "")
+        text = element_text(el, skip=("del", "s", "strike")).strip() or (el.get("content") or "")
         parsed = parse_price(text, default_currency)
         if parsed is not None:
             found.price, found.currency, found.price_note = parsed.amount, parsed.currency, parsed.note
 
-    els = _select(tree, sel.list_price, problems, "list_price")
+    els = select_elements(tree, sel.list_price, problems, "list_price")
     if els:
-        parsed = parse_price(_text(els[0]).strip() or els[0].get("content"), default_currency)
+        parsed = parse_price(element_text(els[0]).strip() or els[0].get("content"), default_currency)
         if parsed is not None:
             found.list_price = parsed.amount
             found.currency = found.currency or parsed.currency
 
-    els = _select(tree, sel.stock, problems, "stock")
+    els = select_elements(tree, sel.stock, problems, "stock")
     if els:
         el = els[0]
-        text = _text(el)
+        text = element_text(el)
         availability, count = parse_stock(text)
         machine = normalize_availability(
             el.get("data-availability") or el.get("content") or el.get("href")
@@ -61,29 +66,17 @@ def _from_css(
         found.availability = machine or availability
         found.stock_count = count
 
-    els = _select(tree, sel.images, problems, "images")
+    els = select_elements(tree, sel.images, problems, "images")
     urls: list[str | None] = []
-    for el in els[: _MAX_IMAGES * 2]:
+    for el in els[: MAX_IMAGES * 2]:
         urls.extend(_element_image_urls(el, base))
-    found.image_urls = _dedupe(urls)
+    found.image_urls = dedupe_urls(urls)
 
-    els = _select(tree, sel.sku, problems, "sku")
+    els = select_elements(tree, sel.sku, problems, "sku")
     if els:
         el = els[0]
-        found.sku = _collapse(el.get("data-sku") or el.get("content")) or _sku_text(_text(el))
+        found.sku = collapse_text(el.get("data-sku") or el.get("content")) or _sku_text(element_text(el))
     return found
-
-
-
-_HIDDEN_STYLE = re.compile(r"(display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
-
-
-def _shown(el: Any) -> bool:
-    """False for an element a shopper cannot see: `hidden`, or display:none inline."""
-    for node in (el, *el.iterancestors()):
-        if node.get("hidden") is not None or _HIDDEN_STYLE.search(node.get("style") or ""):
-            return False
-    return True
 
 
 def _element_image_urls(el: Any, base: str) -> list[str | None]:
@@ -91,16 +84,16 @@ def _element_image_urls(el: Any, base: str) -> list[str | None]:
     if tag in {"img", "source"}:
         # Lazy-loading stores keep the real image in data-src and a placeholder in src.
         for attr in ("data-src", "data-original", "data-lazy-src", "data-zoom-image", "src"):
-            url = _absolute(base, el.get(attr))
+            url = absolute_url(base, el.get(attr))
             if url:
                 return [url]
         srcset = el.get("srcset") or el.get("data-srcset") or ""
         first = srcset.split(",")[0].strip().split(" ")[0] if srcset else ""
-        return [_absolute(base, first)]
+        return [absolute_url(base, first)]
     if tag == "meta":
-        return [_absolute(base, el.get("content"))]
+        return [absolute_url(base, el.get("content"))]
     if tag in {"a", "link"}:
-        return [_absolute(base, el.get("href"))]
+        return [absolute_url(base, el.get("href"))]
     out: list[str | None] = []
     for img in el.iter("img"):
         out.extend(_element_image_urls(img, base))

@@ -1,4 +1,5 @@
-"""The page as a document: parsing HTML safely, absolute URLs, and text as a reader sees it.
+"""The page as a document: parsing HTML safely, absolute URLs, and text as a reader sees it
+(and whether a shopper sees an element at all: `is_shown`).
 
 Shared by every source reader and by `listing_pages`. Nothing here raises on odd input.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -14,11 +16,11 @@ import lxml.html
 
 log = logging.getLogger(__name__)
 
-_MAX_IMAGES = 200
+MAX_IMAGES = 200
 _MAX_TEXT = 2000
 
 
-def _parse_html(html: str | bytes | None) -> Any:
+def parse_html(html: str | bytes | None) -> Any:
     """An lxml document, or None for empty or unreadable input. Never raises."""
     if html is None:
         return None
@@ -37,7 +39,7 @@ def _parse_html(html: str | bytes | None) -> Any:
         return None
 
 
-def _base_url(tree: Any, url: str) -> str:
+def base_url(tree: Any, url: str) -> str:
     try:
         for href in tree.xpath("//base/@href"):
             href = str(href).strip()
@@ -50,7 +52,7 @@ def _base_url(tree: Any, url: str) -> str:
     return url
 
 
-def _absolute(base: str, ref: Any) -> str | None:
+def absolute_url(base: str, ref: Any) -> str | None:
     """An absolute http(s) URL for `ref`, or None (data:, javascript:, empty, malformed)."""
     if not isinstance(ref, str):
         return None
@@ -70,14 +72,14 @@ def _absolute(base: str, ref: Any) -> str | None:
     return joined
 
 
-def _dedupe(urls: Iterable[str | None]) -> list[str]:
+def dedupe_urls(urls: Iterable[str | None]) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
     for u in urls:
         if u and u not in seen:
             seen.add(u)
             out.append(u)
-            if len(out) >= _MAX_IMAGES:
+            if len(out) >= MAX_IMAGES:
                 break
     return out
 
@@ -90,14 +92,14 @@ _CONTROL = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x1C), *range(0x7F, 0
                           *range(0x86, 0xA0)])
 
 
-def _collapse(text: Any) -> str | None:
+def collapse_text(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     text = " ".join(text[: _MAX_TEXT * 4].translate(_CONTROL).split())
     return text or None
 
 
-def _text(el: Any, skip: tuple[str, ...] = ()) -> str:
+def element_text(el: Any, skip: tuple[str, ...] = ()) -> str:
     """The text of an element as a reader sees it: <br> is a space, `skip` tags are left out."""
     try:
         if skip or el.find(".//br") is not None:
@@ -110,6 +112,17 @@ def _text(el: Any, skip: tuple[str, ...] = ()) -> str:
         return str(el.xpath("string()"))
     except Exception:
         return ""
+
+
+_HIDDEN_STYLE = re.compile(r"(display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
+
+
+def is_shown(el: Any) -> bool:
+    """False for an element a shopper cannot see: `hidden`, or display:none inline."""
+    for node in (el, *el.iterancestors()):
+        if node.get("hidden") is not None or _HIDDEN_STYLE.search(node.get("style") or ""):
+            return False
+    return True
 
 
 def _copy(el: Any) -> Any:

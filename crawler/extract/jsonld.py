@@ -17,7 +17,7 @@ except Exception:  # pragma: no cover - extruct is a declared dependency
     JsonLdExtractor = None
 
 
-def _jsonld_items(tree: Any, problems: list[str]) -> list[Any]:
+def jsonld_items(tree: Any, problems: list[str]) -> list[Any]:
     items: list[Any] = []
     scripts = [
         s

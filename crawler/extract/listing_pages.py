@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import urldefrag
 
-from crawler.extract.document import _absolute, _base_url, _collapse, _parse_html
-from crawler.extract.selectors import Selectors, _select
+from crawler.extract.document import absolute_url, base_url, collapse_text, parse_html
+from crawler.extract.selectors import Selectors, select_elements
 
 log = logging.getLogger(__name__)
 
@@ -23,26 +23,26 @@ def extract_card_links(
     itself when it is an <a href>, else its first <a href> with an http(s) target. Fragments
     are dropped and each URL is given once. Origins are not filtered: the caller does that.
     """
-    tree = _parse_html(html)
+    tree = parse_html(html)
     if tree is None:
         return []
     card_selector = (selectors.card if selectors and selectors.card else None) or Selectors.defaults().card
-    base = _base_url(tree, url)
+    base = base_url(tree, url)
     problems: list[str] = []
     out: list[tuple[str, str | None]] = []
     index: dict[str, int] = {}
-    for card in _select(tree, card_selector, problems, "card"):
+    for card in select_elements(tree, card_selector, problems, "card"):
         try:
             links = [card] if card.tag == "a" and card.get("href") else card.iter("a")
             link = None
             for a in links:
-                link = _absolute(base, a.get("href"))
+                link = absolute_url(base, a.get("href"))
                 if link:
                     break
             if not link:
                 continue
             link = urldefrag(link)[0]
-            sku = _collapse(card.get("data-sku"))
+            sku = collapse_text(card.get("data-sku"))
             if link in index:
                 if sku and out[index[link]][1] is None:
                     out[index[link]] = (link, sku)
@@ -58,10 +58,10 @@ def extract_card_links(
 
 def extract_next_page(html: str, url: str) -> str | None:
     """The absolute URL of the next listing page (`link[rel=next]`, `a[rel=next]`), or None."""
-    tree = _parse_html(html)
+    tree = parse_html(html)
     if tree is None:
         return None
-    base = _base_url(tree, url)
+    base = base_url(tree, url)
     here = urldefrag(url)[0]
     try:
         candidates = tree.xpath(
@@ -73,7 +73,7 @@ def extract_next_page(html: str, url: str) -> str | None:
     except Exception:
         return None
     for el in candidates:
-        link = _absolute(base, el.get("href"))
+        link = absolute_url(base, el.get("href"))
         if link and urldefrag(link)[0] != here:
             return link
     return None

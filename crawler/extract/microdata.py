@@ -16,7 +16,7 @@ _MAX_ITEMSCOPES = 2000
 _MAX_ITEMSCOPE_DEPTH = 16
 
 
-def _microdata_items(tree: Any, base: str, problems: list[str]) -> list[Any]:
+def microdata_items(tree: Any, base: str, problems: list[str]) -> list[Any]:
     if extruct is None:
         return []
     # extruct's microdata reader is cubic in nested itemscopes: a hostile page with

@@ -1,4 +1,4 @@
-"""OpenGraph meta tags (og:*, product:*) read into `_Found` values.
+"""OpenGraph meta tags (og:*, product:*) read into `Found` values.
 
 og:title, og:image, product:price:amount/currency, product:sale_price:amount,
 og:availability / product:availability, product:retailer_item_id.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.extract.document import _absolute, _collapse, _dedupe
-from crawler.extract.values import _as_list, _currency_code, _Found, _structured_amount
+from crawler.extract.document import absolute_url, collapse_text, dedupe_urls
+from crawler.extract.values import Found, as_list, currency_code, structured_amount
 from crawler.stock import normalize_availability
 
 try:
@@ -18,11 +18,11 @@ except Exception:  # pragma: no cover - extruct is a declared dependency
     extruct = None
 
 
-def _opengraph_props(tree: Any, problems: list[str]) -> dict[str, list[str]]:
+def opengraph_props(tree: Any, problems: list[str]) -> dict[str, list[str]]:
     props: dict[str, list[str]] = {}
 
     def add(key: str, value: Any) -> None:
-        for v in _as_list(value):
+        for v in as_list(value):
             if isinstance(v, str) and v.strip():
                 props.setdefault(key.strip().lower(), []).append(v.strip())
 
@@ -45,7 +45,7 @@ def _opengraph_props(tree: Any, problems: list[str]) -> dict[str, list[str]]:
     return props
 
 
-def _from_opengraph(props: dict[str, list[str]], base: str, default_currency: str | None) -> _Found | None:
+def from_opengraph(props: dict[str, list[str]], base: str, default_currency: str | None) -> Found | None:
     if not props:
         return None
 
@@ -55,14 +55,14 @@ def _from_opengraph(props: dict[str, list[str]], base: str, default_currency: st
                 return props[k][0]
         return None
 
-    found = _Found()
-    found.title = _collapse(one("og:title"))
-    found.sku = _collapse(one("product:retailer_item_id", "product:sku"))
+    found = Found()
+    found.title = collapse_text(one("og:title"))
+    found.sku = collapse_text(one("product:retailer_item_id", "product:sku"))
     images = props.get("og:image") or props.get("og:image:url") or props.get("og:image:secure_url") or []
-    found.image_urls = _dedupe(_absolute(base, u) for u in images)
-    regular = _structured_amount(one("product:price:amount", "og:price:amount"), default_currency)
-    sale = _structured_amount(one("product:sale_price:amount", "og:sale_price:amount"), default_currency)
-    original = _structured_amount(one("product:original_price:amount", "og:price:standard_amount"), default_currency)
+    found.image_urls = dedupe_urls(absolute_url(base, u) for u in images)
+    regular = structured_amount(one("product:price:amount", "og:price:amount"), default_currency)
+    sale = structured_amount(one("product:sale_price:amount", "og:sale_price:amount"), default_currency)
+    original = structured_amount(one("product:original_price:amount", "og:price:standard_amount"), default_currency)
     price = sale or regular
     if price is not None:
         found.price = price.amount
@@ -72,8 +72,8 @@ def _from_opengraph(props: dict[str, list[str]], base: str, default_currency: st
     elif original is not None:
         found.list_price = original.amount
     found.currency = (
-        _currency_code(one("product:sale_price:currency") if sale is not None else None)
-        or _currency_code(one("product:price:currency", "og:price:currency"))
+        currency_code(one("product:sale_price:currency") if sale is not None else None)
+        or currency_code(one("product:price:currency", "og:price:currency"))
         or (price.currency if price else None)
     )
     found.availability = normalize_availability(one("og:availability", "product:availability"))

@@ -11,14 +11,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extract.css import _from_css, _shown
-from crawler.extract.document import _base_url, _parse_html, _text
-from crawler.extract.jsonld import _jsonld_items
-from crawler.extract.microdata import _microdata_items
-from crawler.extract.opengraph import _from_opengraph, _opengraph_props
-from crawler.extract.schema_org import _from_structured
-from crawler.extract.selectors import Selectors, _select
-from crawler.extract.values import _Found
+from crawler.extract.css import from_css
+from crawler.extract.document import base_url, element_text, is_shown, parse_html
+from crawler.extract.jsonld import jsonld_items
+from crawler.extract.microdata import microdata_items
+from crawler.extract.opengraph import from_opengraph, opengraph_props
+from crawler.extract.schema_org import from_structured
+from crawler.extract.selectors import Selectors, select_elements
+from crawler.extract.values import Found
 from crawler.snapshot import LISTING_VALUE_FIELDS, ListingValues, Snapshot
 
 log = logging.getLogger(__name__)
@@ -94,18 +94,18 @@ def _extract_into(
     default_currency: str | None,
 ) -> None:
     sel = selectors if selectors is not None else Selectors.defaults()
-    tree = _parse_html(html)
+    tree = parse_html(html)
     if tree is None:
         result.problems.append("html: empty or unreadable")
         return
-    base = _base_url(tree, url)
+    base = base_url(tree, url)
     problems = result.problems
 
-    per_source: dict[str, _Found | None] = {}
-    per_source[JSONLD] = _from_structured(_jsonld_items(tree, problems), url, base, default_currency, True)
-    per_source[MICRODATA] = _from_structured(_microdata_items(tree, base, problems), url, base, default_currency, False)
-    per_source[OPENGRAPH] = _from_opengraph(_opengraph_props(tree, problems), base, default_currency)
-    per_source[CSS] = _from_css(tree, base, sel, default_currency, problems)
+    per_source: dict[str, Found | None] = {}
+    per_source[JSONLD] = from_structured(jsonld_items(tree, problems), url, base, default_currency, True)
+    per_source[MICRODATA] = from_structured(microdata_items(tree, base, problems), url, base, default_currency, False)
+    per_source[OPENGRAPH] = from_opengraph(opengraph_props(tree, problems), base, default_currency)
+    per_source[CSS] = from_css(tree, base, sel, default_currency, problems)
 
     def take(name: str) -> None:
         for source in IMAGE_SOURCE_ORDER if name == "image_urls" else SOURCE_ORDER:
@@ -137,11 +137,11 @@ def _extract_into(
         result.sources["currency"] = "default"
 
     for name in PLACEHOLDER_FIELDS:
-        els = _select(tree, getattr(sel, name), problems, name)
-        if els and not any(_text(el).strip() for el in els):
+        els = select_elements(tree, getattr(sel, name), problems, name)
+        if els and not any(element_text(el).strip() for el in els):
             result.placeholders.append(name)
 
     if sel.promoted:
-        badges = _select(tree, sel.promoted, problems, "promoted")
-        result.promoted = any(_shown(el) for el in badges)
+        badges = select_elements(tree, sel.promoted, problems, "promoted")
+        result.promoted = any(is_shown(el) for el in badges)
         result.sources["promoted"] = CSS

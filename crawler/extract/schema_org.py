@@ -1,4 +1,4 @@
-"""A schema.org Product (from JSON-LD or microdata items) read into `_Found` values.
+"""A schema.org Product (from JSON-LD or microdata items) read into `Found` values.
 
 Finds the product among the items (top level, @graph, lists, mainEntity; @id references
 resolved), reads its offers (one Offer, a list, an AggregateOffer; priceSpecification list
@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urldefrag
 
-from crawler.extract.document import _MAX_IMAGES, _absolute, _collapse, _dedupe
-from crawler.extract.values import _as_list, _currency_code, _first, _Found, _structured_amount
+from crawler.extract.document import MAX_IMAGES, absolute_url, collapse_text, dedupe_urls
+from crawler.extract.values import Found, as_list, currency_code, first_value, structured_amount
 from crawler.prices import ParsedPrice
 from crawler.snapshot import (
     DISCONTINUED,
@@ -33,7 +33,7 @@ _AVAILABILITY_RANK = {IN_STOCK: 0, LOW_STOCK: 1, PRE_ORDER: 2, OUT_OF_STOCK: 3, 
 
 
 def _string(value: Any, unescape: bool) -> str | None:
-    value = _first(value)
+    value = first_value(value)
     if isinstance(value, dict):
         value = value.get("@value") or value.get("name")
     if isinstance(value, bool):
@@ -44,22 +44,22 @@ def _string(value: Any, unescape: bool) -> str | None:
         return None
     if unescape and "&" in value:
         value = htmllib.unescape(value)
-    return _collapse(value)
+    return collapse_text(value)
 
 
 def _types(item: dict) -> set[str]:
     out = set()
-    for t in _as_list(item.get("@type") or item.get("type")):
+    for t in as_list(item.get("@type") or item.get("type")):
         if isinstance(t, str) and t.strip():
             out.add(re.split(r"[/#:]", t.strip().rstrip("/"))[-1].lower())
     return out
 
 
 def _count(value: Any) -> int | None:
-    value = _first(value)
+    value = first_value(value)
     if isinstance(value, dict):
         value = value.get("value", value.get("@value"))
-        value = _first(value)
+        value = first_value(value)
     if isinstance(value, bool) or value is None:
         return None
     try:
@@ -145,14 +145,14 @@ def _read_offer(offer: dict, graph: _Graph, default_currency: str | None) -> lis
     if not isinstance(offer, dict):
         return []
     types = _types(offer)
-    currency = _currency_code(offer.get("priceCurrency"))
+    currency = currency_code(offer.get("priceCurrency"))
     availability = normalize_availability(offer.get("availability"))
     stock = _count(offer.get("inventoryLevel"))
 
     if "aggregateoffer" in types:
-        price = _structured_amount(offer.get("price"), default_currency)
-        low = _structured_amount(offer.get("lowPrice"), default_currency)
-        high = _structured_amount(offer.get("highPrice"), default_currency)
+        price = structured_amount(offer.get("price"), default_currency)
+        low = structured_amount(offer.get("lowPrice"), default_currency)
+        high = structured_amount(offer.get("highPrice"), default_currency)
         if price is None and low is not None:
             note = "from"
             if high is not None and high.amount != low.amount:
@@ -161,31 +161,31 @@ def _read_offer(offer: dict, graph: _Graph, default_currency: str | None) -> lis
                 note = f"range {lo}–{hi}"
             price = ParsedPrice(low.amount, low.currency, note)
         if price is None:  # an AggregateOffer that only lists its offers
-            inner = [o for sub in _as_list(offer.get("offers")) for o in _read_offer(sub, graph, default_currency)]
+            inner = [o for sub in as_list(offer.get("offers")) for o in _read_offer(sub, graph, default_currency)]
             if inner:
                 return inner
         return [_Offer(price, None, currency or (price.currency if price else None), availability, stock)]
 
-    price = _structured_amount(offer.get("price"), default_currency)
+    price = structured_amount(offer.get("price"), default_currency)
     list_price: Decimal | None = None
-    for spec in _as_list(offer.get("priceSpecification")):
+    for spec in as_list(offer.get("priceSpecification")):
         spec = graph.resolve(spec)
         if not isinstance(spec, dict):
             continue
-        amount = _structured_amount(spec.get("price"), default_currency)
+        amount = structured_amount(spec.get("price"), default_currency)
         if amount is None:
             continue
-        kind = _first(spec.get("priceType"))
+        kind = first_value(spec.get("priceType"))
         kind = re.split(r"[/#:]", kind.strip())[-1].lower() if isinstance(kind, str) else ""
         if kind in {"listprice", "strikethroughprice", "msrp", "srp", "regularprice"}:
             list_price = list_price if list_price is not None else amount.amount
         elif price is None:
             price = amount
-            currency = currency or _currency_code(spec.get("priceCurrency"))
+            currency = currency or currency_code(spec.get("priceCurrency"))
     return [_Offer(price, list_price, currency or (price.currency if price else None), availability, stock)]
 
 
-def _merge_offers(offers: list[_Offer], found: _Found) -> None:
+def _merge_offers(offers: list[_Offer], found: Found) -> None:
     priced = [o for o in offers if o.price is not None]
     if priced:
         amounts = sorted({o.price.amount for o in priced})
@@ -215,7 +215,7 @@ def _images(value: Any, base: str, graph: _Graph, depth: int = 0) -> list[str | 
         return out
     value = graph.resolve(value)
     if isinstance(value, list):
-        for v in value[:_MAX_IMAGES]:
+        for v in value[:MAX_IMAGES]:
             out.extend(_images(v, base, graph, depth + 1))
     elif isinstance(value, dict):
         for key in ("contentUrl", "url", "@id"):
@@ -223,34 +223,34 @@ def _images(value: Any, base: str, graph: _Graph, depth: int = 0) -> list[str | 
                 out.extend(_images(value[key], base, graph, depth + 1))
                 break
     elif isinstance(value, str):
-        out.append(_absolute(base, htmllib.unescape(value) if "&" in value else value))
+        out.append(absolute_url(base, htmllib.unescape(value) if "&" in value else value))
     return out
 
 
 def _read_product(
     product: dict, graph: _Graph, base: str, default_currency: str | None, unescape: bool
-) -> _Found:
-    found = _Found()
+) -> Found:
+    found = Found()
     found.title = _string(product.get("name"), unescape)
     found.sku = (
         _string(product.get("sku"), unescape)
         or _string(product.get("productID"), unescape)
         or _string(product.get("productGroupID"), unescape)
     )
-    variants = [graph.resolve(v) for v in _as_list(product.get("hasVariant"))]
+    variants = [graph.resolve(v) for v in as_list(product.get("hasVariant"))]
     variants = [v for v in variants if isinstance(v, dict)]
 
     images = _images(product.get("image"), base, graph)
     for v in variants:
         images.extend(_images(v.get("image"), base, graph))
-    found.image_urls = _dedupe(images)
+    found.image_urls = dedupe_urls(images)
 
     offers: list[_Offer] = []
-    for o in _as_list(product.get("offers")):
+    for o in as_list(product.get("offers")):
         offers.extend(_read_offer(o, graph, default_currency))
     if not offers:
         for v in variants:
-            for o in _as_list(v.get("offers")):
+            for o in as_list(v.get("offers")):
                 offers.extend(_read_offer(o, graph, default_currency))
     _merge_offers(offers, found)
     if found.title is None and variants:
@@ -258,9 +258,9 @@ def _read_product(
     return found
 
 
-def _from_structured(
+def from_structured(
     items: list[Any], url: str, base: str, default_currency: str | None, unescape: bool
-) -> _Found | None:
+) -> Found | None:
     graph = _Graph(items)
     product = _pick_product(_find_products(items, graph), url)
     if product is None:

@@ -1,7 +1,7 @@
 """`Selectors`: the CSS selectors a contract gives for a store, and how they are matched.
 
-A selector may be a group of alternatives; `_select` tries them in the order written. Used by
-the CSS reader (`css`), the promoted badge (`page`) and product cards (`listing_pages`).
+A selector may be a group of alternatives; `select_elements` tries them in the order written.
+Used by the CSS reader (`css`), the promoted badge (`page`) and product cards (`listing_pages`).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _compile(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-def _select(root: Any, selector: str | None, problems: list[str], what: str) -> list[Any]:
+def select_elements(root: Any, selector: str | None, problems: list[str], what: str) -> list[Any]:
     """Elements of the first alternative of `selector` that matches anything."""
     if not selector or root is None:
         return []

@@ -1,7 +1,7 @@
-"""`_Found`, the values one source gave, and reading them out of structured data.
+"""`Found`, the values one source gave, and reading them out of structured data.
 
 Every source reader (`schema_org` for JSON-LD and microdata, `opengraph`, `css`) returns a
-`_Found`; `page` merges them. The helpers here turn schema.org / OpenGraph values (a
+`Found`; `page` merges them. The helpers here turn schema.org / OpenGraph values (a
 number, "1299.00", a shown price text, a list of one) into prices and currency codes.
 """
 
@@ -16,11 +16,11 @@ from crawler.prices import ParsedPrice, currency_from_symbol, parse_price
 from crawler.snapshot import ListingValues
 
 
-class _Found(ListingValues):
+class Found(ListingValues):
     """The values one source gave (`promoted` is judged on the whole page, not per source)."""
 
 
-def _first(value: Any) -> Any:
+def first_value(value: Any) -> Any:
     while isinstance(value, (list, tuple)):
         if not value:
             return None
@@ -28,7 +28,7 @@ def _first(value: Any) -> Any:
     return value
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, list):
@@ -36,9 +36,9 @@ def _as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _structured_amount(value: Any, default_currency: str | None) -> ParsedPrice | None:
+def structured_amount(value: Any, default_currency: str | None) -> ParsedPrice | None:
     """A schema.org price value: a number, "1299.00" (dot decimal), or a shown price text."""
-    value = _first(value)
+    value = first_value(value)
     if isinstance(value, dict):
         value = value.get("@value")
     if value is None or isinstance(value, bool):
@@ -61,8 +61,8 @@ def _structured_amount(value: Any, default_currency: str | None) -> ParsedPrice 
     return parse_price(text, default_currency)
 
 
-def _currency_code(value: Any) -> str | None:
-    value = _first(value)
+def currency_code(value: Any) -> str | None:
+    value = first_value(value)
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crawler.extract.document import _collapse, _parse_html, _text
+from crawler.extract.document import collapse_text, parse_html, element_text
 
 # Words a wall's title or heading uses; matched case-insensitively.
 WALL_WORDS = (
@@ -38,7 +38,7 @@ def wall_reason(html: str | bytes | None) -> str | None:
     """What shows the page is a login or verification wall, or None if nothing does.
 
     Call it only for a page that gave no listing data (no price, no product markup)."""
-    tree = _parse_html(html)
+    tree = parse_html(html)
     if tree is None:
         return None
     seen: list[str] = []
@@ -71,6 +71,6 @@ def _widget(tree: Any) -> str | None:
 
 
 def _wall_words(tree: Any) -> list[str]:
-    texts = [_collapse(_text(el)) or "" for el in tree.xpath("//title | //h1 | //h2 | //h3")]
+    texts = [collapse_text(element_text(el)) or "" for el in tree.xpath("//title | //h1 | //h2 | //h3")]
     heading = " ".join(texts).lower()
     return [w for w in WALL_WORDS if w in heading]
