@@ -166,12 +166,17 @@ function syncContentScripts() {
       await chrome.scripting.unregisterContentScripts({ids: [SA.CONTENT_SCRIPT_ID]});
     }
     if (active.length) {
-      var script = {id: SA.CONTENT_SCRIPT_ID, js: ["shared.js", "content.js"], runAt: "document_idle",
-                    allFrames: false, persistAcrossSessions: true};
+      // The overlay's parts, in load order: each uses the ones before it (content-core.js says
+      // what each holds); content.js, the entry, goes last.
+      var script = {id: SA.CONTENT_SCRIPT_ID,
+                    js: ["shared.js", "content-core.js", "content-dom.js", "content-styles.js", "content-layer.js",
+                         "content-badges.js", "content-sparkline.js", "content-panel.js", "content-actions.js",
+                         "content.js"],
+                    runAt: "document_idle", allFrames: false, persistAcrossSessions: true};
       try {
         await chrome.scripting.registerContentScripts([Object.assign({}, script, {
           matches: active.map(SA.patternFor)})]);
-      } catch (e) { // no ports in match patterns (Firefox): content.js still checks the origin
+      } catch (e) { // no ports in match patterns (Firefox): the overlay still checks the origin
         await chrome.scripting.registerContentScripts([Object.assign({}, script, {
           matches: active.map(SA.portlessPatternFor), persistAcrossSessions: false})]);
       }
