@@ -187,11 +187,47 @@ def busy_message(wanted: str = "a spot-check", db: Path | str | None = None) -> 
             "try again when it has finished")
 
 
+class HeldSlot:
+    """The audit slot, taken: released once, by whoever finishes the audit (the API takes
+    it for a spot-check in the request and hands it to the thread that runs the audit)."""
+
+    def __init__(self, holder: str):
+        self.holder = holder
+        self._released = False
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        AUDIT_LOCK.release()
+
+    def __enter__(self) -> "HeldSlot":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def take_audit_slot(holder: str, *, wait: float | None = 0,
+                    db: Path | str | None = None) -> HeldSlot:
+    """Take the one audit slot, waiting for it at most `wait` seconds (0: not at all; None: as
+    long as it takes), or AuditBusy saying what runs. With `db`, other processes auditing that
+    ledger count too."""
+    if wait == 0:
+        taken = AUDIT_LOCK.acquire(blocking=False, holder=holder, db=db)
+    else:
+        taken = wait_for_audit_slot(holder, wait, db=db)
+    if not taken:
+        raise AuditBusy(busy_message(holder, db))
+    return HeldSlot(holder)
+
+
 def claim_audit_slot(holder: str = "a spot-check", *, db: Path | str | None = None) -> None:
     """Take the one audit slot now, or AuditBusy saying what runs. With `db`, other processes
     auditing that ledger count too. Release it with AUDIT_LOCK.release()."""
-    if not AUDIT_LOCK.acquire(blocking=False, holder=holder, db=db):
-        raise AuditBusy(busy_message(holder, db))
+    take_audit_slot(holder, wait=0, db=db)
 
 
 def wait_for_audit_slot(holder: str, timeout: float | None = None, *,
@@ -205,13 +241,10 @@ def audit_slot(holder: str, *, wait: float | None = None,
                db: Path | str | None = None) -> Iterator[None]:
     """Hold the slot for a block, waiting for it (at most `wait` seconds; None: forever).
     AuditBusy when it did not come free in time."""
-    if not wait_for_audit_slot(holder, wait, db=db):
-        raise AuditBusy(busy_message(holder, db))
-    try:
+    with take_audit_slot(holder, wait=wait, db=db):
         yield
-    finally:
-        AUDIT_LOCK.release()
 
 
-__all__ = ["AUDIT_LOCK", "AuditBusy", "audit_slot", "busy_message", "claim_audit_slot",
-           "describe_holder", "lock_file", "slot_holder", "wait_for_audit_slot"]
+__all__ = ["AUDIT_LOCK", "AuditBusy", "HeldSlot", "audit_slot", "busy_message",
+           "claim_audit_slot", "describe_holder", "lock_file", "slot_holder", "take_audit_slot",
+           "wait_for_audit_slot"]

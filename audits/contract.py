@@ -21,8 +21,9 @@ from typing import Literal
 from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, create_model,
                       field_validator, model_validator)
 
-from crawler.crawl import CrawlConfig
+from crawler.config import CONTRACT_KNOBS, CrawlConfig
 from crawler.extract import Selectors
+from crawler.origins import normal_origin, origin_of
 
 from .contract_errors import (ContractError, contract_error, line_of_key, quoted_number,
                               refuse_dates)
@@ -86,10 +87,10 @@ class StoreSettings(_Strict):
     def _origins(cls, v: list[str]) -> list[str]:
         out = []
         for origin in v:
-            parts = urlsplit(origin)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-                raise ValueError(f"{origin!r} is not an origin like https://shop.example.com")
-            out.append(f"{parts.scheme}://{parts.netloc}".lower())
+            try:
+                out.append(normal_origin(origin))  # HTTPS://Shop.Example:443 is https://shop.example
+            except ValueError:
+                raise ValueError(f"{origin!r} is not an origin like https://shop.example.com") from None
         return out
 
     @field_validator("listing_pattern", "category_pattern")
@@ -115,31 +116,23 @@ class StoreSettings(_Strict):
     @model_validator(mode="after")
     def _default_origin(self) -> "StoreSettings":
         if not self.origins:
-            parts = urlsplit(self.base_url)
-            self.origins = [f"{parts.scheme}://{parts.netloc}".lower()]
+            self.origins = [origin_of(self.base_url)]
         return self
 
 
-class CrawlSettings(_Strict):
-    """How the store is crawled. `concurrency` and `max_requests_per_second` are per origin
-    and hold for plain HTTP, image downloads and the browser alike."""
+def _crawl_settings() -> type[BaseModel]:
+    """The `[crawl]` section, generated from the knobs the crawler declares (`crawler.config`):
+    each key's type, default, bounds and help are written there, once."""
+    return create_model(
+        "CrawlSettings", __base__=_Strict, __doc__=(
+            "How the store is crawled. `concurrency` and `max_requests_per_second` are per "
+            "origin and hold for plain HTTP, image downloads and the browser alike."),
+        **{k.key: (k.type, Field(default=k.default, description=k.help, **k.bounds()))
+           for k in CONTRACT_KNOBS},
+    )
 
-    concurrency: int = Field(default=4, ge=1, le=32)
-    max_requests_per_second: float | None = Field(default=None, gt=0, le=1000)
-    page_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
-    retries: int = Field(default=1, ge=0, le=5)
-    max_pages: int = Field(default=5000, ge=1)
-    # "auto": plain HTTP first, the browser only for pages whose title or price is left to
-    # JavaScript (learnt per page type); "always": every page rendered in the browser.
-    render: Literal["auto", "always"] = "auto"
-    # Share of pages plain HTTP was enough for that are rendered too and compared, so the
-    # guess stays honest (0 turns it off).
-    recheck_share: float = Field(default=0.02, ge=0, le=1)
-    # An image the store confirmed less than this many hours ago, and marked cacheable at
-    # least that long (Cache-Control max-age), is not downloaded again: a second audit the
-    # same day costs one request per page, not per image. The nightly audit, a day later,
-    # always asks again; a spot-check always asks; 0 turns this off.
-    reuse_fresh_images_hours: float = Field(default=6, ge=0, le=12)
+
+CrawlSettings = _crawl_settings()
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -261,7 +254,7 @@ RulesSettings = _rules_model()
 
 class Contract(_Strict):
     store: StoreSettings
-    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)  # type: ignore[valid-type]
     rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[valid-type]
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
@@ -295,14 +288,7 @@ class Contract(_Strict):
             category_pattern=self.store.category_pattern,
             selectors=selectors,
             default_currency=self.store.currency,
-            concurrency=self.crawl.concurrency,
-            page_timeout_s=self.crawl.page_timeout_seconds,
-            retries=self.crawl.retries,
-            max_pages=self.crawl.max_pages,
-            render=self.crawl.render,
-            max_requests_per_second=self.crawl.max_requests_per_second,
-            recheck_share=self.crawl.recheck_share,
-            reuse_fresh_images_s=self.crawl.reuse_fresh_images_hours * 3600,
+            **{k.name: k.to_config(getattr(self.crawl, k.key)) for k in CONTRACT_KNOBS},
         )
 
 

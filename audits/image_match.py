@@ -1,8 +1,9 @@
 """Is this listing image a copy of a registered infringing image? The index and the decision.
 
-The hashes come from `crawler.images` (a listing image: the core phash and dhash of the
-picture with any plain border or canvas cut away, and a 4 x 4 colour signature; a registry
-image: the same, plus the core hashes of its mirror image and of crops). Matching is two stages:
+The hashes come from `imaging` (a listing image: the core phash and dhash of the picture with
+any plain border or canvas cut away, and an 8 x 8 colour signature; a registry image: the same,
+plus the core hashes of its mirror image and of crops, `imaging.VARIANTS`, named and numbered as
+`imaging.FORMS`). Matching is two stages:
 
 1. **Candidates, from an index.** Every registry hash (each entry's own and its variants') sits
    in two multi-index tables, one for phash and one for dhash: each 64-bit hash is cut into four
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from imaging import COLOUR_GRID, FORMS
+
 # --- the decision (see the module docstring; measured on bench/image_set.py) ---------------
 PHASH_RADIUS = 10     # candidates: phash within this many bits of a registry hash ...
 DHASH_RADIUS = 10     # ... or dhash within this many
@@ -36,8 +39,6 @@ COLOUR_LIMIT = 7.5    # and colour distance (chroma levels, see colour_distance)
 CHUNKS = 4
 CHUNK_BITS = 64 // CHUNKS
 QUERY_BLOCK = 2048    # queries looked up at once (bounds memory)
-
-VARIANT_NAMES = ("as registered", "mirrored", "cropped", "mirrored and cropped")
 
 
 def hex_to_int(value: str) -> int:
@@ -125,7 +126,7 @@ def brute_force_search(hashes: np.ndarray, queries: np.ndarray,
     return np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_d)
 
 
-GRID = 8  # crawler.images.COLOUR_GRID
+GRID = COLOUR_GRID
 
 
 def _grid(signature: bytes) -> np.ndarray | None:
@@ -148,35 +149,21 @@ def _resample(grid: np.ndarray, box: tuple[float, float, float, float]) -> np.nd
     return np.einsum("ij,jkc,lk->ilc", wy, grid, wx)
 
 
-def variant_box(number: int) -> tuple[bool, tuple[float, float, float, float]]:
-    """(mirrored, crop box as shares of the picture) of a registry image's form `number`:
-    0 the image itself, then crawler.images.registry_variants' order (its crops, its mirror,
-    the mirror's crops)."""
-    from crawler.images import CROP_ANCHORS, CROP_CUT
-
-    n = len(CROP_ANCHORS)
-    mirrored = number > n
-    if number in (0, n + 1):
-        return mirrored, (0.0, 0.0, 1.0, 1.0)
-    fx, fy = CROP_ANCHORS[number - (n + 2) if mirrored else number - 1]
-    return mirrored, (fx * CROP_CUT, fy * CROP_CUT, 1 - (1 - fx) * CROP_CUT,
-                      1 - (1 - fy) * CROP_CUT)
-
-
 def colour_distance(listing: bytes, registry: bytes, variant: int = 0) -> float | None:
     """How far apart two colour signatures are, in chroma levels: the mean over the inner 6 x 6
     cells of the 8 x 8 grid of each cell's (Cb, Cr) distance, the registry's grid first cut and
     mirrored as variant `variant` was. The outer ring is left out: a border, a price tag or a
     caption along an edge is not a change of the product's colour. None if either signature
-    is not one (e.g. from an older storeaudit)."""
+    is not one (e.g. from an older storeaudit). `variant` numbers the registry image's forms
+    as `imaging.FORMS` does: 0 the image as registered, n its n-th stored variant."""
     a, b = _grid(listing), _grid(registry)
     if a is None or b is None:
         return None
-    mirrored, box = variant_box(variant)
-    if mirrored:
+    form = FORMS[variant]
+    if form.mirrored:
         b = b[:, ::-1]
-    if box != (0.0, 0.0, 1.0, 1.0):
-        b = _resample(b, box)
+    if form.cropped:
+        b = _resample(b, form.box)
     cells = np.sqrt(((a - b) ** 2).sum(axis=2))
     return float(cells[1:-1, 1:-1].mean())
 
@@ -243,12 +230,6 @@ class Match:
     listing_phash: str    # the listing image's phash that was compared (hex)
     matched_phash: str    # the registry hash (hex) the listing image came near
     matched_dhash: str | None
-
-
-def _variant_name(number: int) -> str:
-    mirrored, box = variant_box(number)
-    cropped = box != (0.0, 0.0, 1.0, 1.0)
-    return VARIANT_NAMES[(1 if mirrored else 0) + (2 if cropped else 0)]
 
 
 class RegistryIndex:
@@ -330,7 +311,7 @@ class RegistryIndex:
                 dd = int(self.dhashes[row] ^ np.uint64(probe.dhash)).bit_count() if has_d else None
                 out[start + qi].append(Match(
                     probe.key, image.id, pd, dd, None if colour is None else round(colour, 1),
-                    _variant_name(int(self.number[row])), probe.hashed,
+                    FORMS[int(self.number[row])].name, probe.hashed,
                     f"{probe.phash:016x}", f"{int(self.phashes[row]):016x}",
                     f"{int(self.dhashes[row]):016x}" if has_d else None))
         for matches in out:

@@ -1,7 +1,7 @@
 """Filling the registry of known infringing images: from image files and folders, from a hash
 list (CSV), from an upload through the API; and taking entries out.
 
-Each file is hashed the way the crawler hashes listing images (`crawler.images`), plus the
+Each file is hashed the way the crawler hashes listing images (`imaging`), plus the
 variants a registry image is matched by (its mirror image and crops); a file that is not an
 image we are willing to decode is refused with the reason, and the rest still go in. A hash list
 with a bad row is refused whole, naming the row and the column, before anything is written.
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.images import ImageRefused, hash_registry_bytes
+from imaging import ImageRefused, hash_registry_bytes
 
 from .ledger import Ledger, RegistryEntry
 

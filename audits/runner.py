@@ -10,7 +10,8 @@ import logging
 from dataclasses import replace
 from urllib.parse import urljoin
 
-from crawler.crawl import CrawlConfig, CrawlProgress, crawl_sync
+from crawler.config import CrawlConfig
+from crawler.crawl import CrawlProgress, crawl_sync
 
 from .catalog import CatalogEntry, load_catalog
 from .contract import Contract

@@ -1,5 +1,5 @@
-"""The schedule: the nightly audit and its email, the contract's extra crawls, and the retries
-of emails that did not go.
+"""The schedule: the nightly audit and what the notifiers send after it (the email first), the
+contract's extra crawls, and the retries of deliveries that did not go.
 
 When a job is due is decided from the contract, the injected clock and the ledger, never from
 the scheduler's memory, so that it survives restarts:
@@ -18,7 +18,8 @@ BackgroundScheduler call it at start-up (the catch-up) and then every `tick_seco
 call `tick()` themselves after moving a ManualClock, which makes the jobs fire exactly when
 the clock says.
 
-Two audits never run at once on one ledger, in this process or another (`storeaudit serve
+Every scheduled audit goes through `audits.audit_then_tell`, as every other audit does. Two
+audits never run at once on one ledger, in this process or another (`storeaudit serve
 --no-schedule` beside this scheduler, a `storeaudit audit` by hand): a scheduled audit waits
 for the audit slot (a running spot-check finishes first, up to SLOT_WAIT_SECONDS; after that
 it is logged and tried again at the next tick) and holds it while it runs, so a spot-check
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -39,22 +39,23 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .audit_lock import AuditBusy, audit_slot
+from .audit_lock import AuditBusy
+from .audit_then_tell import AuditFn, audit_then_tell
 from .catalog import CatalogEntry, load_catalog
 from .clock import Clock, SystemClock
 from .contract import Contract
-from .email import deliver_pending, notify_critical, send_digest
-from .engine import AuditOutcome
 from .ledger import Ledger
+from .notify import retry_pending
+from .notify.email import digest_follows_nightly
 from .runner import run_audit
 
 log = logging.getLogger(__name__)
 
 EXTRA_GRACE = timedelta(hours=1)  # an extra crawl missed by more than this waits for the next
 TICK_SECONDS = 30
+# How a tick's lines name what the notifiers sent.
+_DELIVERY_WORDS = {("email", "digest"): "digest", ("email", "critical"): "critical alert"}
 SLOT_WAIT_SECONDS = 30 * 60       # how long a scheduled audit waits for a spot-check to finish
-
-AuditFn = Callable[[Contract, Ledger, str], AuditOutcome]
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,7 @@ def next_runs(contract: Contract, now: datetime, ledger: Ledger | None = None) -
             "next_run": nxt.astimezone(timezone.utc).isoformat(),
             "next_run_local": nxt.astimezone(zone).isoformat(),
             "timezone": contract.store.timezone,
-            "email": job.kind == "nightly" and contract.schedule.email_after_nightly
-                     and contract.email.digest,
+            "email": job.kind == "nightly" and digest_follows_nightly(contract),
             "catch_up_due": due is not None and due.job.name == job.name,
         })
     return sorted(out, key=lambda r: r["next_run"])
@@ -197,8 +197,8 @@ class AuditScheduler:
 
     # ---------------------------------------------------------------- what a tick does
     def tick(self) -> list[str]:
-        """Do what is due now: retry pending emails, then run a due audit (and its email).
-        Returns what was done, in words."""
+        """Do what is due now: retry pending deliveries, then run a due audit (and tell the
+        notifiers). Returns what was done, in words."""
         with self._tick_lock:
             try:
                 with Ledger(self.db_path, self.clock) as ledger:
@@ -211,8 +211,8 @@ class AuditScheduler:
     def _tick(self, ledger: Ledger) -> list[str]:
         done: list[str] = []
         now = self.clock.now()
-        for email in deliver_pending(self.contract, ledger, now=now):
-            done.append(f"email #{email.id} retried: {email.status}")
+        for record in retry_pending(self.contract, ledger, now=now):
+            done.append(f"{record.notifier} #{record.id} retried: {record.status}")
         due, notes = due_now(self.contract, ledger, now)
         for level, note in notes:
             if note not in self._noted:
@@ -228,32 +228,28 @@ class AuditScheduler:
         if due.catch_up:
             log.warning("catching up: %s missed at %s runs now", job.name,
                         due.scheduled.isoformat())
+
+        def audit(contract: Contract, led: Ledger, kind: str):
+            # Tried once it has the slot: not again, even when it breaks before recording a
+            # run (the ledger covers restarts).
+            self._attempted.add((job.name, due.scheduled))
+            return self.audit(contract, led, kind)
+
         try:
-            with audit_slot(holder, wait=self.slot_wait, db=self.db_path):
-                self._attempted.add((job.name, due.scheduled))
-                outcome, problem = None, None
-                try:
-                    outcome = self.audit(self.contract, ledger, job.kind)
-                except Exception as e:  # recorded on the run; the email says so
-                    log.exception("%s failed", holder)
-                    problem = f"{type(e).__name__}: {e}"
+            told = audit_then_tell(self.contract, ledger, kind=job.kind, holder=holder,
+                                   wait=self.slot_wait, audit=audit,
+                                   nightly=job.kind == "nightly")
         except AuditBusy as e:
             log.warning("%s waited %s s for the audit slot and will try again: %s", job.name,
                         self.slot_wait, e)
             return [f"{job.name} not run: {e}"]
-        done = [f"{job.name} audit: " + (f"run {outcome.run.id}" if outcome else f"failed ({problem})")]
-        if outcome is not None:
-            alert = notify_critical(self.contract, ledger, outcome)
-            if alert is not None:
-                done.append(f"critical alert #{alert.id}: {alert.status}")
-        if job.kind == "nightly" and self.contract.schedule.email_after_nightly \
-                and self.contract.email.digest:
-            try:
-                email = send_digest(self.contract, ledger, run_id=outcome.run.id if outcome else None,
-                                    problem=problem)
-                done.append(f"digest #{email.id}: {email.status}")
-            except Exception:
-                log.exception("the nightly email could not be made")
+        if told.error is not None:  # recorded on the run; the nightly email says so
+            log.error("%s failed", holder, exc_info=told.error)
+        done = [f"{job.name} audit: " + (f"run {told.outcome.run.id}" if told.outcome
+                                         else f"failed ({told.problem})")]
+        for d in told.deliveries:
+            what = _DELIVERY_WORDS.get((d.notifier, d.kind), f"{d.notifier} {d.kind}")
+            done.append(f"{what} #{d.id}: {d.status}")
         return done
 
     # ---------------------------------------------------------------- running in the background

@@ -1,30 +1,33 @@
 """The spot-check: audit a page, a few listings or a random sample now, as the contract's
 "spot check" means. Only the store's own origins are ever fetched.
 
-Two audits never run at once in one process (`audits.audit_lock`): a spot-check asked for
-while another audit runs is refused with a clear message rather than queued behind a
-two-minute nightly crawl.
+A spot-check is an audit like any other (`audits.audit_then_tell`): two audits never run at
+once, so a spot-check asked for while another audit runs is refused with a clear message
+rather than queued behind a two-minute nightly crawl; the notifiers hear of it after.
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import unicodedata
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-# The slot lives in audits.audit_lock (the scheduler shares it); re-exported for the API.
-from .audit_lock import AUDIT_LOCK, AuditBusy, claim_audit_slot  # noqa: F401
-from .catalog import load_catalog
+from crawler.config import CrawlConfig
+from crawler.origins import normal_origins, origin_of
+
+from .audit_lock import AuditBusy, take_audit_slot
+from .audit_then_tell import audit_then_tell
 from .contract import Contract
-from .email import notify_critical
 from .engine import AuditOutcome
-from .ledger import Ledger
-from .runner import run_audit
+from .ledger import Ledger, Run
+
+log = logging.getLogger(__name__)
 
 MAX_SPOT_PAGES = 50
 MAX_URL_LENGTH = 2000
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class SpotCheckRefused(ValueError):
@@ -36,20 +39,12 @@ def _shown(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def _origin(scheme: str, netloc: str) -> str:
-    """scheme://host[:port], lower case, without a default port (https://a:443 is https://a)."""
-    netloc = netloc.lower()
-    host, colon, port = netloc.rpartition(":")
-    if colon and "]" not in port and port == _DEFAULT_PORTS.get(scheme):
-        netloc = host
-    return f"{scheme}://{netloc}"
-
-
 def check_store_url(contract: Contract, url: str) -> str:
     """The URL made absolute, or SpotCheckRefused when it is not on the store's origins.
 
     The rule is by name and exact: the URL's scheme://host:port must be one of
-    `store.origins` as written in the contract. Another spelling of the same machine
+    `store.origins`, compared as `crawler.origins.origin_of` writes origins (the case of the
+    scheme and host, and a default port, change nothing). Another spelling of the same machine
     (localhost for 127.0.0.1, [::1], 2130706433, 0x7f000001, an IDN look-alike) is another
     origin and is refused; nothing is resolved or fetched to decide. What is returned is
     rebuilt from the parsed parts, so what the crawler fetches is what was checked."""
@@ -73,12 +68,16 @@ def check_store_url(contract: Contract, url: str) -> str:
                                f"{parts.scheme or _shown(text)}:")
     if "@" in parts.netloc:
         raise SpotCheckRefused("URLs with credentials (user@host) are refused")
-    origins = {_origin(*o.split("://", 1)) for o in contract.store.origins}
-    if not parts.netloc or _origin(parts.scheme, parts.netloc) not in origins:
+    # The crawler's one definition of an origin (crawler.origins): what is accepted here is
+    # what the crawl's guard lets through.
+    origins = normal_origins(contract.store.origins)
+    origin = origin_of(urlunsplit(parts))
+    if not parts.netloc or origin not in origins:
         raise SpotCheckRefused(
             f"{_shown(f'{parts.scheme}://{parts.netloc}')} is not one of the store's origins "
             f"({', '.join(contract.store.origins)}); the spot-check fetches nothing else")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+    # Written as the crawl writes it (https://a:443/p/1 is https://a/p/1): the same listing.
+    return origin + urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 def plan_spot_check(contract: Contract, ledger: Ledger, *, url: str | None = None,
@@ -120,21 +119,48 @@ def plan_spot_check(contract: Contract, ledger: Ledger, *, url: str | None = Non
     return (rng or random.SystemRandom()).sample(on_store, min(sample, len(on_store)))
 
 
-def spot_check_now(contract: Contract, ledger: Ledger, urls: list[str], *,
-                   run_id: int | None = None) -> AuditOutcome:
-    """Audit exactly these pages (the caller holds the audit slot)."""
-    # "Now" means now: every image is asked for, even one the store called fresh.
-    config = replace(contract.crawl_config(), urls=urls, retries=0, reuse_fresh_images_s=0)
-    outcome = run_audit(contract, ledger, kind="spot", config=config,
-                        catalog=load_catalog(contract.catalog_path()), run_id=run_id)
-    notify_critical(contract, ledger, outcome)  # with email.critical_immediately; never raises
-    return outcome
+HOLDER = "a spot-check"  # how a refusal names it
+
+
+def spot_config(contract: Contract, urls: list[str]) -> CrawlConfig:
+    """The crawl of a spot-check: exactly these pages, no retries, and every image asked for
+    ("now" means now, even for an image the store called fresh)."""
+    return replace(contract.crawl_config(), urls=urls, retries=0, reuse_fresh_images_s=0)
 
 
 def run_spot_check(contract: Contract, ledger: Ledger, urls: list[str]) -> AuditOutcome:
-    """Audit exactly these pages now; refuses (AuditBusy) while another audit runs."""
-    claim_audit_slot(db=ledger.path)
+    """Audit exactly these pages now, then tell the notifiers; refused (AuditBusy) while
+    another audit runs."""
+    told = audit_then_tell(contract, ledger, kind="spot", holder=HOLDER, wait=0,
+                           config=spot_config(contract, urls))
+    told.raise_error()
+    return told.outcome
+
+
+def start_spot_check(contract: Contract, ledger: Ledger, urls: list[str]) -> Run:
+    """Start auditing these pages in the background and return the run at once (its id is
+    the spot-check's). Refused (AuditBusy) before anything is written while another audit
+    runs; the slot is taken here and held by the background audit until it is done."""
+    slot = take_audit_slot(HOLDER, wait=0, db=ledger.path)
     try:
-        return spot_check_now(contract, ledger, urls)
-    finally:
-        AUDIT_LOCK.release()
+        run_id = ledger.start_run("spot")
+    except BaseException:
+        slot.release()
+        raise
+
+    def work() -> None:
+        try:
+            with Ledger(ledger.path) as own:  # a connection of this thread's own
+                told = audit_then_tell(contract, own, kind="spot", holder=HOLDER, slot=slot,
+                                       config=spot_config(contract, urls), run_id=run_id)
+            if told.error is not None:  # recorded on the run as failed
+                log.error("spot-check %s failed: %s", run_id, told.problem)
+        finally:
+            slot.release()  # already given back unless opening the ledger failed
+
+    threading.Thread(target=work, name=f"spot-check-{run_id}", daemon=True).start()
+    return ledger.run(run_id)
+
+
+__all__ = ["AuditBusy", "SpotCheckRefused", "check_store_url", "plan_spot_check",
+           "run_spot_check", "spot_config", "start_spot_check"]

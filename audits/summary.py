@@ -1,28 +1,14 @@
-"""The store at a glance, for the dashboard, the overlay's popup and the nightly email:
-open findings by severity and the week's title-quota progress."""
+"""The store at a glance, for the dashboard, the overlay's popup and the nightly email: open
+findings by severity, and the week's title quota as titles.weekly_quota judges it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from .contract import Contract
 from .ledger import Ledger
 from .rules import SEVERITIES
-from .rules.titles import WEEK, effective_quota
-
-
-@dataclass(frozen=True)
-class QuotaProgress:
-    changed: int           # distinct listings retitled in the rolling week
-    quota: int             # what the contract asks for this store
-    window_start: str
-    window_end: str
-    enabled: bool
-
-    @property
-    def met(self) -> bool:
-        return self.changed >= self.quota
+from .rules.titles import QuotaStatus, quota_status
 
 
 def open_counts(ledger: Ledger) -> dict[str, int]:
@@ -33,13 +19,9 @@ def open_counts(ledger: Ledger) -> dict[str, int]:
     return counts
 
 
-def quota_progress(ledger: Ledger, contract: Contract, now: datetime) -> QuotaProgress:
-    settings = contract.rule_settings("titles.weekly_quota")
-    start = now - WEEK
-    changed = {c.listing_id for c in ledger.title_changes(since=start, until=now)}
-    quota = effective_quota(settings, len(ledger.listings()))
-    return QuotaProgress(len(changed), quota, start.isoformat(), now.isoformat(),
-                         settings.enabled)
+def quota_progress(ledger: Ledger, contract: Contract, now: datetime) -> QuotaStatus:
+    """The rolling week's title quota at `now`, by the rule's own judgment."""
+    return quota_status(contract.rule_settings("titles.weekly_quota"), ledger, now)
 
 
-__all__ = ["QuotaProgress", "open_counts", "quota_progress"]
+__all__ = ["QuotaStatus", "open_counts", "quota_progress"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from audits.demo import URL_PATTERN, serving_child
+from storeaudit.children import URL_PATTERN, serving_child
 
 from .peak_memory import PeakRss
 from .table import Row
@@ -57,7 +57,7 @@ def _free_port() -> int:
 # ------------------------------------------------------------------ the contract
 def _bench_contract(folder: Path, store_url: str, size: int):
     from audits.contract import load_contract
-    from audits.demo import demostore_dir
+    from storeaudit.sample_store import demostore_dir
     from demostore.catalog import write_catalog_csv
 
     text = (demostore_dir() / "contract.toml").read_text(encoding="utf-8")
@@ -86,7 +86,7 @@ async def _naive_pages(urls: list[str], config, *, launch_each: bool = False) ->
     from crawler.browser import LAUNCH_ARGS, find_chromium
     from crawler.fetch import FetchedPage
     from crawler.page_reader import snapshot_from_page
-    from crawler.images import hash_image_bytes
+    from imaging import hash_image_bytes
 
     times = []
     async with async_playwright() as pw:
@@ -169,10 +169,10 @@ def _build_history(path: Path, contract, size: int, nights: int):
 # ------------------------------------------------------------------ the section
 def run(quick: bool) -> list[Row]:
     from audits.catalog import load_catalog
-    from audits.demo import set_store_day
+    from storeaudit.sample_store import set_store_day
     from audits.ledger import Ledger
     from audits.runner import run_audit
-    from audits.spot_check import spot_check_now
+    from audits.spot_check import run_spot_check
 
     size = 400 if quick else SIZE
     naive_sample = 10 if quick else 100
@@ -241,7 +241,7 @@ def run(quick: bool) -> list[Row]:
             spot_times = []
             for url in spot_urls:
                 t0 = time.perf_counter()
-                spot_check_now(contract, ledger, [url])
+                run_spot_check(contract, ledger, [url])
                 spot_times.append(time.perf_counter() - t0)
             naive_spot = asyncio.run(_naive_pages(spot_urls[:5], config, launch_each=True))
             spot = statistics.median(spot_times)
@@ -319,7 +319,7 @@ def _rules_and_overlay(work: Path, contract, catalog, size: int, nights: int,
     port = _free_port()
     pages = [u for u in listing_urls[:: max(1, len(listing_urls) // 200)]]
     pages += [contract.store.base_url + "/", contract.store.base_url + "/c/apparel"]
-    with _process(["-m", "audits.cli", "serve", "--no-schedule", "-c",
+    with _process(["-m", "storeaudit", "serve", "--no-schedule", "-c",
                    str(work / "contract.toml"), "--db", str(path), "--port", str(port)],
                   "the API server", pattern=r"http://127\.0\.0\.1:\d+"):
         _wait_http(f"http://127.0.0.1:{port}/healthz")

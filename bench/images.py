@@ -2,7 +2,7 @@
 
 Robustness: the generated test set (`bench/image_set.py`: 36 distinct pictures, 9
 transformations of each, 72 hard negatives) goes through the real hashing
-(`crawler.images`) and the real match (`audits.image_match`); recall per transformation and
+(`imaging`) and the real match (`audits.image_match`); recall per transformation and
 the false-match rate per kind of hard negative, beside the old rule (whole-image phash within
 8 bits) as the naive way.
 
@@ -22,7 +22,7 @@ import imagehash
 import numpy as np
 
 from audits.image_match import Probe, RegistryImage, RegistryIndex, brute_force_search
-from crawler.images import decode_image, hash_image_bytes, hash_registry_bytes
+from imaging import decode_image, hash_image_bytes, hash_registry_bytes
 
 from . import image_set
 from .table import Row

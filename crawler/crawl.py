@@ -1,9 +1,9 @@
 """The crawl loop: discover listing pages, fetch each (plain HTTP first, the browser when the
 page needs it), extract, hash images.
 
-Owns the crawl's settings (`CrawlConfig`), its one HTTP client, discovery, concurrency and
-bookkeeping. Reading one page the adaptive way, with its retries, is `crawler.page_reader`'s;
-fetching and parsing live in their own modules.
+Owns the crawl's one HTTP client, discovery, concurrency and bookkeeping; its settings are
+`crawler.config`'s (`CrawlConfig`). Reading one page the adaptive way, with its retries, is
+`crawler.page_reader`'s; fetching and parsing live in their own modules.
 Returns plain snapshots; what they mean for the contract is the audits' business.
 
 A page that cannot be read is a snapshot with an error, never one of empty values (see
@@ -18,7 +18,6 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
 from urllib.parse import urljoin
@@ -26,54 +25,19 @@ from urllib.parse import urljoin
 import httpx
 
 from .adaptive import RenderingPredictor
+from .config import CrawlConfig
 from .discover import unique, urls_from_categories, urls_from_sitemap
-from .extract import Selectors
-from .fetch import MAX_REDIRECTS, HttpFetcher
+from .fetch import HttpFetcher
+from .guarded import crawl_client
 from .hash_workers import HashWorkers, usable_cores
 from .images import ImageHasher
-from .origins import origin_guard, origin_of
 from .page_reader import LazyBrowser, PageReader
 from .polite import Politeness
 from .snapshot import CrawlResult, ImageInfo, KnownPage, PageState, Snapshot
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "storeaudit/0.1 (merchant contract audit)"
 PROCESS_HASHING_FROM = 100  # listings: below, starting worker processes costs more than it saves
-
-
-@dataclass
-class CrawlConfig:
-    base_url: str
-    # The only origins anything is fetched from (pages, redirect hops, images, scripts);
-    # empty: base_url's. The audits pass the contract's store.origins.
-    origins: list[str] = field(default_factory=list)
-    sitemap_url: str | None = "/sitemap.xml"
-    urls: list[str] = field(default_factory=list)  # explicit listing pages: no discovery
-    listing_pattern: str = r"/(p|product|products|item|items|dp)/"
-    category_pattern: str = r"/(c|category|categories|collections)/"
-    selectors: Selectors = field(default_factory=Selectors.defaults)
-    default_currency: str | None = None
-    concurrency: int = 4
-    page_timeout_s: float = 15.0
-    retries: int = 1  # more tries for a page that timed out or answered 429/5xx
-    retry_backoff_s: float = 0.5  # the wait before the first retry; doubled for each next
-    # The longest wait before a retry, whatever a store's Retry-After asks for: a hostile or
-    # broken store cannot stall the audit.
-    max_retry_wait_s: float = 30.0
-    max_pages: int = 5000
-    # "auto": plain HTTP first, the browser for pages that need it; "always": every page
-    # rendered in the browser.
-    render: str = "auto"
-    max_requests_per_second: float | None = None  # per origin; None: only `concurrency`
-    recheck_share: float = 0.02  # pages HTTP was enough for that are rendered too, to compare
-    seed: int = 0
-    # Images the store confirmed less than this long ago, with a Cache-Control max-age at least
-    # as long, are not asked for again (crawler.images.ImageHasher); 0: always ask.
-    reuse_fresh_images_s: float = 0.0
-    # Processes that hash images (crawler.hash_workers); None: one per core for a crawl of
-    # PROCESS_HASHING_FROM listings or more on a machine with cores to spare, else threads.
-    hash_processes: int | None = None
 
 
 class CrawlProgress(Protocol):
@@ -85,23 +49,6 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def allowed_origins(config: CrawlConfig) -> list[str]:
-    return config.origins or [origin_of(config.base_url)]
-
-
-def _http_client(timeout_s: float, concurrency: int,
-                 origins: list[str]) -> httpx.AsyncClient:
-    """The crawl's one HTTP client; it refuses every request and redirect hop off `origins`."""
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout_s),
-        limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency),
-        headers={"User-Agent": USER_AGENT},
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-        event_hooks={"request": [origin_guard(origins)]},
-    )
-
-
 async def discover(config: CrawlConfig, client: httpx.AsyncClient) -> list[str]:
     if config.urls:
         return unique(urljoin(config.base_url, u) for u in config.urls)[: config.max_pages]
@@ -110,12 +57,12 @@ async def discover(config: CrawlConfig, client: httpx.AsyncClient) -> list[str]:
     if config.sitemap_url:
         found = await urls_from_sitemap(
             client, urljoin(config.base_url, config.sitemap_url), listing_re,
-            allowed_origins(config),
+            config.allowed_origins(),
         )
     if not found:
         found = await urls_from_categories(
             client, config.base_url, re.compile(config.category_pattern), config.selectors,
-            allowed_origins(config),
+            config.allowed_origins(),
         )
     return unique(found)[: config.max_pages]
 
@@ -136,8 +83,8 @@ async def crawl(
     started = now().isoformat()
     known_pages = dict(known_pages or {})
     politeness = Politeness(config.concurrency, config.max_requests_per_second)
-    async with _http_client(config.page_timeout_s, config.concurrency,
-                            allowed_origins(config)) as client:
+    async with crawl_client(config.allowed_origins(), timeout_s=config.page_timeout_s,
+                            concurrency=config.concurrency) as client:
         listing_urls = await discover(config, client)
         if progress:
             progress.discovered(len(listing_urls))
@@ -149,7 +96,7 @@ async def crawl(
         image_tasks: dict[str, asyncio.Task] = {}
         pages: dict[str, PageState] = {}
         http = HttpFetcher(client, politeness)
-        browser = LazyBrowser(config, politeness, allowed_origins(config))
+        browser = LazyBrowser(config, politeness, config.allowed_origins())
         predictor = RenderingPredictor((k.state for k in known_pages.values()),
                                        seed=config.seed, recheck_share=config.recheck_share)
         reader = PageReader(config, http, browser, predictor, known_pages, now)

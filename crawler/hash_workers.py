@@ -24,7 +24,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .images import ImageRefused, hash_image_bytes
+from imaging import ImageRefused, hash_image_bytes
 
 _FRAME = struct.Struct(">I")
 log = logging.getLogger(__name__)

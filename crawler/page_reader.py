@@ -14,9 +14,9 @@ backoff (a Retry-After is honoured up to `max_retry_wait_s`); a page cut off par
 fetched once more; a login or verification wall, a redirect loop and a redirect off the
 store's origins are recorded as what they are, without a retry.
 
-The crawl loop (`crawler.crawl`) owns the settings and calls `PageReader.read` for each
-listing; fetching is `crawler.fetch`'s and `crawler.browser_fetch`'s, parsing
-`crawler.extract`'s.
+The crawl loop (`crawler.crawl`) calls `PageReader.read` for each listing, with the crawl's
+settings (`crawler.config.CrawlConfig`); fetching is `crawler.fetch`'s and
+`crawler.browser_fetch`'s, parsing `crawler.extract`'s.
 """
 
 from __future__ import annotations
@@ -27,18 +27,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .adaptive import RenderingPredictor
 from .browser_fetch import BrowserFetcher
+from .config import CrawlConfig
 from .extract import extract_listing
 from .extract.walls import wall_reason
 from .fetch import FetchedPage, Fetcher, HttpFetcher
 from .polite import Politeness
 from .snapshot import KnownPage, PageState, Snapshot
-
-if TYPE_CHECKING:
-    from .crawl import CrawlConfig
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ class ImageInfo:
     dhash: str | None = None
     # The hashes the infringing-image match uses: of the picture with any plain border or
     # canvas around it cut away (equal to phash/dhash when there is none), and a colour
-    # signature (crawler.images.colour_signature). None for images hashed before they existed.
+    # signature (imaging.colour_signature). None for images hashed before they existed.
     core_phash: str | None = None
     core_dhash: str | None = None
     colour: str | None = None

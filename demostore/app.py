@@ -50,7 +50,7 @@ _CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
 
 
 @dataclass
-class _View:
+class DayView:
     """One day's store, indexed for the routes (shared, read-only)."""
 
     products: tuple[Product, ...]
@@ -89,7 +89,7 @@ class DemoStore:
         self.fault_times: dict[str, int] = {}  # path -> requests the fault still plays
         self.hits: Counter[str] = Counter()
         self.path_hits: Counter[str] = Counter()
-        self._views: dict[tuple[int, int, bool], _View] = {}
+        self._views: dict[tuple[int, int, bool], DayView] = {}
         self._base: dict[str, Product] | None = None
         self.asgi = create_app(self)
 
@@ -105,11 +105,11 @@ class DemoStore:
     def live_products(self) -> list[Product]:
         return [p.copy() for p in self.view().live]
 
-    def view(self) -> _View:
+    def view(self) -> DayView:
         key = (self.day, self.size, self.hostile_titles)
         v = self._views.get(key)
         if v is None:
-            v = _View(scenario.shared_state(*key))
+            v = DayView(scenario.shared_state(*key))
             self._views[key] = v
         return v
 

@@ -26,15 +26,11 @@ The same middleware counts every request into `store.hits` (by path prefix) and
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from jinja2 import Environment
 
 from . import images as imagegen
-
-if TYPE_CHECKING:
-    from .app import DemoStore
 
 FAULT_KINDS = ("timeout", "500", "503", "429", "404", "halfpage", "captcha", "redirectloop",
                "offsite", "notimage", "truncatedimage", "bomb", "hugeimage")
@@ -51,7 +47,8 @@ class StoreMiddleware:
     """Counts requests and plays the faults configured in `store.faults`. Error pages and the
     captcha wall are rendered from `env`, the store's own templates."""
 
-    def __init__(self, app, store: DemoStore, env: Environment) -> None:
+    def __init__(self, app, store, env: Environment) -> None:
+        # `store`: the DemoStore (demostore/app.py) whose fault settings and counters this reads
         self.app = app
         self.store = store
         self.env = env

@@ -15,7 +15,7 @@ from rich.text import Text
 from crawler.prices import format_price
 from crawler.snapshot import Snapshot
 
-from .ledger import FieldChange, Finding, Ledger, Run
+from audits.ledger import FieldChange, Finding, Ledger, Run
 
 
 class RichCrawlProgress:
@@ -174,16 +174,16 @@ def recent_runs_table(runs: list[Run], zone: tzinfo | None = None) -> Table:
     return table
 
 
-def emails_table(emails: list, zone: tzinfo | None = None) -> Table:
-    """Recent emails (audits.ledger.EmailRecord), newest first."""
+def deliveries_table(deliveries: list, zone: tzinfo | None = None) -> Table:
+    """Recent emails and other notifications (audits.ledger.Delivery), newest first."""
     style = {"sent": "green", "written": "green", "pending": "yellow", "failed": "red"}
-    table = Table(title="Last emails", title_justify="left")
-    for column in ("#", "kind", "made", "status", "tries", "where / last error"):
+    table = Table(title="Last emails and notifications", title_justify="left")
+    for column in ("#", "by", "kind", "made", "status", "tries", "where / last error"):
         table.add_column(column)
-    for e in emails:
+    for e in deliveries:
         where = e.last_error if e.status in ("pending", "failed") else (
             ", ".join(e.recipients) if e.status == "sent" else e.path)
-        table.add_row(str(e.id), e.kind, local_time(e.created, zone),
+        table.add_row(str(e.id), e.notifier, e.kind, local_time(e.created, zone),
                       Text(e.status, style=style.get(e.status, "")), str(e.attempts),
                       Text(where or ""))
     return table

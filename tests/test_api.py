@@ -16,7 +16,7 @@ from api.settings import ApiSettings
 from audits.catalog import parse_catalog
 from audits.contract import parse_contract
 from audits.engine import audit_run
-from audits.spot_check import AUDIT_LOCK
+from audits.audit_lock import AUDIT_LOCK
 from history import History, listing
 from servers import serve
 
@@ -263,7 +263,7 @@ def test_the_openapi_schema_documents_the_overlay(api):
 
 @pytest.fixture
 def spot_api(tmp_path, ledger, store):
-    from audits.demo import demo_contract
+    from storeaudit.sample_store import demo_contract
 
     store.day = 2  # the promoted jacket is at ¥199, under its floor
     contract = demo_contract().with_base_url(store.url)

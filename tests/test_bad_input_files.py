@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audits.catalog import CatalogError, load_catalog
-from audits.cli import app
+from storeaudit.cli import app
 from audits.contract import load_contract
 from audits.contract_errors import ContractError
 from audits.ledger import Ledger
@@ -368,7 +368,7 @@ def test_the_storeaudit_process_prints_one_line_and_no_traceback(tmp_path, contr
                                                                   catalog_data, expected):
     _write(tmp_path, "contract.toml", contract_text)
     _write(tmp_path, "catalog.csv", catalog_data)
-    done = subprocess.run([sys.executable, "-m", "audits.cli", "audit", "-c", "contract.toml",
+    done = subprocess.run([sys.executable, "-m", "storeaudit", "audit", "-c", "contract.toml",
                            "--db", "ledger.db"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 1

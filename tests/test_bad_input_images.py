@@ -21,7 +21,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from crawler.images import MAX_IMAGE_BYTES, ImageHasher, ImageRefused, hash_image_bytes
+from crawler.images import ImageHasher
+from imaging import MAX_IMAGE_BYTES, ImageRefused, hash_image_bytes
 from demostore.images import decompression_bomb_png, oversized_body
 from tests.aio import run
 from tests.pictures import encode, picture
@@ -72,7 +73,7 @@ def test_a_bad_image_is_refused_saying_why(make, words):
 
 _MEASURE = """
 import resource, sys
-from crawler.images import ImageRefused, hash_image_bytes
+from imaging import ImageRefused, hash_image_bytes
 from demostore.images import decompression_bomb_png
 from tests.test_bad_input_images import BAD_IMAGES
 data = {name: make for name, make, _ in BAD_IMAGES}[sys.argv[1]]()
@@ -175,7 +176,7 @@ def test_a_crawl_of_the_sample_store_meets_a_bomb_a_huge_image_and_junk_and_goes
     import tracemalloc
     from dataclasses import replace as changed
 
-    from audits.demo import demo_contract
+    from storeaudit.sample_store import demo_contract
     from audits.runner import run_crawl
 
     products = [p for p in store.products() if not p.removed and p.page_style != "jsprice"]

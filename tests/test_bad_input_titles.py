@@ -49,7 +49,7 @@ def titled_store(titles: dict[str, str], **kwargs):
     """The sample store with some listings' titles replaced (the demo store's own switch,
     `hostile_titles=True`, sets two fixed ones; these are the other kinds)."""
     from demostore import scenario
-    from demostore.app import DemoStore, _View
+    from demostore.app import DemoStore, DayView
 
     class TitledStore(DemoStore):
         def view(self):
@@ -61,7 +61,7 @@ def titled_store(titles: dict[str, str], **kwargs):
                         p = p.copy()
                         p.title = titles[p.sku]
                     products.append(p)
-                self._views[key] = _View(tuple(products))
+                self._views[key] = DayView(tuple(products))
             return self._views[key]
 
     return TitledStore(**kwargs)
@@ -77,8 +77,8 @@ def hostile_world(tmp_path_factory):
     from api.app import create_app
     from api.settings import ApiSettings
     from audits.clock import ManualClock
-    from audits.demo import demo_contract
-    from audits.email import send_digest
+    from storeaudit.sample_store import demo_contract
+    from audits.notify.email import send_digest
     from audits.runner import run_audit
     from demostore.app import DemoStore
     from demostore.server import run_in_thread

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from audits.catalog import CatalogEntry, CatalogError, load_catalog, parse_catalog
-from audits.cli import CATALOG_HEADER
-from audits.demo import demostore_dir
+from storeaudit.cli import CATALOG_HEADER
+from storeaudit.sample_store import demostore_dir
 
 HEADER = "sku,cost,reference_price,promoted\n"
 GOOD_ROW = "SH-1,100,299,yes\n"

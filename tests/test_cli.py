@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from audits.cli import app
-from audits.demo import demostore_dir
+from storeaudit.cli import app
+from storeaudit.sample_store import demostore_dir
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ import pytest
 
 from audits.contract import load_contract, parse_contract
 from audits.contract_errors import ContractError
-from audits.demo import demostore_dir
+from storeaudit.sample_store import demostore_dir
 
 GOOD = """\
 [store]
@@ -22,9 +22,9 @@ concurrency = 2
 
 
 def test_the_template_that_init_writes_loads():
-    from audits.cli import TEMPLATES
+    from audits.contract_template import contract_template
 
-    contract = load_contract(TEMPLATES / "contract.toml")
+    contract = parse_contract(contract_template(), "contract.toml")
     assert contract.store.base_url == "https://shop.example.com"
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from audits.demo import demo_contract
+from storeaudit.sample_store import demo_contract
 from audits.runner import run_crawl
 from crawler.crawl import crawl_sync
 from crawler.snapshot import IN_STOCK, LOW_STOCK, OUT_OF_STOCK

@@ -30,7 +30,7 @@ from audits.catalog import load_catalog
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import Ledger
-from crawler.images import hash_image_bytes, hash_registry_bytes
+from imaging import hash_image_bytes, hash_registry_bytes
 from crawler.snapshot import ImageInfo
 from tests.pictures import encode, picture
 from tests.history import History, failed, listing

@@ -24,14 +24,14 @@ from starlette.routing import Route
 from typer.testing import CliRunner
 
 from audits.catalog import load_catalog, parse_catalog
-from audits.cli import app
+from storeaudit.cli import app
 from audits.clock import ManualClock
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import Ledger
 from audits.registry import add_to_registry
 from audits.scheduler import AuditScheduler
-from crawler.images import hash_image_bytes
+from imaging import hash_image_bytes
 from crawler.snapshot import ImageInfo
 from history import History, listing
 from servers import free_port, serve
@@ -113,6 +113,8 @@ def pictures(tmp_path):
 
     async def image(request):
         data = served.get(request.url.path)
+        if isinstance(data, str):  # a test sends this picture somewhere else
+            return Response(status_code=302, headers={"Location": data})
         return Response(data, media_type="image/jpeg") if data else Response(status_code=404)
 
     with serve(Starlette(routes=[Route("/img/{name}", image)])) as base:
@@ -269,7 +271,7 @@ def test_the_nightly_email_arrives_with_new_findings_first_images_and_links(worl
     assert "2026-11-16 03:00" in text  # the critical finding's answer-by (02:00 + 1 h)
 
     with Ledger(world.db, world.clock) as ledger:
-        [second, first] = ledger.emails()
+        [second, first] = ledger.deliveries(notifier="email")
     assert (first.status, second.status) == ("sent", "sent")
     assert set(second.finding_ids["new"]) == {floor.id, infringing.id}
     assert second.finding_ids["open"] == [banned.id]
@@ -289,12 +291,12 @@ def test_an_smtp_failure_is_retried_then_recorded_failed_and_reported_next_time(
     world.clock.set(at(15, 2, 0))
     s.tick()
     with Ledger(world.db, world.clock) as ledger:
-        [first] = ledger.emails()
+        [first] = ledger.deliveries(notifier="email")
         assert (first.status, first.attempts) == ("pending", 1)
         for minutes, attempts in ((4, 1), (1, 2), (10, 3)):  # retried after 5, then 10 min
             world.clock.advance(__import__("datetime").timedelta(minutes=minutes))
             s.tick()
-            first = ledger.email(first.id)
+            first = ledger.delivery(first.id)
             assert first.attempts == attempts
         assert first.status == "failed"
         assert ("451" in first.last_error) if outage == "451" else ("Connection" in first.last_error)
@@ -316,7 +318,7 @@ def test_an_smtp_failure_is_retried_then_recorded_failed_and_reported_next_time(
     assert f"/findings/{banned.id}" in text.split("Resolved since")[0]
     assert "Still open" not in text
     with Ledger(world.db, world.clock) as ledger:
-        second = ledger.emails()[0]
+        second = ledger.deliveries(notifier="email")[0]
         assert second.status == "sent"
         assert found[("titles.forbidden_terms", "B")].id in second.finding_ids["new"]
     assert PASSWORD not in caplog.text
@@ -332,7 +334,7 @@ def test_an_email_not_sent_while_smtp_is_down_is_kept_and_sent_when_it_is_back(w
     world.clock.set(at(15, 2, 0))
     world.scheduler().tick()
     with Ledger(world.db, world.clock) as ledger:
-        [kept] = ledger.emails()
+        [kept] = ledger.deliveries(notifier="email")
     assert (kept.status, kept.attempts) == ("pending", 1) and "Connection" in kept.last_error
     copy = email.message_from_bytes(open(kept.path, "rb").read(), policy=email.policy.default)
 
@@ -340,8 +342,8 @@ def test_an_email_not_sent_while_smtp_is_down_is_kept_and_sent_when_it_is_back(w
     world.clock.advance(timedelta(minutes=5))  # its next try is due
     world.scheduler().tick()  # a new scheduler: the process was restarted meanwhile
     with Ledger(world.db, world.clock) as ledger:
-        assert [e.id for e in ledger.emails()] == [kept.id]  # tried again, not made again
-        sent = ledger.email(kept.id)
+        assert [e.id for e in ledger.deliveries(notifier="email")] == [kept.id]  # tried again, not made again
+        sent = ledger.delivery(kept.id)
     assert (sent.status, sent.attempts) == ("sent", 2)
     [got] = world.smtp.inbox.messages
     assert got["Message-ID"] == copy["Message-ID"] and got["Subject"] == copy["Subject"]
@@ -356,7 +358,7 @@ def test_a_wrong_password_is_recorded_without_the_password(world, monkeypatch, c
     world.clock.set(at(15, 2, 0))
     world.scheduler().tick()
     with Ledger(world.db, world.clock) as ledger:
-        [record] = ledger.emails()
+        [record] = ledger.deliveries(notifier="email")
     assert record.status == "pending" and "535" in record.last_error
     assert wrong not in record.last_error and wrong not in caplog.text
     assert PASSWORD not in caplog.text
@@ -382,7 +384,40 @@ def test_critical_findings_can_be_sent_at_once_after_any_audit(world):
     assert "Still open" not in text and len(images) == 2
     assert digest["Subject"].startswith("[storeaudit] 山禾生活旗舰店 — 2 critical")
     with Ledger(world.db, world.clock) as ledger:
-        assert [e.kind for e in ledger.emails()][:2] == ["digest", "critical"]
+        assert [e.kind for e in ledger.deliveries(notifier="email")][:2] == ["digest", "critical"]
+
+
+def test_the_emails_listing_picture_is_fetched_only_from_the_store(world):
+    """The listing image shown beside the registry's is the store's: a redirect to another
+    address (here a loopback service) is not followed, and the email says why it has no
+    picture."""
+    hits = []
+
+    async def canary(request):
+        hits.append(request.url.path)
+        return Response(encode(picture("sunset"), "JPEG"), media_type="image/jpeg")
+
+    with serve(Starlette(routes=[Route("/{path:path}", canary)])) as elsewhere:
+        world.shop.night = 2
+        world.clock.set(at(16, 2, 0))
+        s = world.scheduler()
+        # Hashed as the crawl saw it; asked for again by the email, it now leaves the store.
+        original_audit = world.shop.audit
+
+        def audit_then_redirect(contract, ledger, kind):
+            outcome = original_audit(contract, ledger, kind)
+            world.shop.served["/img/c-4.jpg"] = f"{elsewhere}/internal/admin.jpg"
+            return outcome
+
+        s.audit = audit_then_redirect
+        s.tick()
+    assert hits == [], "the email followed the store's redirect off the store"
+    [msg] = world.smtp.inbox.messages
+    text, html, images = parts(msg)
+    assert "Known infringing: sunset_lake" in html
+    assert len(images) == 1, "only the registry's own picture is shown"
+    assert "could not fetch the image" in html and "not fetched" in html
+    assert "is not one of the store&#39;s origins" in html
 
 
 def test_without_smtp_the_email_is_written_to_the_outbox(world):
@@ -390,7 +425,7 @@ def test_without_smtp_the_email_is_written_to_the_outbox(world):
     world.clock.set(at(15, 2, 0))
     world.scheduler(contract).tick()
     with Ledger(world.db, world.clock) as ledger:
-        [record] = ledger.emails()
+        [record] = ledger.deliveries(notifier="email")
     assert record.status == "written" and record.transport == "outbox"
     assert record.path.endswith(".eml") and record.html_path.endswith(".html")
     msg = email.message_from_bytes(open(record.path, "rb").read(), policy=email.policy.default)
@@ -476,8 +511,8 @@ def test_the_demo_email_reads_well_in_a_browser(tmp_path, page, artifacts):
     from demostore.infringing import export_registry
     from demostore.server import run_in_thread
 
-    from audits.demo import demo_contract
-    from audits.email import send_digest
+    from storeaudit.sample_store import demo_contract
+    from audits.notify.email import send_digest
     from audits.runner import run_audit
 
     contract = demo_contract()

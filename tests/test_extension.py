@@ -52,7 +52,7 @@ def _audit_history(store, db_path: Path):
     listings on days 2, 4 and 5 (price history for the sparkline), a full audit on day 7."""
     from audits.catalog import load_catalog
     from audits.clock import ManualClock
-    from audits.demo import demo_contract
+    from storeaudit.sample_store import demo_contract
     from audits.ledger import Ledger
     from audits.runner import run_audit
 

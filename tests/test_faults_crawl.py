@@ -21,10 +21,11 @@ import pytest
 from api.app import create_app
 from api.settings import ApiSettings
 from audits.catalog import load_catalog
-from audits.demo import demo_contract
+from storeaudit.sample_store import demo_contract
 from audits.runner import run_audit
-from audits.spot_check import spot_check_now
-from crawler.crawl import CrawlConfig, crawl_sync
+from audits.spot_check import run_spot_check
+from crawler.config import CrawlConfig
+from crawler.crawl import crawl_sync
 from crawler.extract.walls import wall_reason
 from crawler.fetch import MAX_REDIRECTS, FetchedPage, looks_cut_off, parse_retry_after
 from crawler.origins import refusal
@@ -500,7 +501,7 @@ def _jacket_redirected_to(store, canary):
 def test_a_spot_check_cannot_be_redirected_to_a_loopback_service(store, ledger, canary):
     contract, url = _jacket_redirected_to(store, canary)
 
-    outcome = spot_check_now(contract, ledger, [url])
+    outcome = run_spot_check(contract, ledger, [url])
 
     [snap] = ledger.run_snapshots(outcome.run.id)
     assert snap.error.startswith(f"redirected to {canary.url}/internal/admin, not followed")

@@ -31,10 +31,10 @@ from typer.testing import CliRunner
 
 from audits.audit_lock import AUDIT_LOCK, lock_file, slot_holder
 from audits.catalog import load_catalog
-from audits.cli import app
+from storeaudit.cli import app
 from audits.clock import ManualClock
 from audits.contract import load_contract
-from audits.demo import demostore_dir
+from storeaudit.sample_store import demostore_dir
 from audits.ledger import Ledger
 from audits.ledger.crawls import ABANDONED_AFTER_CRAWL, ABANDONED_DURING_CRAWL
 from audits.registry import add_to_registry
@@ -64,7 +64,7 @@ def here():
     threading.Event().wait()  # until killed
 
 if point == "crawl":            # half the pages fetched; nothing of the crawl written yet
-    from audits.console import RichCrawlProgress as P
+    from storeaudit.console import RichCrawlProgress as P
     real, n = P.page_done, [0]
     def page_done(self, snapshot):
         real(self, snapshot)
@@ -94,7 +94,7 @@ elif point == "findings":       # inside the findings' transaction, half of them
         return real(self, run_id, slowly(), *args, **kwargs)
     F.reconcile_findings = reconcile
 
-from audits.cli import app
+from storeaudit.cli import app
 sys.argv = ["storeaudit", *sys.argv[4:]]
 app(sys.argv[1:], prog_name="storeaudit")
 """
@@ -120,7 +120,7 @@ conn.execute("ROLLBACK")
 
 
 # ------------------------------------------------------------------ looking at a ledger file
-TABLES = ("runs", "listings", "snapshots", "images", "pages", "findings", "events", "emails",
+TABLES = ("runs", "listings", "snapshots", "images", "pages", "findings", "events", "deliveries",
           "registry")
 
 
@@ -248,7 +248,7 @@ def test_an_audit_killed_half_way_leaves_the_last_findings_and_the_next_run_comp
     assert integrity(db) == "ok"
     after = dump(db)
     # The findings, and what people did about them, are exactly as the last night left them.
-    for table in ("findings", "events", "emails", "registry"):
+    for table in ("findings", "events", "deliveries", "registry"):
         assert after[table] == before[table], table
     if point == "findings":  # the crawl was written before; its findings never were
         assert len(after["snapshots"]) > len(before["snapshots"])

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from audits.catalog import parse_catalog
-from audits.cli import app
+from storeaudit.cli import app
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import FindingError

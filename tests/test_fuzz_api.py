@@ -31,7 +31,7 @@ from audits.clock import ManualClock
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import Ledger
-from audits.spot_check import AUDIT_LOCK
+from audits.audit_lock import AUDIT_LOCK
 from tests.history import History, listing
 
 EXAMPLES = 25

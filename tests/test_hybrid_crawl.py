@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from audits.demo import demo_contract
+from storeaudit.sample_store import demo_contract
 from audits.runner import run_crawl
 from crawler.crawl import crawl_sync
 from crawler.snapshot import LISTING_VALUE_FIELDS

@@ -14,11 +14,11 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from audits.cli import app
+from storeaudit.cli import app
 from audits.image_match import MultiIndex, Probe, RegistryImage, RegistryIndex, brute_force_search
 from bench import image_set
 from bench.images import robustness
-from crawler.images import ImageRefused, hash_image_bytes, hash_registry_bytes
+from imaging import ImageRefused, hash_image_bytes, hash_registry_bytes
 from crawler.snapshot import ImageInfo
 from history import History, listing
 
@@ -340,7 +340,7 @@ def test_api_refuses_a_bad_hash(api):
 # --- a crawl meeting a broken image ------------------------------------------------------------
 @pytest.mark.e2e
 def test_a_crawl_meeting_broken_images_records_image_errors_and_goes_on(store):
-    from audits.demo import demo_contract
+    from storeaudit.sample_store import demo_contract
     from crawler.crawl import crawl_sync
 
     product = next(p for p in store.products() if not p.removed and len(p.images) >= 2)

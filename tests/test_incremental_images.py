@@ -13,12 +13,13 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from audits.demo import demo_contract
+from storeaudit.sample_store import demo_contract
 from audits.runner import run_crawl
-from audits.spot_check import spot_check_now
+from audits.spot_check import run_spot_check
 from crawler.crawl import crawl_sync
 from crawler.hash_workers import HashWorkers
-from crawler.images import ImageHasher, ImageRefused, _max_age, hash_image_bytes
+from crawler.images import ImageHasher, max_age
+from imaging import ImageRefused, hash_image_bytes
 from pictures import encode, picture
 from aio import run
 from servers import serve
@@ -96,7 +97,7 @@ def test_a_spot_check_asks_for_its_images_even_when_fresh(store, ledger, clock):
     store.reset_counters()
     clock.advance(timedelta(minutes=10))
 
-    outcome = spot_check_now(contract, ledger, [url])
+    outcome = run_spot_check(contract, ledger, [url])
 
     snap = ledger.run_snapshots(outcome.run.id)[0]
     assert snap.image_urls and store.hits["/img"] == len(snap.image_urls)
@@ -115,7 +116,7 @@ def test_a_spot_check_asks_for_its_images_even_when_fresh(store, ledger, clock):
 ])
 def test_max_age_is_read_from_cache_control(header, seconds):
     headers = httpx.Headers({"Cache-Control": header} if header else {})
-    assert _max_age(headers) == seconds
+    assert max_age(headers) == seconds
 
 
 # ------------------------------------------------------------------ a store of our own making

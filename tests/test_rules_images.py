@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageEnhance
 from pydantic import ValidationError
 
 from audits.rules.images import InfringingSettings, infringing
-from crawler.images import hash_image_bytes, hash_registry_bytes
+from imaging import hash_image_bytes, hash_registry_bytes
 from crawler.snapshot import ImageInfo
 from tests.pictures import encode, picture
 from tests.history import History, failed, listing

@@ -15,7 +15,7 @@ import pytest
 
 from audits.catalog import load_catalog
 from audits.clock import ManualClock
-from audits.demo import demo_contract
+from storeaudit.sample_store import demo_contract
 from audits.ledger import Ledger
 from audits.registry import add_to_registry
 from audits.runner import run_audit

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from audits.audit_lock import AUDIT_LOCK, AuditBusy, claim_audit_slot
 from audits.catalog import parse_catalog
-from audits.cli import app
+from storeaudit.cli import app
 from audits.clock import ManualClock
 from audits.contract import parse_contract
 from audits.engine import audit_run
@@ -198,7 +198,7 @@ def test_an_extra_crawl_runs_at_its_time_without_an_email(tmp_path, db):
     assert [kind for kind, _ in audits.calls] == ["nightly", "extra"]
     assert not any(line.startswith("digest") for line in done)
     with Ledger(db, clock) as ledger:
-        assert [e.kind for e in ledger.emails()] == ["digest"]
+        assert [e.kind for e in ledger.deliveries(notifier="email")] == ["digest"]
 
 
 @pytest.mark.parametrize("zone, now, expected", [

@@ -34,7 +34,7 @@ from typer.testing import CliRunner
 
 from api.deps import SESSION_COOKIE
 from audits.catalog import parse_catalog
-from audits.cli import app as cli
+from storeaudit.cli import app as cli
 from audits.clock import ManualClock
 from audits.engine import audit_run
 from audits.ledger import Ledger
@@ -70,7 +70,8 @@ def test_the_ledger_file_holds_token_hashes_never_tokens(tmp_path, monkeypatch):
     import uvicorn
     from rich.console import Console
 
-    from audits.demo import _serve, demo_contract
+    from storeaudit.demo import serve_ledger
+    from storeaudit.sample_store import demo_contract
 
     db = tmp_path / "ledger.db"
     secrets_made = [_cli_token(db, "merchant", "Merchant Li"), _cli_token(db, "agency", "Ops")]
@@ -79,7 +80,7 @@ def test_the_ledger_file_holds_token_hashes_never_tokens(tmp_path, monkeypatch):
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: None)
     out = io.StringIO()
     with Ledger(db) as open_ledger:
-        _serve(Console(file=out, width=200), open_ledger, demo_contract(), "http://127.0.0.1:1", 0)
+        serve_ledger(Console(file=out, width=200), open_ledger, demo_contract(), "http://127.0.0.1:1", 0)
         demo_tokens = TOKEN_SHAPE.findall(out.getvalue())
         assert len(demo_tokens) == 2
         secrets_made += demo_tokens
@@ -293,7 +294,7 @@ class ChattySmtp:
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_no_smtp_password_or_token_reaches_a_log_the_ledger_or_an_email(tmp_path, monkeypatch,
                                                                         caplog):
-    from audits.email import deliver_pending
+    from audits.notify import retry_pending as deliver_pending
     from audits.scheduler import AuditScheduler
 
     caplog.set_level(logging.DEBUG)
@@ -334,7 +335,7 @@ timeout_seconds = 5
         clock.set(datetime(2026, 11, 15, 2, 0, tzinfo=zone))
         AuditScheduler(contract, db, clock=clock, audit=audit, tick_seconds=3600).tick()
         with Ledger(db, clock) as led:
-            [record] = led.emails()
+            [record] = led.deliveries(notifier="email")
             assert record.status == "pending" and "535" in record.last_error
             assert "refused" in record.last_error, "the server's answer is kept, redacted"
             # Fixed: the same email goes on the next try.

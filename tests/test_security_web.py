@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from api.deps import SESSION_COOKIE
 from api.settings import SHIPPED_EXTENSION_ORIGIN, ApiSettings
-from audits.cli import app as cli
+from storeaudit.cli import app as cli
 from security_world import CATALOG, EXTENSION, bearer
 from servers import serve
 

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from audits.ledger import FindingError
 
 from ..deps import actor
-from .common import DashboardRoute, Session, form_fields, open_session, render, same_origin
+from .common import DashboardRoute, Session, form_fields, logged_in, render, same_origin
 from .pages import finding_page
 
 router = APIRouter(route_class=DashboardRoute)
@@ -29,14 +29,14 @@ def _refused(request: Request, message: str, status_code: int = 403) -> Response
                   message=message)
 
 
-def _checked(request: Request, *, merchant: bool = False) -> Session | Response:
-    session = open_session(request)
+def _refusal(request: Request, session: Session, *, merchant: bool = False) -> Response | None:
+    """Why this form may not be acted on (another site sent it, the role may not), or None."""
     if not same_origin(request):
         return _refused(request, "This form was not sent from the dashboard.")
     if merchant and not session.is_merchant:
         return _refused(request, f"The {session.token.role} role may not do this: only the "
                                  "merchant may waive findings or approve discounts.")
-    return session
+    return None
 
 
 def _back(finding_id: int, done: str) -> RedirectResponse:
@@ -45,10 +45,10 @@ def _back(finding_id: int, done: str) -> RedirectResponse:
 
 @router.post("/findings/{finding_id}/acknowledge")
 def acknowledge(finding_id: int, request: Request,
-                form: dict[str, str] = Depends(form_fields)) -> Response:
-    session = _checked(request)
-    if isinstance(session, Response):
-        return session
+                form: dict[str, str] = Depends(form_fields),
+                session: Session = Depends(logged_in)) -> Response:
+    if refused := _refusal(request, session):
+        return refused
     note = form.get("note", "").strip()[:MAX_TEXT] or None
     try:
         session.ledger.acknowledge(finding_id, actor(session.token), note)
@@ -59,10 +59,10 @@ def acknowledge(finding_id: int, request: Request,
 
 @router.post("/findings/{finding_id}/waive")
 def waive(finding_id: int, request: Request,
-          form: dict[str, str] = Depends(form_fields)) -> Response:
-    session = _checked(request, merchant=True)
-    if isinstance(session, Response):
-        return session
+          form: dict[str, str] = Depends(form_fields),
+          session: Session = Depends(logged_in)) -> Response:
+    if refused := _refusal(request, session, merchant=True):
+        return refused
     reason = form.get("reason", "").strip()
     if len(reason) > MAX_TEXT:
         return finding_page(request, session, finding_id, status_code=422, form=form,
@@ -96,10 +96,10 @@ def _approval_values(session: Session, form: dict[str, str]) -> tuple[Decimal, d
 
 
 @router.post("/approvals")
-def approve(request: Request, form: dict[str, str] = Depends(form_fields)) -> Response:
-    session = _checked(request, merchant=True)
-    if isinstance(session, Response):
-        return session
+def approve(request: Request, form: dict[str, str] = Depends(form_fields),
+            session: Session = Depends(logged_in)) -> Response:
+    if refused := _refusal(request, session, merchant=True):
+        return refused
     try:
         finding_id = int(form.get("finding_id", ""))
         finding = session.ledger.finding(finding_id)

@@ -1,9 +1,9 @@
 """What every dashboard page shares: the template environment (autoescape on), the session,
 the security headers, form bodies, and showing times in the store's time zone.
 
-Every ledger call of a page happens inside the page's own (sync) function: SQLite connections
-belong to the thread that opened them, and FastAPI runs each sync dependency and the endpoint
-on pool threads that need not be the same one.
+A page's ledger connection is borrowed from the API's pool for the request (`get_ledger`) and
+may be used from any thread, one at a time; every page declares `session: Session =
+Depends(logged_in)`, which is where the login is checked.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -30,7 +30,7 @@ from audits.shown_text import shown
 from crawler.prices import format_price
 from crawler.snapshot import DISCONTINUED, IN_STOCK, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER
 
-from ..deps import Services, token_of
+from ..deps import Services, get_ledger, token_of
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -185,7 +185,7 @@ def local_time(iso: str | None, zone: ZoneInfo) -> str:
 
 
 def open_session(request: Request, *, roles: tuple[str, ...] = ("merchant", "agency")) -> Session:
-    """The logged-in session, or LoginRequired. Call it inside the page's own function."""
+    """The logged-in session, or LoginRequired (pages get it through `logged_in`)."""
     services: Services = request.app.state.services
     ledger = request.state.ledger
     try:
@@ -197,6 +197,13 @@ def open_session(request: Request, *, roles: tuple[str, ...] = ("merchant", "age
     session = Session(services, ledger, token)
     request.state.session = session
     return session
+
+
+async def logged_in(request: Request, ledger: Ledger = Depends(get_ledger)) -> Session:
+    """Every page's dependency: who is logged in. Without a session the route answers with the
+    login page (DashboardRoute), so no page can forget to ask."""
+    request.state.ledger = ledger
+    return open_session(request)
 
 
 def same_origin(request: Request) -> bool:

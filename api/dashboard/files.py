@@ -9,34 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from .common import STATIC, DashboardRoute, open_session, render
+from imaging import MAX_IMAGE_BYTES, image_type
+
+from .common import STATIC, DashboardRoute, Session, logged_in, render
 
 router = APIRouter(route_class=DashboardRoute)
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
-
-# Magic numbers -> content type. Anything else is not served (an SVG could carry script).
-_SIGNATURES: list[tuple[bytes, str]] = [
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"BM", "image/bmp"),
-    (b"II*\x00", "image/tiff"),
-    (b"MM\x00*", "image/tiff"),
-]
-
 _STATIC_TYPES = {".css": "text/css; charset=utf-8"}
-
-
-def image_type(head: bytes) -> str | None:
-    """The image type these first bytes announce, or None."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
 
 
 def _missing(request: Request, message: str) -> Response:
@@ -45,8 +27,8 @@ def _missing(request: Request, message: str) -> Response:
 
 
 @router.get("/registry/{entry_id}/image")
-def registry_image(entry_id: int, request: Request) -> Response:
-    session = open_session(request)
+def registry_image(entry_id: int, request: Request,
+                   session: Session = Depends(logged_in)) -> Response:
     entry = next((e for e in session.ledger.registry() if e.id == entry_id), None)
     if entry is None:
         return _missing(request, f"There is no registry entry #{entry_id}.")

@@ -9,16 +9,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from audits.ledger import Finding, FindingError, StoredSnapshot
-from audits.rules.base import SEVERITIES
+from audits.rules import RULES, SEVERITIES
+from audits.rules.prices import price_limits
 from audits.summary import open_counts, quota_progress
 from crawler.prices import format_price
 
 from .chart import price_chart
-from .common import DashboardRoute, Session, open_session, render
+from .common import DashboardRoute, Session, logged_in, render
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -33,19 +34,9 @@ FLASH = {
                 "within your approval.",
 }
 
-RULE_NAMES = {
-    "prices.below_floor": "Price under the floor",
-    "prices.unapproved_discount": "Discount without approval",
-    "images.infringing": "Infringing image",
-    "stock.promoted_out_of_stock": "Promoted but out of stock",
-    "stock.promoted_low_stock": "Promoted, low stock",
-    "titles.weekly_quota": "Weekly title quota",
-    "titles.stale": "Title not updated",
-    "titles.keywords": "Missing keywords",
-    "titles.forbidden_terms": "Banned claim in title",
-    "titles.length": "Title too long",
-    "crawl.incomplete": "Crawl incomplete",
-}
+# A rule's name for a person comes from the rule (audits.rules): one name everywhere.
+RULE_NAMES = {r.id: r.label for r in RULES}
+RULES_BY_ID = {r.id: r for r in RULES}
 
 
 @dataclass(frozen=True)
@@ -69,8 +60,7 @@ def _flash(request: Request) -> str | None:
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request) -> HTMLResponse:
-    session = open_session(request)
+def overview(request: Request, session: Session = Depends(logged_in)) -> HTMLResponse:
     ledger, contract, now = session.ledger, session.contract, session.now()
     titles = {s.listing_id: s.title for s in ledger.latest_snapshots()}
     active = ledger.findings(status=["open", "acknowledged"])
@@ -99,8 +89,8 @@ def not_found(request: Request, what: str) -> HTMLResponse:
 
 
 @router.get("/listings/{listing_id}", response_class=HTMLResponse)
-def listing_page(listing_id: int, request: Request) -> HTMLResponse:
-    session = open_session(request)
+def listing_page(listing_id: int, request: Request,
+                 session: Session = Depends(logged_in)) -> HTMLResponse:
     ledger, contract = session.ledger, session.contract
     listing = ledger.listing(listing_id)
     if listing is None:
@@ -113,20 +103,21 @@ def listing_page(listing_id: int, request: Request) -> HTMLResponse:
     currency = contract.store.currency
     catalog, catalog_error = session.catalog()
     entry = catalog.get(sku or "")
-    below = contract.rule_settings("prices.below_floor")
-    discount = contract.rule_settings("prices.unapproved_discount")
-    floor = entry.cost * below.multiple if entry else None
-    limit = entry.reference_price * (1 - discount.max_discount) if entry else None
-    multiple = format(below.multiple.normalize(), "f")
-    percent = format((discount.max_discount * 100).normalize(), "f")
+    # The floor and the discount limit exactly as the price rules judge this listing.
+    limits = price_limits(contract.rule_settings, entry,
+                          promoted_on_page=bool(current and current.promoted))
+    multiple = format(limits.floor_multiple.normalize(), "f")
+    percent = format((limits.max_discount * 100).normalize(), "f")
     chart = price_chart(history[-HISTORY_POINTS:], zone=session.zone, currency=currency,
-                        floor=floor, discount_limit=limit,
+                        floor=limits.floor, discount_limit=limits.discount_limit,
                         floor_label=f"floor ({multiple} × cost)",
                         discount_label=f"{percent}% off reference", until=session.now())
     return render(
         request, "listing.html", listing=listing, current=current, latest=latest, sku=sku,
-        currency=currency, entry=entry, catalog_error=catalog_error, floor=floor, limit=limit,
-        floor_applies_to=below.applies_to, chart=chart, title_changes=_title_changes(ok, session),
+        currency=currency, entry=entry, catalog_error=catalog_error, floor=limits.floor,
+        limit=limits.discount_limit, limits=limits,
+        floor_applies_to=contract.rule_settings("prices.below_floor").applies_to, chart=chart,
+        title_changes=_title_changes(ok, session),
         findings=ledger.findings(listing_id=listing_id), local=session.local,
         rule_names=RULE_NAMES, snapshots=len(history), failed=len(history) - len(ok))
 
@@ -189,7 +180,7 @@ def finding_page(request: Request, session: Session, finding_id: int, *, error: 
         request, "finding.html", status_code=status_code, flash=_flash(request), error=error,
         form=form or {}, f=finding, row=row, listing=listing, evidence=_evidence_rows(evidence, session),
         registry=registry, events=ledger.events(finding_id=finding_id), local=session.local,
-        rule_names=RULE_NAMES,
+        rule_names=RULE_NAMES, rule=RULES_BY_ID.get(finding.rule_id),
         can_acknowledge=finding.status == "open",
         can_waive=session.is_merchant and active,
         can_approve=(session.is_merchant and active and bool(finding.sku)
@@ -199,6 +190,6 @@ def finding_page(request: Request, session: Session, finding_id: int, *, error: 
 
 
 @router.get("/findings/{finding_id}", response_class=HTMLResponse)
-def finding_view(finding_id: int, request: Request) -> HTMLResponse:
-    session = open_session(request)
+def finding_view(finding_id: int, request: Request,
+                 session: Session = Depends(logged_in)) -> HTMLResponse:
     return finding_page(request, session, finding_id)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from audits.ledger import Ledger, Token
+from audits.rules.prices import price_limits
 from audits.summary import open_counts, quota_progress
 
 from . import AuthFirstRoute
@@ -131,10 +132,9 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
     history = ledger.history(listing.id, ok_only=True)
     current = history[-1] if history else None
     sku = (current.sku if current else None) or listing.sku
-    entry = svc.catalog.get(sku or "")
-    floor_rule = svc.contract.rule_settings("prices.below_floor")
-    promoted = bool(current and current.promoted) or bool(entry and entry.promoted)
-    floor_applies = floor_rule.enabled and (floor_rule.applies_to == "all" or promoted)
+    # The floor exactly as prices.below_floor judges this listing: none where it does not.
+    limits = price_limits(svc.contract.rule_settings, svc.catalog.get(sku or ""),
+                          promoted_on_page=bool(current and current.promoted))
     changed = ledger.title_changed_at(history)
     zone = ZoneInfo(svc.contract.store.timezone)
     days = None
@@ -144,8 +144,8 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
         listing=ListingOut.of(listing, current),
         findings=[FindingOut.of(f) for f in ledger.findings(listing_id=listing.id,
                                                             status=["open", "acknowledged"])],
-        floor=entry.cost * floor_rule.multiple if entry and floor_applies else None,
-        reference_price=entry.reference_price if entry else None,
+        floor=limits.floor,
+        reference_price=limits.reference_price,
         days_since_title_change=days,
         history=[SnapshotOut.of(s) for s in history[-HISTORY_POINTS:]],
     )

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from audits.ledger import Ledger, Token
 from audits.registry import (MAX_FILE_BYTES, RegistryImportError, add_uploaded_image,
                              check_hashes)
-from crawler.images import ImageRefused
+from imaging import ImageRefused
 
 from . import AuthFirstRoute
 from ..deps import actor, any_role, get_ledger, merchant_only

@@ -6,20 +6,16 @@ runs; the audit then runs in the background and GET /api/spot-checks/{id} tells 
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from fastapi import APIRouter, Depends, HTTPException
 
 from audits.ledger import Ledger, Token
-from audits.spot_check import (AUDIT_LOCK, AuditBusy, SpotCheckRefused, claim_audit_slot,
-                               plan_spot_check, spot_check_now)
+from audits import spot_check
+from audits.spot_check import AuditBusy, SpotCheckRefused, plan_spot_check
 
 from . import AuthFirstRoute
 from ..deps import Services, any_role, get_ledger, services
 from ..schemas import FindingOut, RowId, RunOut, SpotCheckIn, SpotCheckOut
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/spot-checks", tags=["spot-checks"], route_class=AuthFirstRoute)
 
 
@@ -52,28 +48,12 @@ def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
         raise HTTPException(429, f"too many spot-checks; try again in {wait:.0f} s",
                             headers={"Retry-After": str(max(1, round(wait)))})
     try:
-        claim_audit_slot(db=ledger.path)  # this process's other audits, and other processes'
+        # The slot is taken now (this process's other audits, and other processes'), and the
+        # audit runs in the background; its run id is the answer.
+        run = spot_check.start_spot_check(contract, ledger, urls)
     except AuditBusy as e:
         raise HTTPException(409, str(e)) from None
-    try:
-        run_id = ledger.start_run("spot")
-    except BaseException:
-        AUDIT_LOCK.release()
-        raise
-
-    def work() -> None:
-        from audits.ledger import Ledger as ThreadLedger  # a connection of this thread's own
-
-        try:
-            with ThreadLedger(svc.settings.db_path) as own:
-                spot_check_now(contract, own, urls, run_id=run_id)
-        except Exception:
-            log.exception("spot-check %s failed", run_id)  # recorded on the run as failed
-        finally:
-            AUDIT_LOCK.release()
-
-    threading.Thread(target=work, name=f"spot-check-{run_id}", daemon=True).start()
-    return SpotCheckOut(run=RunOut.of(ledger.run(run_id)), urls=urls, findings=[])
+    return SpotCheckOut(run=RunOut.of(run), urls=urls, findings=[])
 
 
 @router.get("/{run_id}", response_model=SpotCheckOut)

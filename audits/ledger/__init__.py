@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .base import LedgerError
 from .crawls import RUN_KINDS, CrawlRecords
-from .emails import EMAIL_KINDS, EMAIL_STATUSES, EmailRecord, EmailRecords
+from .deliveries import DELIVERY_STATUSES, Delivery, DeliveryRecords
 from .findings import FindingError, FindingRecords
 from .history import HistoryQueries
 from .merchant import MerchantRecords
@@ -24,10 +24,10 @@ from .records import (Approval, FieldChange, Finding, FindingsUpdate, Listing, N
 
 
 class Ledger(CrawlRecords, HistoryQueries, MerchantRecords, FindingRecords, TokenRecords,
-             EmailRecords):
+             DeliveryRecords):
     """The storeaudit ledger (see the package docstring)."""
 
 
-__all__ = ["EMAIL_KINDS", "EMAIL_STATUSES", "EmailRecord", "Approval", "FieldChange", "Finding", "FindingError", "FindingsUpdate", "NewFinding", "Ledger", "LedgerError",
-           "Listing", "ROLES", "RUN_KINDS", "RegistryEntry", "Run", "StoredSnapshot", "TitleChange",
-           "Token"]
+__all__ = ["DELIVERY_STATUSES", "Approval", "Delivery", "FieldChange", "Finding", "FindingError",
+           "FindingsUpdate", "Ledger", "LedgerError", "Listing", "NewFinding", "ROLES", "RUN_KINDS",
+           "RegistryEntry", "Run", "StoredSnapshot", "TitleChange", "Token"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from crawler.snapshot import CrawlResult, ImageInfo, Snapshot
 
-from .base import LedgerBase
-from .records import Run, _page_row, _run, _snapshot_row
+from .base import LedgerBase, utc_iso
+from .records import Run, row_of_page_state, row_of_snapshot, run_of_row
 
 RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo")  # extra: the contract's extra_crawls
 
@@ -67,10 +68,10 @@ class CrawlRecords(LedgerBase):
                 listing_id = self._listing_for(snap, now)
                 seen.add(listing_id)
                 snapshot_id = self.db["snapshots"].insert(
-                    _snapshot_row(run_id, listing_id, snap)).last_pk
+                    row_of_snapshot(run_id, listing_id, snap)).last_pk
                 state = result.pages.get(snap.url)
                 if snap.ok and state is not None:
-                    pages.append(_page_row(state, snapshot_id, now))
+                    pages.append(row_of_page_state(state, snapshot_id, now))
             if pages:
                 self.db["pages"].upsert_all(pages, pk="url")
             if full and result.listing_urls:
@@ -139,10 +140,10 @@ class CrawlRecords(LedgerBase):
         row = self._one("SELECT * FROM runs WHERE id = ?", [run_id])
         if row is None:
             raise KeyError(f"no run {run_id}")
-        return _run(row)
+        return run_of_row(row)
 
     def runs(self, limit: int = 50) -> list[Run]:
-        return [_run(r) for r in self.db.query(
+        return [run_of_row(r) for r in self.db.query(
             "SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])]
 
     def first_full_run(self) -> Run | None:
@@ -150,4 +151,17 @@ class CrawlRecords(LedgerBase):
         (a spot-check before it saw only a few listings). Its audit may still be running, or
         may have been cut short: its pages are history all the same."""
         row = self._one("SELECT * FROM runs WHERE full = 1 ORDER BY id LIMIT 1", [])
-        return _run(row) if row else None
+        return run_of_row(row) if row else None
+
+    def last_run(self, kind: str) -> Run | None:
+        """The run of this kind that started last, whatever became of it."""
+        row = self._one("SELECT * FROM runs WHERE kind = ? ORDER BY started DESC, id DESC "
+                        "LIMIT 1", [kind])
+        return run_of_row(row) if row else None
+
+    def runs_since(self, since: datetime | str) -> list[Run]:
+        """Runs whose crawl was recorded (`full` is set with it), started after `since`,
+        oldest first: an audit cut short after its crawl still saw what changed."""
+        return [run_of_row(r) for r in self.db.query(
+            "SELECT * FROM runs WHERE full IS NOT NULL AND started > ? ORDER BY started, id",
+            [utc_iso(since)])]

@@ -1,43 +1,45 @@
-"""Emails and the scheduler's questions: every digest and critical alert storeaudit made, with
-what it reported and whether it went; and when each kind of run last started.
+"""Deliveries: everything a notifier sent or tried to send (the nightly email, a critical
+alert, a message to a chat channel), with what it reported and whether it went.
 
-An email is `pending` until it is delivered (`sent` over SMTP, or `written` to the outbox when
-no SMTP server is configured); a failed try leaves it pending with the error and the time of
-its next try, until the tries run out and it is `failed`. Only a delivered email counts when
-the next one works out what is new: findings are never lost to an email that did not go.
+A delivery is `pending` until it is delivered (`sent`, or `written` when it was only kept as a
+file: the email's outbox without an SMTP server); a failed try leaves it pending with the
+error and the time of its next try, until the tries run out and it is `failed`. Only a
+delivered one counts when the next works out what is new: findings are never lost to a
+message that did not go.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from .base import LedgerBase, utc_iso
-from .records import Finding, Run, _finding, _run
 
-EMAIL_KINDS = ("digest", "critical")
-EMAIL_STATUSES = ("pending", "sent", "written", "failed")
+DELIVERY_STATUSES = ("pending", "sent", "written", "failed")
 DELIVERED = ("sent", "written")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")  # a notifier's name, a delivery's kind
 
 
 @dataclass(frozen=True)
-class EmailRecord:
+class Delivery:
     id: int
-    kind: str
+    notifier: str                  # who made it: "email"
+    kind: str                      # what it is, the notifier's word: "digest", "critical"
     created: str
     status: str
     attempts: int
     last_error: str | None
     next_attempt: str | None
     sent_at: str | None
-    transport: str | None          # "smtp" or "outbox"
+    transport: str | None          # how it goes: for the email "smtp" or "outbox"
     subject: str | None
     recipients: list[str]
     finding_ids: dict[str, list[int]] = field(default_factory=dict)  # section -> ids
     run_id: int | None = None
-    path: str | None = None        # the .eml copy
-    html_path: str | None = None   # the HTML part, viewable in a browser
+    path: str | None = None        # the copy kept of what was sent (the email's .eml)
+    html_path: str | None = None   # the same, to read in a browser
 
     @property
     def delivered(self) -> bool:
@@ -45,7 +47,7 @@ class EmailRecord:
 
     @property
     def reported_open(self) -> set[int]:
-        """Findings this email reported as open (new or still open)."""
+        """Findings this delivery reported as open (new or still open)."""
         return set(self.finding_ids.get("new", [])) | set(self.finding_ids.get("open", []))
 
     @property
@@ -53,107 +55,95 @@ class EmailRecord:
         return sorted({i for ids in self.finding_ids.values() for i in ids})
 
 
-def _email(r: dict) -> EmailRecord:
-    return EmailRecord(
-        id=r["id"], kind=r["kind"], created=r["created"], status=r["status"],
-        attempts=r["attempts"] or 0, last_error=r["last_error"], next_attempt=r["next_attempt"],
-        sent_at=r["sent_at"], transport=r["transport"], subject=r["subject"],
-        recipients=json.loads(r["recipients"] or "[]"),
+def delivery_of_row(r: dict) -> Delivery:
+    return Delivery(
+        id=r["id"], notifier=r["notifier"] or "email", kind=r["kind"], created=r["created"],
+        status=r["status"], attempts=r["attempts"] or 0, last_error=r["last_error"],
+        next_attempt=r["next_attempt"], sent_at=r["sent_at"], transport=r["transport"],
+        subject=r["subject"], recipients=json.loads(r["recipients"] or "[]"),
         finding_ids={k: list(v) for k, v in json.loads(r["finding_ids"] or "{}").items()},
         run_id=r["run_id"], path=r["path"], html_path=r["html_path"])
 
 
-class EmailRecords(LedgerBase):
-    def add_email(self, kind: str, *, subject: str, recipients: list[str],
-                  finding_ids: dict[str, list[int]], transport: str,
-                  run_id: int | None = None) -> EmailRecord:
-        """A new pending email (its files are attached with `set_email_files`)."""
-        if kind not in EMAIL_KINDS:
-            raise ValueError(f"unknown email kind {kind!r}; one of {', '.join(EMAIL_KINDS)}")
-        with self._writing(f"a new {kind} email"):
-            pk = self.db["emails"].insert({
-                "kind": kind, "created": self._now(), "status": "pending", "attempts": 0,
-                "transport": transport, "subject": subject, "recipients": json.dumps(recipients),
+class DeliveryRecords(LedgerBase):
+    def add_delivery(self, notifier: str, kind: str, *, subject: str, recipients: list[str],
+                     finding_ids: dict[str, list[int]], transport: str,
+                     run_id: int | None = None) -> Delivery:
+        """A new pending delivery (its kept copy is attached with `set_delivery_files`)."""
+        for what, name in (("notifier", notifier), ("kind", kind)):
+            if not _NAME.match(name):
+                raise ValueError(f"a delivery's {what} is a short lower-case word, not {name!r}")
+        with self._writing(f"a new {notifier} {kind}"):
+            pk = self.db["deliveries"].insert({
+                "notifier": notifier, "kind": kind, "created": self._now(),
+                "status": "pending", "attempts": 0, "transport": transport,
+                "subject": subject, "recipients": json.dumps(recipients),
                 "finding_ids": json.dumps(finding_ids), "run_id": run_id,
             }).last_pk
-        return self.email(pk)
+        return self.delivery(pk)
 
-    def set_email_files(self, email_id: int, path: str, html_path: str | None) -> EmailRecord:
-        with self._writing(f"email #{email_id}'s files"):
-            self.db["emails"].update(email_id, {"path": path, "html_path": html_path})
-        return self.email(email_id)
+    def set_delivery_files(self, delivery_id: int, path: str,
+                           html_path: str | None) -> Delivery:
+        with self._writing(f"delivery #{delivery_id}'s files"):
+            self.db["deliveries"].update(delivery_id, {"path": path, "html_path": html_path})
+        return self.delivery(delivery_id)
 
-    def email_delivered(self, email_id: int, *, status: str = "sent",
-                        note: str | None = None) -> EmailRecord:
+    def delivery_done(self, delivery_id: int, *, status: str = "sent",
+                      note: str | None = None) -> Delivery:
         if status not in DELIVERED:
             raise ValueError(f"delivered means one of {', '.join(DELIVERED)}, not {status!r}")
-        with self._writing(f"email #{email_id}'s delivery"):
+        with self._writing(f"delivery #{delivery_id}'s outcome"):
             self.db.execute(
-                "UPDATE emails SET status = ?, sent_at = ?, attempts = attempts + 1, "
+                "UPDATE deliveries SET status = ?, sent_at = ?, attempts = attempts + 1, "
                 "next_attempt = NULL, last_error = ? WHERE id = ?",
-                [status, self._now(), note, email_id])
-        return self.email(email_id)
+                [status, self._now(), note, delivery_id])
+        return self.delivery(delivery_id)
 
-    def email_attempt_failed(self, email_id: int, error: str, *, max_attempts: int,
-                             retry_at: datetime | None) -> EmailRecord:
+    def delivery_failed_try(self, delivery_id: int, error: str, *, max_attempts: int,
+                            retry_at: datetime | None) -> Delivery:
         """Count one failed try: still pending (retried at `retry_at`) until the tries run
         out, then failed."""
-        with self._writing(f"email #{email_id}'s failed try"):
-            row = self._one("SELECT attempts FROM emails WHERE id = ?", [email_id])
+        with self._writing(f"delivery #{delivery_id}'s failed try"):
+            row = self._one("SELECT attempts FROM deliveries WHERE id = ?", [delivery_id])
             if row is None:
-                raise KeyError(f"no email #{email_id}")
+                raise KeyError(f"no delivery #{delivery_id}")
             attempts = (row["attempts"] or 0) + 1
             done = attempts >= max_attempts or retry_at is None
-            self.db["emails"].update(email_id, {
+            self.db["deliveries"].update(delivery_id, {
                 "attempts": attempts, "last_error": error,
                 "status": "failed" if done else "pending",
                 "next_attempt": None if done else utc_iso(retry_at)})
-        return self.email(email_id)
+        return self.delivery(delivery_id)
 
-    def email(self, email_id: int) -> EmailRecord:
-        row = self._one("SELECT * FROM emails WHERE id = ?", [email_id])
+    def delivery(self, delivery_id: int) -> Delivery:
+        row = self._one("SELECT * FROM deliveries WHERE id = ?", [delivery_id])
         if row is None:
-            raise KeyError(f"no email #{email_id}")
-        return _email(row)
+            raise KeyError(f"no delivery #{delivery_id}")
+        return delivery_of_row(row)
 
-    def emails(self, *, kind: str | None = None, status: str | None = None,
-               limit: int = 50) -> list[EmailRecord]:
+    def deliveries(self, *, notifier: str | None = None, kind: str | None = None,
+                   status: str | None = None, limit: int = 50) -> list[Delivery]:
         """The newest first."""
-        return [_email(r) for r in self.db.query(
-            "SELECT * FROM emails WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR status = ?) "
-            "ORDER BY id DESC LIMIT ?", [kind, kind, status, status, limit])]
+        return [delivery_of_row(r) for r in self.db.query(
+            "SELECT * FROM deliveries WHERE (:notifier IS NULL OR notifier = :notifier) "
+            "AND (:kind IS NULL OR kind = :kind) AND (:status IS NULL OR status = :status) "
+            "ORDER BY id DESC LIMIT :limit",
+            {"notifier": notifier, "kind": kind, "status": status, "limit": limit})]
 
-    def pending_emails(self, *, due_at: datetime | None = None) -> list[EmailRecord]:
-        """Emails still to deliver, oldest first; with `due_at`, only those whose next try
+    def pending_deliveries(self, *, notifier: str | None = None,
+                           due_at: datetime | None = None) -> list[Delivery]:
+        """Deliveries still to make, oldest first; with `due_at`, only those whose next try
         is due by then."""
         due = utc_iso(due_at) if due_at else None
-        return [_email(r) for r in self.db.query(
-            "SELECT * FROM emails WHERE status = 'pending' "
-            "AND (? IS NULL OR next_attempt IS NULL OR next_attempt <= ?) ORDER BY id",
-            [due, due])]
+        return [delivery_of_row(r) for r in self.db.query(
+            "SELECT * FROM deliveries WHERE status = 'pending' "
+            "AND (:notifier IS NULL OR notifier = :notifier) "
+            "AND (:due IS NULL OR next_attempt IS NULL OR next_attempt <= :due) ORDER BY id",
+            {"notifier": notifier, "due": due})]
 
-    def last_delivered_email(self, kind: str = "digest") -> EmailRecord | None:
-        row = self._one("SELECT * FROM emails WHERE kind = ? AND status IN ('sent', 'written') "
-                        "ORDER BY created DESC, id DESC LIMIT 1", [kind])
-        return _email(row) if row else None
-
-    def findings_resolved_since(self, since: datetime | str) -> list[Finding]:
-        """Findings resolved after `since` (and still resolved), oldest first."""
-        return [_finding(r) for r in self.db.query(
-            "SELECT f.*, l.sku AS sku, l.url AS url FROM findings f "
-            "LEFT JOIN listings l ON l.id = f.listing_id "
-            "WHERE f.status = 'resolved' AND f.resolved_at > ? ORDER BY f.resolved_at, f.id",
-            [utc_iso(since)])]
-
-    def last_run(self, kind: str) -> Run | None:
-        """The run of this kind that started last, whatever became of it."""
-        row = self._one("SELECT * FROM runs WHERE kind = ? ORDER BY started DESC, id DESC "
-                        "LIMIT 1", [kind])
-        return _run(row) if row else None
-
-    def runs_since(self, since: datetime | str) -> list[Run]:
-        """Runs whose crawl was recorded (`full` is set with it), started after `since`,
-        oldest first: an audit cut short after its crawl still saw what changed."""
-        return [_run(r) for r in self.db.query(
-            "SELECT * FROM runs WHERE full IS NOT NULL AND started > ? ORDER BY started, id",
-            [utc_iso(since)])]
+    def last_delivered(self, notifier: str, kind: str) -> Delivery | None:
+        """The newest delivery of this notifier and kind that went."""
+        row = self._one("SELECT * FROM deliveries WHERE notifier = ? AND kind = ? "
+                        "AND status IN ('sent', 'written') ORDER BY created DESC, id DESC "
+                        "LIMIT 1", [notifier, kind])
+        return delivery_of_row(row) if row else None

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from .base import LedgerBase, utc_iso
-from .records import ACTIVE_STATUSES, Finding, FindingsUpdate, NewFinding, _finding
+from .records import ACTIVE_STATUSES, Finding, FindingsUpdate, NewFinding, finding_of_row
 
 _SELECT = """SELECT f.*, l.sku AS sku, l.url AS url FROM findings f
              LEFT JOIN listings l ON l.id = f.listing_id"""
@@ -107,7 +107,7 @@ class FindingRecords(LedgerBase):
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         order = ("CASE f.severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 ELSE 2 END, "
                  "f.first_seen, f.id")
-        return [_finding(r) for r in self.db.query(f"{_SELECT} {clause} ORDER BY {order}", params)]
+        return [finding_of_row(r) for r in self.db.query(f"{_SELECT} {clause} ORDER BY {order}", params)]
 
     def finding(self, finding_id: int) -> Finding:
         found = self.findings(ids=[finding_id])
@@ -144,3 +144,11 @@ class FindingRecords(LedgerBase):
         return list(self.db.query(
             "SELECT * FROM events WHERE (? IS NULL OR finding_id = ?) ORDER BY id",
             [finding_id, finding_id]))
+
+    def findings_resolved_since(self, since: datetime | str) -> list[Finding]:
+        """Findings resolved after `since` (and still resolved), oldest first."""
+        return [finding_of_row(r) for r in self.db.query(
+            "SELECT f.*, l.sku AS sku, l.url AS url FROM findings f "
+            "LEFT JOIN listings l ON l.id = f.listing_id "
+            "WHERE f.status = 'resolved' AND f.resolved_at > ? ORDER BY f.resolved_at, f.id",
+            [utc_iso(since)])]

@@ -8,7 +8,7 @@ from crawler.snapshot import ImageInfo, KnownPage
 
 from .base import LedgerBase, utc_iso
 from .records import (TRACKED_FIELDS, FieldChange, Listing, StoredSnapshot, TitleChange,
-                      _known_page, _stored)
+                      known_page_of_row, stored_snapshot_of_row)
 
 
 class HistoryQueries(LedgerBase):
@@ -39,17 +39,17 @@ class HistoryQueries(LedgerBase):
 
     def history(self, listing_id: int, *, ok_only: bool = False) -> list[StoredSnapshot]:
         where = "AND error IS NULL" if ok_only else ""
-        return [_stored(r) for r in self.db.query(
+        return [stored_snapshot_of_row(r) for r in self.db.query(
             f"SELECT * FROM snapshots WHERE listing_id = ? {where} ORDER BY fetched_at, id",
             [listing_id])]
 
     def run_snapshots(self, run_id: int) -> list[StoredSnapshot]:
-        return [_stored(r) for r in self.db.query(
+        return [stored_snapshot_of_row(r) for r in self.db.query(
             "SELECT * FROM snapshots WHERE run_id = ? ORDER BY listing_id", [run_id])]
 
     def latest_snapshots(self) -> list[StoredSnapshot]:
         """Each current listing's most recent successful snapshot."""
-        return [_stored(r) for r in self.db.query(
+        return [stored_snapshot_of_row(r) for r in self.db.query(
             """SELECT s.* FROM snapshots s
                JOIN listings l ON l.id = s.listing_id AND l.gone_since IS NULL
                WHERE s.id = (SELECT id FROM snapshots WHERE listing_id = s.listing_id
@@ -99,7 +99,7 @@ class HistoryQueries(LedgerBase):
                 "ORDER BY run_id DESC, id DESC LIMIT 1", [snap.listing_id, run_id])
             if prev is None:
                 continue
-            before = _stored(prev)
+            before = stored_snapshot_of_row(prev)
             for name in TRACKED_FIELDS:
                 if getattr(before, name) != getattr(snap, name):
                     changes.append(FieldChange(snap.listing_id, snap.sku, name,
@@ -148,7 +148,7 @@ class HistoryQueries(LedgerBase):
         if urls is not None:
             where = f"WHERE p.url IN ({','.join('?' * len(urls)) or 'NULL'})"
             params = list(urls)
-        return {r["page_url"]: _known_page(r) for r in self.db.query(
+        return {r["page_url"]: known_page_of_row(r) for r in self.db.query(
             f"""SELECT s.*, p.url AS page_url, p.fetched_with AS page_fetched_with,
                        p.body_sha256, p.etag, p.last_modified, p.resources
                 FROM pages p JOIN snapshots s ON s.id = p.snapshot_id AND s.error IS NULL

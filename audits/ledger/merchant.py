@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from .base import LedgerBase, utc_iso
-from .records import Approval, RegistryEntry, _approval, _registry_entry
+from .records import Approval, RegistryEntry, approval_of_row, registry_entry_of_row
 
 
 class MerchantRecords(LedgerBase):
@@ -33,7 +33,7 @@ class MerchantRecords(LedgerBase):
         rows = self.db.query(
             "SELECT * FROM approvals WHERE (? IS NULL OR sku = ?) AND (? IS NULL OR id = ?) "
             "ORDER BY id", [sku, sku, approval_id, approval_id])
-        out = [_approval(r) for r in rows]
+        out = [approval_of_row(r) for r in rows]
         if valid_at is not None:
             out = [a for a in out if datetime.fromisoformat(a.valid_until) >= valid_at]
         return out
@@ -70,7 +70,7 @@ class MerchantRecords(LedgerBase):
         if ids is not None and not ids:
             return []
         where = f"WHERE id IN ({','.join('?' * len(ids))})" if ids else ""
-        return [_registry_entry(r) for r in self.db.query(
+        return [registry_entry_of_row(r) for r in self.db.query(
             f"SELECT * FROM registry {where} ORDER BY id", list(ids or []))]
 
     def registry_entry(self, entry_id: int) -> RegistryEntry | None:

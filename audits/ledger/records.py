@@ -188,7 +188,7 @@ TRACKED_FIELDS = ("title", "price", "list_price", "availability", "stock_count",
                   "image_urls")
 
 
-def _snapshot_row(run_id: int, listing_id: int, snap: Snapshot) -> dict:
+def row_of_snapshot(run_id: int, listing_id: int, snap: Snapshot) -> dict:
     return {
         "run_id": run_id,
         "listing_id": listing_id,
@@ -213,7 +213,7 @@ def _snapshot_row(run_id: int, listing_id: int, snap: Snapshot) -> dict:
     }
 
 
-def _page_row(state: PageState, snapshot_id: int, now: str) -> dict:
+def row_of_page_state(state: PageState, snapshot_id: int, now: str) -> dict:
     return {"url": state.url, "fetched_with": state.fetched_with,
             "body_sha256": state.body_sha256, "etag": state.etag,
             "last_modified": state.last_modified,
@@ -221,7 +221,7 @@ def _page_row(state: PageState, snapshot_id: int, now: str) -> dict:
             "snapshot_id": snapshot_id, "checked": now}
 
 
-def _known_page(r: dict) -> KnownPage:
+def known_page_of_row(r: dict) -> KnownPage:
     """A `pages` row joined to the snapshot it belongs to, as the crawler wants it."""
     state = PageState(url=r["page_url"], fetched_with=r["page_fetched_with"],
                       body_sha256=r["body_sha256"], etag=r["etag"],
@@ -231,7 +231,7 @@ def _known_page(r: dict) -> KnownPage:
     return KnownPage(state, snap)
 
 
-def _stored(r: dict) -> StoredSnapshot:
+def stored_snapshot_of_row(r: dict) -> StoredSnapshot:
     return StoredSnapshot(
         id=r["id"], run_id=r["run_id"], listing_id=r["listing_id"], fetched_at=r["fetched_at"],
         **_stored_values(r),
@@ -241,7 +241,7 @@ def _stored(r: dict) -> StoredSnapshot:
 
 
 def _stored_values(r: dict) -> dict:
-    """A snapshot row's listing values in their own types (the reverse of `_snapshot_row`)."""
+    """A snapshot row's listing values in their own types (the reverse of `row_of_snapshot`)."""
     return dict(
         url=r["url"], sku=r["sku"], title=r["title"],
         price=None if r["price"] is None else Decimal(r["price"]),
@@ -251,7 +251,7 @@ def _stored_values(r: dict) -> dict:
         image_urls=json.loads(r["image_urls"] or "[]"), price_note=r["price_note"])
 
 
-def _approval(r: dict) -> Approval:
+def approval_of_row(r: dict) -> Approval:
     return Approval(
         id=r["id"], sku=r["sku"],
         max_discount=None if r["max_discount"] is None else Decimal(str(r["max_discount"])),
@@ -260,14 +260,14 @@ def _approval(r: dict) -> Approval:
         created=r["created"])
 
 
-def _run(r: dict) -> Run:
+def run_of_row(r: dict) -> Run:
     return Run(id=r["id"], kind=r["kind"], status=r["status"], started=r["started"],
                finished=r["finished"], pages_ok=r["pages_ok"] or 0,
                pages_failed=r["pages_failed"] or 0, image_downloads=r["image_downloads"] or 0,
                error=r["error"])
 
 
-def _finding(r: dict) -> Finding:
+def finding_of_row(r: dict) -> Finding:
     return Finding(
         id=r["id"], rule_id=r["rule_id"], severity=r["severity"], listing_id=r["listing_id"],
         sku=r.get("sku"), url=r.get("url"), fingerprint=r["fingerprint"], status=r["status"],
@@ -277,7 +277,7 @@ def _finding(r: dict) -> Finding:
         acknowledged_by=r["acknowledged_by"], waive_reason=r["waive_reason"])
 
 
-def _registry_entry(r: dict) -> RegistryEntry:
+def registry_entry_of_row(r: dict) -> RegistryEntry:
     values = {k: r.get(k) for k in RegistryEntry.__dataclass_fields__}
     values["variants"] = json.loads(r["variants"]) if r.get("variants") else []
     return RegistryEntry(**values)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 2  # 2: snapshots.unchanged, the pages table
+SCHEMA_VERSION = 3  # 2: snapshots.unchanged, the pages table; 3: emails became deliveries
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -44,7 +44,7 @@ TABLES: dict[str, dict] = {
     "registry": dict(columns={
         "id": int, "label": str, "source": str, "path": str, "sha256": str, "phash": str,
         "dhash": str, "added": str,
-        # what images.infringing matches by (crawler.images): the core hashes, the colour
+        # what images.infringing matches by (imaging): the core hashes, the colour
         # signature, and the variants (JSON list of "phash:dhash" of the mirror and crops)
         "core_phash": str, "core_dhash": str, "colour": str, "variants": str, "added_by": str,
     }, pk="id"),
@@ -65,15 +65,17 @@ TABLES: dict[str, dict] = {
         "id": int, "at": str, "actor": str, "action": str, "finding_id": int, "approval_id": int,
         "detail": str,
     }, pk="id"),
-    # Every email storeaudit made: what it reported (finding ids by section, JSON), where its
-    # copy is, and whether it went. Only a sent or written email counts as delivered.
-    "emails": dict(columns={
-        "id": int, "kind": str, "created": str, "status": str, "attempts": int,
+    # Everything a notifier sent (the emails first): what it reported (finding ids by section,
+    # JSON), where its copy is, and whether it went. Only a sent or written one counts as
+    # delivered. Called `emails` before schema 3 (renamed, its rows the email notifier's).
+    "deliveries": dict(columns={
+        "id": int, "notifier": str, "kind": str, "created": str, "status": str, "attempts": int,
         "last_error": str, "next_attempt": str, "sent_at": str, "transport": str,
         "subject": str, "recipients": str, "finding_ids": str, "run_id": int, "path": str,
         "html_path": str,
     }, pk="id", not_null={"kind", "created", "status"}),
 }
+RENAMED = {"emails": "deliveries"}  # an older ledger's table -> its name now
 
 INDEXES = [
     ("snapshots", ["listing_id", "fetched_at"]),
@@ -84,7 +86,7 @@ INDEXES = [
     ("findings", ["status", "severity"]),
     ("findings", ["rule_id", "listing_id", "fingerprint"]),
     ("tokens", ["token_hash"]),
-    ("emails", ["kind", "status"]),
+    ("deliveries", ["notifier", "kind", "status"]),
     ("runs", ["kind", "started"]),
 ]
 
@@ -107,6 +109,9 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     if not _missing(db):
         return
     with db.atomic():
+        for old, new in RENAMED.items():
+            if db[old].exists() and not db[new].exists():
+                db.execute(f"ALTER TABLE [{old}] RENAME TO [{new}]")
         for name, spec in TABLES.items():
             if not db[name].exists():
                 db[name].create(**spec)
@@ -116,6 +121,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             for column, kind in spec["columns"].items():
                 if column not in have:
                     db[name].add_column(column, kind)
+        # Every delivery before schema 3 was an email.
+        db.execute("UPDATE deliveries SET notifier = 'email' WHERE notifier IS NULL")
         for table, columns in INDEXES:
             db[table].create_index(columns, if_not_exists=True)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

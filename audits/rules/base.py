@@ -1,12 +1,18 @@
-"""What a rule is: an id, a one-line description, a default severity, a settings model and a
-check over the ledger's history that yields findings a person can verify.
+"""What a rule is: an id, a name a person reads, a default severity, a settings model and a
+check over the ledger's history that yields findings a person can verify; its description is
+the check function's docstring (the first line says what it checks; the rest why, and an
+example), so the README's rule table, `storeaudit init`'s template, `storeaudit rules` and the
+dashboard's help are all written from the rule itself.
 
 Adding a rule is one new decorated function (in the module of its family) plus its test;
-the contract section, the registry and the engine pick it up from here.
+the contract section, the registry and the engine pick it up from here. A rule that judges
+with a number the API, the dashboard or the email also show (a floor, a quota) exports that
+judgment as a function of its module, and they call it: nobody re-derives it.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -62,7 +68,9 @@ CheckFn = Callable[["AuditContext", Any], Iterable[Draft]]
 @dataclass(frozen=True)
 class Rule:
     id: str
-    description: str
+    label: str             # its name for a person: "Price under the floor"
+    description: str       # one line: what it checks
+    details: str           # why, and an example (paragraphs of plain text)
     severity: Severity
     settings: type[RuleSettings]
     check: CheckFn
@@ -80,16 +88,28 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(id: str, description: str, severity: Severity, settings: type[RuleSettings] = RuleSettings,
+def rule(id: str, label: str, severity: Severity, settings: type[RuleSettings] = RuleSettings,
          scope: Literal["listing", "store"] = "listing") -> Callable[[CheckFn], CheckFn]:
-    """Register a check function as a rule."""
+    """Register a check function as a rule; its docstring is the rule's description."""
     if id.count(".") != 1:
         raise ValueError(f"rule id {id!r} must be family.name")
 
     def register(check: CheckFn) -> CheckFn:
         if any(r.id == id for r in RULES):
             raise ValueError(f"rule {id} registered twice")
-        RULES.append(Rule(id, description, severity, settings, check, scope))
+        description, details = describe(check)
+        RULES.append(Rule(id, label, description, details, severity, settings, check, scope))
         return check
 
     return register
+
+
+def describe(check: CheckFn) -> tuple[str, str]:
+    """(first paragraph, the rest) of a check function's docstring, which every rule must
+    have: it is what people read about the rule."""
+    doc = inspect.getdoc(check)
+    if not doc:
+        raise ValueError(f"rule check {check.__name__} needs a docstring: its first line says "
+                         "what it checks, the rest why, with an example")
+    first, _, rest = doc.partition("\n\n")
+    return " ".join(first.split()), rest.strip()

@@ -28,6 +28,12 @@ PROMOTED_SOURCE_HELP = (
 )
 
 
+def is_promoted(on_page: bool, in_list: bool, source: str = "either") -> bool:
+    """Whether a listing counts as promoted for a rule with this `promoted_source`: the badge
+    on its page, its line in the merchant's promoted list, or either."""
+    return {"page": on_page, "catalog": in_list}.get(source, on_page or in_list)
+
+
 @dataclass(frozen=True)
 class ListingState:
     """One listing as this run saw it, beside the merchant's catalog line for it."""
@@ -51,9 +57,8 @@ class ListingState:
 
     def promoted(self, source: str = "either") -> bool:
         """Promoted on the page (badge), in the merchant's promoted-SKU list, or either."""
-        on_page = bool(self.snap.promoted)
-        in_list = bool(self.catalog and self.catalog.promoted)
-        return {"page": on_page, "catalog": in_list}.get(source, on_page or in_list)
+        return is_promoted(bool(self.snap.promoted), bool(self.catalog and self.catalog.promoted),
+                           source)
 
     @property
     def promoted_how(self) -> str:

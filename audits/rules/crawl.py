@@ -30,9 +30,16 @@ class IncompleteSettings(RuleSettings):
     )
 
 
-@rule("crawl.incomplete", "A crawl could not read too many of the store's pages.", "major",
-      IncompleteSettings, scope="store")
+@rule("crawl.incomplete", "Crawl incomplete", "major", IncompleteSettings, scope="store")
 def incomplete(ctx: AuditContext, settings: IncompleteSettings) -> Iterator[Draft]:
+    """A crawl could not read too many of the store's pages.
+
+    A page that failed (timeout, error, a login wall) neither raises nor resolves findings,
+    so a crawl with many failures quietly audits less of the store; this makes it visible,
+    and the other store-level rules sit that run out.
+
+    Example: 9 of 60 pages answered 503: "9 of 60 pages could not be read in this crawl
+    (15%; limit 10%)"."""
     failed, total = ctx.run.pages_failed, ctx.run.pages_ok + ctx.run.pages_failed
     if total == 0:
         return

@@ -41,9 +41,19 @@ class InfringingSettings(RuleSettings):
     )
 
 
-@rule("images.infringing", "A listing image matches a known infringing image.", "critical",
-      InfringingSettings)
+@rule("images.infringing", "Infringing image", "critical", InfringingSettings)
 def infringing(ctx: AuditContext, settings: InfringingSettings) -> Iterator[Draft]:
+    """A listing image matches a known infringing image.
+
+    The contract says no infringing images. Every listing image is compared with the registry
+    of known infringing images (`storeaudit registry add`): a copy resized, recompressed,
+    cropped a little, framed, put on a canvas, watermarked, captioned or mirrored is still a
+    copy; the same product photographed in another colour is not. The finding shows both
+    pictures, the distances and the form that matched.
+
+    Example: a rights holder's photo, mirrored and with a price tag added, as a listing's
+    third image: "Image 3 matches the known infringing image 'sunset_lake' (phash distance 4
+    of 64, mirrored)"."""
     entries = {e.id: e for e in ctx.registry}
     images = [img for e in entries.values() if (img := RegistryImage.of(
         e.id, phash=e.phash, dhash=e.dhash, core_phash=e.core_phash, core_dhash=e.core_dhash,

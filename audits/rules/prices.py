@@ -8,7 +8,8 @@ priced in another currency is skipped rather than judged on a meaningless compar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -16,11 +17,13 @@ from pydantic import Field
 
 from crawler.prices import format_price
 
+from ..catalog import CatalogEntry
 from ..ledger import Approval
 from .base import Draft, RuleSettings, rule
-from .context import PROMOTED_SOURCE_HELP, AuditContext, ListingState, PromotedSource
+from .context import (PROMOTED_SOURCE_HELP, AuditContext, ListingState, PromotedSource,
+                      is_promoted)
 
-# Shared with the stock rules: what makes a listing "promoted".
+
 def _comparable(ctx: AuditContext, state: ListingState) -> str | None:
     """The currency to show the listing's price in, or None when it is not the store's
     (a page without a currency is taken to be in the store's)."""
@@ -53,14 +56,89 @@ class BelowFloorSettings(RuleSettings):
     promoted_source: PromotedSource = Field(default="either", description=PROMOTED_SOURCE_HELP)
 
 
-@rule("prices.below_floor", "A listing sells below the contract's floor (a multiple of cost).",
-      "critical", BelowFloorSettings)
+class DiscountSettings(RuleSettings):
+    max_discount: Decimal = Field(
+        default=Decimal("0.30"), ge=0, lt=1,
+        description="The largest discount under the reference price in catalog.csv the agency "
+                    "may set without your written OK, as a fraction (0.30 = 30% off).",
+    )
+
+
+# --- the judgment both rules make, for the overlay, the dashboard and the chart -------------
+
+
+@dataclass(frozen=True)
+class PriceLimits:
+    """The prices one listing is judged by, exactly as the two price rules judge it."""
+
+    cost: Decimal | None               # from catalog.csv; None: the SKU is not in it
+    reference_price: Decimal | None
+    floor: Decimal | None              # under it, prices.below_floor raises a finding
+    floor_multiple: Decimal
+    floor_not_judged: str | None       # why `floor` is None, in words
+    discount_limit: Decimal | None     # under it, prices.unapproved_discount wants your OK
+    max_discount: Decimal
+    discount_not_judged: str | None    # why `discount_limit` is None
+
+
+def floor_judged(settings: BelowFloorSettings, entry: CatalogEntry | None,
+                 promoted_on_page: bool) -> str | None:
+    """None when prices.below_floor judges this listing's price against a floor, else why not."""
+    if not settings.enabled:
+        return "prices.below_floor is turned off in the contract"
+    if entry is None:
+        return "the SKU is not in your product sheet (catalog.csv): no cost to compare with"
+    if settings.applies_to == "promoted" and not is_promoted(
+            promoted_on_page, bool(entry.promoted), settings.promoted_source):
+        how = {"page": "a badge on its page", "catalog": "your promoted list",
+               "either": "a badge on its page or your promoted list"}[settings.promoted_source]
+        return (f"the floor applies to promoted listings (promoted by {how}, "
+                f"promoted_source = \"{settings.promoted_source}\"), and this one is not")
+    return None
+
+
+def price_limits(settings_of: Callable[[str], RuleSettings], entry: CatalogEntry | None, *,
+                 promoted_on_page: bool) -> PriceLimits:
+    """The floor and the discount limit of a listing with catalog line `entry` whose page
+    shows (or not) a promotion badge. `settings_of` gives a rule's settings by id (the
+    contract's `rule_settings`)."""
+    floor_settings: BelowFloorSettings = settings_of("prices.below_floor")
+    discount_settings: DiscountSettings = settings_of("prices.unapproved_discount")
+    not_floor = floor_judged(floor_settings, entry, promoted_on_page)
+    if not discount_settings.enabled:
+        not_discount = "prices.unapproved_discount is turned off in the contract"
+    elif entry is None:
+        not_discount = "the SKU is not in your product sheet (catalog.csv): no reference price"
+    else:
+        not_discount = None
+    return PriceLimits(
+        cost=entry.cost if entry else None,
+        reference_price=entry.reference_price if entry else None,
+        floor=None if not_floor else entry.cost * floor_settings.multiple,
+        floor_multiple=floor_settings.multiple, floor_not_judged=not_floor,
+        discount_limit=(None if not_discount
+                        else entry.reference_price * (1 - discount_settings.max_discount)),
+        max_discount=discount_settings.max_discount, discount_not_judged=not_discount)
+
+
+# --- prices.below_floor ---------------------------------------------------------------------
+
+
+@rule("prices.below_floor", "Price under the floor", "critical", BelowFloorSettings)
 def below_floor(ctx: AuditContext, settings: BelowFloorSettings) -> Iterator[Draft]:
+    """A listing sells below the contract's floor (a multiple of cost).
+
+    The contract says promoted items never sell below a multiple of their cost ("never below
+    1.5 × cost"): the cost is the one in your product sheet (catalog.csv), which the agency
+    never sees. Only prices in the store's currency are compared.
+
+    Example: cost 150, multiple 1.5, so the floor is 225; the promoted down jacket shown at
+    ¥199 is a critical finding until its price is back at 225 or more."""
     for state in ctx.listings:
-        if state.catalog is None or state.snap.price is None:
-            continue  # no cost to compare with, or no price shown
-        if settings.applies_to == "promoted" and not state.promoted(settings.promoted_source):
-            continue
+        if state.snap.price is None:
+            continue  # no price shown
+        if floor_judged(settings, state.catalog, bool(state.snap.promoted)):
+            continue  # not in the catalog, or a listing the floor does not apply to
         currency = _comparable(ctx, state)
         if currency is None:
             continue
@@ -90,12 +168,7 @@ def below_floor(ctx: AuditContext, settings: BelowFloorSettings) -> Iterator[Dra
         )
 
 
-class DiscountSettings(RuleSettings):
-    max_discount: Decimal = Field(
-        default=Decimal("0.30"), ge=0, lt=1,
-        description="The largest discount under the reference price in catalog.csv the agency "
-                    "may set without your written OK, as a fraction (0.30 = 30% off).",
-    )
+# --- prices.unapproved_discount -------------------------------------------------------------
 
 
 def _covers(approval: Approval, discount: Decimal, price: Decimal) -> bool:
@@ -114,10 +187,18 @@ def _approval_evidence(approval: Approval) -> dict:
     }
 
 
-@rule("prices.unapproved_discount",
-      "A listing is discounted under the reference price by more than allowed, without an "
-      "approval.", "major", DiscountSettings)
+@rule("prices.unapproved_discount", "Discount without approval", "major", DiscountSettings)
 def unapproved_discount(ctx: AuditContext, settings: DiscountSettings) -> Iterator[Draft]:
+    """A listing is discounted under the reference price by more than allowed, without an
+    approval.
+
+    The contract says a discount over a share of the reference price needs your written OK.
+    Your OK is an approval recorded in storeaudit (`storeaudit approve`, or the dashboard's
+    Approve discount), with the largest discount or the lowest price it allows and the last
+    day it counts; an expired approval counts for nothing.
+
+    Example: reference 1,299, max_discount 0.30: a sofa at 779 (40 % off) is a major finding
+    unless an approval of at least 40 % for its SKU is valid today."""
     for state in ctx.listings:
         if state.catalog is None or state.snap.price is None:
             continue

@@ -38,9 +38,16 @@ class OutOfStockSettings(RuleSettings):
     promoted_source: PromotedSource = Field(default="either", description=PROMOTED_SOURCE_HELP)
 
 
-@rule("stock.promoted_out_of_stock", "A promoted listing shows out of stock.", "critical",
-      OutOfStockSettings)
+@rule("stock.promoted_out_of_stock", "Promoted but out of stock", "critical", OutOfStockSettings)
 def promoted_out_of_stock(ctx: AuditContext, settings: OutOfStockSettings) -> Iterator[Draft]:
+    """A promoted listing shows out of stock.
+
+    The contract says never promote what is out of stock: shoppers sent to it by an ad or a
+    featured section find nothing to buy. Promoted means a badge or featured section on the
+    store's page, or the promoted column of your catalog.csv (`promoted_source`).
+
+    Example: the featured kettle shows "0 in stock": a critical finding until it is back in
+    stock or no longer promoted."""
     for state in ctx.listings:
         if not state.promoted(settings.promoted_source) or not _is_out_of_stock(state):
             continue
@@ -61,9 +68,14 @@ class LowStockSettings(RuleSettings):
     promoted_source: PromotedSource = Field(default="either", description=PROMOTED_SOURCE_HELP)
 
 
-@rule("stock.promoted_low_stock", "A promoted listing is nearly out of stock.", "major",
-      LowStockSettings)
+@rule("stock.promoted_low_stock", "Promoted, low stock", "major", LowStockSettings)
 def promoted_low_stock(ctx: AuditContext, settings: LowStockSettings) -> Iterator[Draft]:
+    """A promoted listing is nearly out of stock.
+
+    A warning before stock.promoted_out_of_stock: a promoted listing whose page shows a count
+    at or under the threshold, or says stock is limited without a count.
+
+    Example: threshold 5; a promoted lamp showing "only 3 left" is a major finding."""
     for state in ctx.listings:
         if not state.promoted(settings.promoted_source) or _is_out_of_stock(state):
             continue  # out of stock is stock.promoted_out_of_stock's finding

@@ -2,38 +2,31 @@
 title update", the agreed hot-search keywords, the advertising law's banned absolute claims and
 the platform's title length limit.
 
-Titles are matched the way a person reads them: full-width and half-width forms are the same
-letter (ＬＥＤ is LED, １００％ is 100%) and case does not matter. Evidence always quotes the
-title exactly as the page showed it.
+Titles are matched the way a person reads them (`audits.rules.title_text`). Evidence always
+quotes the title exactly as the page showed it.
 """
 
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from ..ledger import Ledger, TitleChange
 from .base import Draft, RuleSettings, rule
 from .context import PROMOTED_SOURCE_HELP, AuditContext, ListingState, PromotedSource
+from .title_text import DEFAULT_FORBIDDEN_TERMS, dedupe_phrases, find_terms, folded_text, title_length
 
 # A keyword, term or phrase: blank ones would match every title.
 Phrase = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 WEEK = timedelta(days=7)
 
-# Absolute claims China's advertising law (广告法 art. 9 (3)) bans: "national-level",
-# "highest-grade", "best" and the like. A merchant's contract may replace or extend the list.
-DEFAULT_FORBIDDEN_TERMS: tuple[str, ...] = (
-    "最", "最佳", "最好", "最低价", "最高级", "最先进", "最优", "最便宜",
-    "第一", "全网第一", "销量第一", "排名第一",
-    "唯一", "独一无二", "顶级", "极品", "极致", "国家级", "世界级", "全球级",
-    "全球首发", "首选", "史无前例", "万能", "100%", "绝对",
-)
 
 
 def _evidence(ctx: AuditContext, state: ListingState) -> dict:
@@ -46,36 +39,6 @@ def _evidence(ctx: AuditContext, state: ListingState) -> dict:
         "run_id": ctx.run.id,
         "seen_at": state.snap.fetched_at,
     }
-
-
-def _fold(text: str) -> tuple[str, list[int]]:
-    """`text` as matching sees it (NFKC, case-folded) and, for each of its characters, the
-    index of the character of `text` it came from, so a match can be quoted as shown."""
-    folded: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        if unicodedata.category(ch) == "Cf":
-            continue  # zero-width, soft hyphen, direction marks: unseen, so they hide no term
-        part = unicodedata.normalize("NFKC", ch).casefold()
-        folded.append(part)
-        origin.extend([i] * len(part))
-    return "".join(folded), origin
-
-
-def _folded(phrase: str) -> str:
-    return _fold(phrase)[0]
-
-
-def _dedupe(phrases: list[str]) -> list[str]:
-    """Phrases in order, dropping those that read the same once folded."""
-    seen: set[str] = set()
-    out = []
-    for p in phrases:
-        key = _folded(p)
-        if key and key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
 
 
 def _quote(title: str | None) -> str:
@@ -111,17 +74,48 @@ def effective_quota(settings: WeeklyQuotaSettings, listing_count: int) -> int:
     return min(settings.per_week, max(1, scaled))
 
 
-@rule("titles.weekly_quota", "Fewer titles optimised in the last 7 days than the weekly quota.",
-      "major", WeeklyQuotaSettings, scope="store")
-def weekly_quota(ctx: AuditContext, settings: WeeklyQuotaSettings) -> Iterator[Draft]:
-    start, end = ctx.now - WEEK, ctx.now
-    if ctx.watched_since is None or ctx.watched_since > start:
-        return  # history does not cover a whole week yet: no verdict either way
-    quota = effective_quota(settings, ctx.store_listing_count)
-    # The window is (now − 7 days, now]: tonight's crawl counts, the one exactly a week ago
-    # belongs to last week.
+@dataclass(frozen=True)
+class QuotaStatus:
+    """The rolling week's title quota, as titles.weekly_quota judges it."""
+
+    changed: int            # distinct listings retitled in the window
+    quota: int              # what the contract asks of this store
+    window_start: str       # the window is (start, end]
+    window_end: str
+    enabled: bool
+    judged: bool            # the history covers the whole window: a verdict either way
+    store_listings: int
+    changes: list[dict]     # per listing: sku, url, first before, last after, changed_at, ...
+
+    @property
+    def met(self) -> bool:
+        return self.changed >= self.quota
+
+    @property
+    def short(self) -> int:
+        return max(0, self.quota - self.changed)
+
+
+def quota_status(settings: WeeklyQuotaSettings, ledger: Ledger, now: datetime, *,
+                 listing_count: int | None = None,
+                 watched_since: datetime | None = None) -> QuotaStatus:
+    """How the agency stands against the weekly title quota at `now`: the rule's verdict and
+    what the dashboard, the overlay and the email show. The window is (now − 7 days, now]:
+    tonight's crawl counts, the one exactly a week ago belongs to last week."""
+    start = now - WEEK
+    if listing_count is None:
+        listing_count = len(ledger.listings())
+    if watched_since is None:
+        first = ledger.first_full_run()
+        watched_since = datetime.fromisoformat(first.started) if first else None
+    return _status(settings, ledger.title_changes(since=start, until=now), listing_count,
+                   start, now, watched_since)
+
+
+def _status(settings: WeeklyQuotaSettings, changes: list[TitleChange], listing_count: int,
+            start: datetime, end: datetime, watched_since: datetime | None) -> QuotaStatus:
     changed: dict[int, dict] = {}
-    for c in ctx.title_changes(since=start):
+    for c in changes:
         seen = changed.get(c.listing_id)
         if seen is None:
             changed[c.listing_id] = {"sku": c.sku, "url": c.url, "before": c.before,
@@ -130,28 +124,50 @@ def weekly_quota(ctx: AuditContext, settings: WeeklyQuotaSettings) -> Iterator[D
         else:  # changed more than once: first before, last after
             seen.update(after=c.after, changed_at=c.changed_at, changes=seen["changes"] + 1,
                         run_id=c.run_id)
-    count = len(changed)
-    if count >= quota:
+    return QuotaStatus(
+        changed=len(changed), quota=effective_quota(settings, listing_count),
+        window_start=start.isoformat(), window_end=end.isoformat(), enabled=settings.enabled,
+        # no verdict either way until the history covers a whole week
+        judged=watched_since is not None and watched_since <= start,
+        store_listings=listing_count,
+        changes=sorted(changed.values(), key=lambda c: c["changed_at"]))
+
+
+@rule("titles.weekly_quota", "Weekly title quota", "major", WeeklyQuotaSettings, scope="store")
+def weekly_quota(ctx: AuditContext, settings: WeeklyQuotaSettings) -> Iterator[Draft]:
+    """Fewer titles optimised in the last 7 days than the weekly quota.
+
+    The contract says the agency optimises a number of titles a week ("30 titles a week"): a
+    listing counts once in any rolling 7 days however often it was retitled. For a store
+    smaller than the quota makes sense for, the quota is scaled to a share of its listings
+    (`scale_to_store`). No verdict before storeaudit has watched the store a whole week.
+
+    Example: quota 12 for a store of 60 listings (20 %); 7 listings retitled since last
+    Tuesday's audit: one store-level finding "7 of 12 titles optimised in the last 7 days"."""
+    status = quota_status(settings, ctx.ledger, ctx.now, listing_count=ctx.store_listing_count,
+                          watched_since=ctx.watched_since)
+    if not status.judged or status.met:
         return
+    quota = status.quota
     how = f"quota {quota} a week"
     if settings.scale_to_store and quota < settings.per_week:
         how += (f": {settings.share:.0%} of {ctx.store_listing_count} listings, "
                 f"the contract says {settings.per_week}")
     yield Draft(
         None, "rolling-week",
-        f"{count} of {quota} titles optimised in the last 7 days ({how})",
+        f"{status.changed} of {quota} titles optimised in the last 7 days ({how})",
         {
             "quota": quota,
             "per_week": settings.per_week,
             "scale_to_store": settings.scale_to_store,
             "share": settings.share,
             "store_listings": ctx.store_listing_count,
-            "count": count,
-            "window_start": start.isoformat(),
-            "window_end": end.isoformat(),
+            "count": status.changed,
+            "window_start": status.window_start,
+            "window_end": status.window_end,
             "watched_since": ctx.watched_since.isoformat(),
             "run_id": ctx.run.id,
-            "changed": sorted(changed.values(), key=lambda c: c["changed_at"]),
+            "changed": status.changes,
         },
     )
 
@@ -172,9 +188,16 @@ class StaleSettings(RuleSettings):
         default="either", description="With promoted_only: " + PROMOTED_SOURCE_HELP)
 
 
-@rule("titles.stale", "A listing's title has not changed for longer than the contract allows.",
-      "minor", StaleSettings)
+@rule("titles.stale", "Title not updated", "minor", StaleSettings)
 def stale(ctx: AuditContext, settings: StaleSettings) -> Iterator[Draft]:
+    """A listing's title has not changed for longer than the contract allows.
+
+    The contract says no listing is left without a title update for long ("no listing left 2
+    weeks without a title update"). Days are counted on the store's calendar from the last
+    change storeaudit saw, or from when it first saw the listing.
+
+    Example: max_days 14; a tent whose title is the same since storeaudit first crawled it 16
+    days ago: "Title unchanged for 16 days (limit 14)"."""
     today = ctx.now.astimezone(ctx.zone).date()
     for state in ctx.listings:
         if settings.promoted_only and not state.promoted(settings.promoted_source):
@@ -210,8 +233,15 @@ class KeywordSettings(RuleSettings):
     )
 
 
-@rule("titles.keywords", "A title uses none of the agreed keywords.", "minor", KeywordSettings)
+@rule("titles.keywords", "Missing keywords", "minor", KeywordSettings)
 def keywords(ctx: AuditContext, settings: KeywordSettings) -> Iterator[Draft]:
+    """A title uses none of the agreed keywords.
+
+    The contract says titles use the agreed hot-search keywords: a list for the whole store,
+    or one per category of catalog.csv. Full-width and half-width letters and case do not
+    matter.
+
+    Example: keywords for "outdoor" are 露营 and 户外; "山禾 双人帐篷 防雨" uses neither."""
     for state in ctx.listings:
         title = state.snap.title
         if title is None:
@@ -221,11 +251,11 @@ def keywords(ctx: AuditContext, settings: KeywordSettings) -> Iterator[Draft]:
             required, source = settings.by_category[category], f"category {category}"
         else:
             required, source = settings.keywords, "store-wide"
-        required = _dedupe(required)
+        required = dedupe_phrases(required)
         if not required:
             continue
-        folded = _folded(title)
-        if any(_folded(k) in folded for k in required):
+        folded = folded_text(title)
+        if any(folded_text(k) in folded for k in required):
             continue
         listed = ", ".join(required)
         yield Draft(
@@ -255,39 +285,18 @@ class ForbiddenTermsSettings(RuleSettings):
     )
 
 
-def find_terms(title: str, terms: list[str], allowed: list[str]) -> list[tuple[str, int, str]]:
-    """The banned terms in `title`: (term, 1-based position of its first use, the text there).
-
-    A term inside a longer term found at the same place is reported as the longer one only
-    (全网第一, not also 第一); a term inside an allowed phrase is not reported.
-    """
-    folded, origin = _fold(title)
-
-    def spans(phrase: str) -> list[tuple[int, int]]:
-        needle, out, at = _folded(phrase), [], 0
-        while (at := folded.find(needle, at)) != -1:
-            out.append((at, at + len(needle)))
-            at += 1
-        return out
-
-    allowed_spans = [s for p in allowed for s in spans(p)]
-    hits = [(term, s) for term in _dedupe(terms) for s in spans(term)
-            if not any(a <= s[0] and s[1] <= b for a, b in allowed_spans)]
-    found: dict[str, tuple[int, str]] = {}
-    for term, (s, e) in hits:
-        inside_longer = any(a <= s and e <= b and (b - a) > (e - s) for _, (a, b) in hits)
-        if inside_longer or term in found:
-            continue
-        first, last = origin[s], origin[e - 1]
-        found[term] = (first + 1, title[first:last + 1])
-    return sorted(((t, pos, text) for t, (pos, text) in found.items()), key=lambda f: f[1])
-
-
-@rule("titles.forbidden_terms", "A title uses an absolute claim the advertising law bans.",
-      "major", ForbiddenTermsSettings)
+@rule("titles.forbidden_terms", "Banned claim in title", "major", ForbiddenTermsSettings)
 def forbidden_terms(ctx: AuditContext, settings: ForbiddenTermsSettings) -> Iterator[Draft]:
+    """A title uses an absolute claim the advertising law bans.
+
+    China's advertising law (广告法 art. 9) bans absolute claims such as 最, 第一, 全网第一, 顶级
+    and 国家级, and platforms take such listings down. storeaudit's list can be replaced
+    (`terms`), extended (`extra_terms`), or a phrase allowed (`allowed`). A term hidden with
+    zero-width characters or written in full-width letters is still found.
+
+    Example: "山禾 羽绒服 全网第一 保暖" is one finding for 全网第一 (not also for 第一)."""
     base = list(DEFAULT_FORBIDDEN_TERMS) if settings.terms is None else settings.terms
-    terms = _dedupe([*base, *settings.extra_terms])
+    terms = dedupe_phrases([*base, *settings.extra_terms])
     for state in ctx.listings:
         title = state.snap.title
         if title is None:
@@ -314,15 +323,14 @@ class LengthSettings(RuleSettings):
     )
 
 
-def title_length(title: str, count: str = "chars") -> int:
-    if count == "gbk_bytes":
-        # GBK stores ASCII in one byte and every other character it has in two.
-        return sum(1 if ord(ch) < 0x80 else 2 for ch in title)
-    return len(title)
-
-
-@rule("titles.length", "A title is longer than the platform allows.", "minor", LengthSettings)
+@rule("titles.length", "Title too long", "minor", LengthSettings)
 def length(ctx: AuditContext, settings: LengthSettings) -> Iterator[Draft]:
+    """A title is longer than the platform allows.
+
+    Platforms cut or refuse titles over their limit; Taobao counts 60 bytes, each Chinese or
+    full-width character 2 (`count = "gbk_bytes"`).
+
+    Example: max_chars 60, count chars: a 72-character title is a minor finding."""
     unit = "characters" if settings.count == "chars" else "bytes (Taobao's count)"
     for state in ctx.listings:
         title = state.snap.title

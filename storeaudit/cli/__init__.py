@@ -1,102 +1,13 @@
 """The `storeaudit` command. Every verb's --help says what it does and what it needs.
 
-This module holds the Typer `app`, its callback and what the verbs share (the consoles,
-`_fail`, `USER_ERRORS`, the common options); the verbs live in one module per group and
-register themselves on `app` when imported at the bottom of this file.
+The Typer `app` and what the verbs share are in `common`; the verbs live in one module per
+group and register themselves on `app` when imported here, in this order.
 """
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
+# The verbs, in the order --help lists them.
+from . import store, findings, running, tokens, registry, rules  # noqa: F401,I001
+from .common import CATALOG_HEADER, USER_ERRORS, app
 
-import typer
-from rich.console import Console
-from rich.text import Text
-
-from crawler.browser import BrowserNotFound
-
-from ..audit_lock import AuditBusy
-from ..catalog import CatalogError
-from ..contract import load_contract
-from ..contract_errors import ContractError
-from ..ledger import FindingError, LedgerError
-
-app = typer.Typer(
-    help="Check, from the store's public pages, that the operations agency keeps the contract.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console()
-err = Console(stderr=True)
-
-TEMPLATES = Path(__file__).parent.parent / "templates"
-CATALOG_HEADER = "sku,cost,reference_price,promoted\n"
-
-ContractOption = typer.Option(Path("contract.toml"), "--contract", "-c",
-                              help="The contract file (see `storeaudit init`).")
-DbOption = typer.Option(Path("storeaudit.db"), "--db", help="The ledger (SQLite file).")
-
-
-# What the user can fix: each is printed as one clear line, never as a traceback. A LedgerError
-# says the disk is full or the database locked by another process, and that nothing of the
-# failed write was kept; AuditBusy names the audit (and process) already running.
-USER_ERRORS = (ContractError, CatalogError, LedgerError, BrowserNotFound, FindingError, AuditBusy)
-
-
-def _actor() -> str:
-    import getpass
-
-    return f"{getpass.getuser()} (cli)"
-
-
-def _zone(contract):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(contract.store.timezone)
-
-
-def _zone_of(path: Path):
-    """The store's time zone from a contract file, or UTC when there is none to read."""
-    from datetime import timezone
-
-    try:
-        return _zone(load_contract(path))
-    except ContractError:
-        return timezone.utc
-
-
-def _fail(message: str) -> None:
-    # The message is text, never markup: "[store]" or a value from a file must print as is.
-    err.print(Text.assemble(("error:", "red"), " ", message), highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
-
-
-@app.callback()
-def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what happens.")) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every tick at INFO
-
-
-def _print_email(record) -> None:
-    """How an email went, in one line a person can act on."""
-    if record.status == "sent":
-        console.print(f"Email #{record.id} sent to {', '.join(record.recipients)}: ",
-                      Text(record.subject or ""), highlight=False)
-    elif record.status == "written":
-        console.print(f"Email #{record.id} written to {record.path}", highlight=False)
-        if record.html_path:
-            console.print(f"  (open {record.html_path} in a browser to read it)", highlight=False)
-    elif record.status == "pending":
-        err.print(Text.assemble((f"email #{record.id} not sent yet", "yellow"),
-                                f" (try {record.attempts}): {record.last_error}. The scheduler "
-                                "tries again, or run `storeaudit report`."), soft_wrap=True)
-    else:
-        err.print(Text.assemble((f"email #{record.id} failed", "red"),
-                                f" after {record.attempts} tries: {record.last_error}. Its "
-                                "findings come again in the next email."), soft_wrap=True)
-
-
-# Imported last, for their effect: each registers its verbs on `app`, in this order.
-from . import store, findings, running, tokens, registry  # noqa: E402,F401,I001
+__all__ = ["CATALOG_HEADER", "USER_ERRORS", "app"]

@@ -1,4 +1,4 @@
-"""`python -m audits.cli`: the same as the `storeaudit` command."""
+"""`python -m storeaudit.cli`: the same as the `storeaudit` command."""
 
 from . import app
 

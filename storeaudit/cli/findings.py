@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from ..contract import load_contract
-from ..ledger import Ledger
-from . import USER_ERRORS, ContractOption, DbOption, _actor, _fail, _zone_of, app, console
+from audits.contract import load_contract
+from audits.ledger import Ledger
+from .common import USER_ERRORS, ContractOption, DbOption, cli_actor, fail, zone_of_file, app, console
 
 
 @app.command()
@@ -30,11 +30,11 @@ def findings(
     try:
         found = Ledger(db).findings(status=statuses, severity=severity, rule_id=rule, sku=sku)
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     if not found:
         console.print("No findings match.")
         return
-    console.print(findings_table(found, title=f"Findings ({status})", zone=_zone_of(contract)))
+    console.print(findings_table(found, title=f"Findings ({status})", zone=zone_of_file(contract)))
 
 
 @app.command()
@@ -43,9 +43,9 @@ def acknowledge(finding_id: int = typer.Argument(..., help="The finding's number
                 db: Path = DbOption) -> None:
     """Mark an open finding as seen and being handled (it stays until the problem is gone)."""
     try:
-        f = Ledger(db).acknowledge(finding_id, _actor(), note)
+        f = Ledger(db).acknowledge(finding_id, cli_actor(), note)
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     console.print(f"#{f.id} acknowledged.")
 
 
@@ -55,9 +55,9 @@ def waive(finding_id: int = typer.Argument(..., help="The finding's number (#)."
           db: Path = DbOption) -> None:
     """Accept a finding as it is, with a reason: it stops counting as open."""
     try:
-        f = Ledger(db).waive(finding_id, _actor(), reason)
+        f = Ledger(db).waive(finding_id, cli_actor(), reason)
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     console.print(f"#{f.id} waived: {f.waive_reason}")
 
 
@@ -80,9 +80,9 @@ def approve(
     from zoneinfo import ZoneInfo
 
     if max_discount is None and min_price is None:
-        _fail("give --max-discount (e.g. 0.4 for 40%) or --min-price")
+        fail("give --max-discount (e.g. 0.4 for 40%) or --min-price")
     if max_discount is not None and not 0 < max_discount < 1:
-        _fail("--max-discount is a fraction between 0 and 1 (0.4 means 40% off)")
+        fail("--max-discount is a fraction between 0 and 1 (0.4 means 40% off)")
     try:
         zone = ZoneInfo(load_contract(contract).store.timezone) if contract.exists() else None
         end = until.replace(hour=23, minute=59, second=59) if until.hour == 0 and until.minute == 0 else until
@@ -91,7 +91,7 @@ def approve(
             sku, valid_until=end,
             max_discount=None if max_discount is None else Decimal(str(max_discount)),
             min_price=None if min_price is None else Decimal(str(min_price)),
-            note=note, created_by=_actor())
+            note=note, created_by=cli_actor())
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     console.print(f"Approved for {approval.sku} until {approval.valid_until}.")

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from ..ledger import Ledger
-from . import USER_ERRORS, DbOption, _fail, app, console, err
+from audits.ledger import Ledger
+from .common import USER_ERRORS, DbOption, fail, app, console, err
 
 
 registry_app = typer.Typer(help="The registry of known infringing images.", no_args_is_help=True)
@@ -30,18 +30,18 @@ def registry_add(
     its colours). A file that is empty, truncated, corrupt, not an image or too large to decode
     safely is refused with the reason; the others still go in. Exits 1 when nothing was added.
     """
-    from ..registry import add_to_registry
+    from audits.registry import add_to_registry
 
     try:
         outcome = add_to_registry(Ledger(db), paths, label=label, source=source)
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     for entry in outcome.added:
         console.print(f"added #{entry.id} {entry.label} (phash {entry.phash})", highlight=False)
     for path, reason in outcome.refused:
         err.print(f"[red]refused[/red] {path}: {reason}", highlight=False, soft_wrap=True)
     if not outcome.added:
-        _fail("no image was added")
+        fail("no image was added")
 
 
 @registry_app.command("import")
@@ -58,12 +58,12 @@ def registry_import(
 
     An entry without its image file is matched by its hashes as they are: resized,
     recompressed and lightly edited copies are caught, mirrored or cropped ones need the file."""
-    from ..registry import RegistryImportError, import_hash_list
+    from audits.registry import RegistryImportError, import_hash_list
 
     try:
         added = import_hash_list(Ledger(db), csv_file, source=source)
     except (RegistryImportError, *USER_ERRORS) as e:
-        _fail(str(e))
+        fail(str(e))
     console.print(f"imported {len(added)} hash(es): #{added[0].id}–#{added[-1].id}",
                   highlight=False)
 
@@ -108,9 +108,9 @@ def registry_remove(
     try:
         entry, resolved = Ledger(db).remove_registry_entry(entry_id, actor="merchant (cli)")
     except KeyError:
-        _fail(f"there is no registry entry #{entry_id} (see `storeaudit registry list`)")
+        fail(f"there is no registry entry #{entry_id} (see `storeaudit registry list`)")
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     console.print(f"removed #{entry.id} {entry.label}", highlight=False)
     if resolved:
         console.print(f"resolved finding(s) #{', #'.join(map(str, resolved))}", highlight=False)

@@ -8,10 +8,10 @@ from pathlib import Path
 import typer
 from rich.text import Text
 
-from ..catalog import load_catalog
-from ..contract import load_contract
-from ..ledger import Ledger
-from . import USER_ERRORS, ContractOption, DbOption, _fail, _print_email, _zone, app, console
+from audits.catalog import load_catalog
+from audits.contract import load_contract
+from audits.ledger import Ledger
+from .common import USER_ERRORS, ContractOption, DbOption, fail, print_delivery, store_zone, app, console
 
 
 @app.command()
@@ -30,28 +30,26 @@ def serve(
 ) -> None:
     """Run the API and the dashboard (log in with a token from `storeaudit token create`),
     and the schedule: the nightly audit and its email, at the contract's [schedule] times."""
-    import uvicorn
-
-    from api.app import create_app
     from api.settings import SHIPPED_EXTENSION_ORIGIN, ApiSettings
+
+    from ..serving import run_api
 
     loaded, catalog = _ready(contract, db)
     try:
         settings = ApiSettings(db_path=db, contract_path=contract,
                                extension_origins=[SHIPPED_EXTENSION_ORIGIN, *extension_origin])
     except ValueError as e:  # pydantic's ValidationError: an --extension-origin that is not one
-        _fail("--extension-origin: " + e.errors()[0]["msg"].removeprefix("Value error, "))
+        fail("--extension-origin: " + e.errors()[0]["msg"].removeprefix("Value error, "))
     console.print(f"Dashboard and API on http://{host}:{port}/  (API docs: /docs)")
     scheduler = None
     if schedule:
-        from ..scheduler import AuditScheduler
+        from audits.scheduler import AuditScheduler
 
         scheduler = AuditScheduler(loaded, db, catalog=catalog)
         _print_schedule(loaded, db)
         scheduler.start()
     try:
-        uvicorn.run(create_app(settings, contract=loaded), host=host, port=port,
-                    log_level="warning")
+        run_api(settings, loaded, host=host, port=port)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -66,11 +64,11 @@ def schedule_cmd(contract: Path = ContractOption, db: Path = DbOption) -> None:
     schedule.catch_up_hours). `storeaudit serve` runs the same schedule beside the API."""
     import threading
 
-    from ..scheduler import AuditScheduler
+    from audits.scheduler import AuditScheduler
 
     loaded, catalog = _ready(contract, db)
     if not loaded.schedule.enabled:
-        _fail(f"{contract}: [schedule] enabled = false: nothing to run")
+        fail(f"{contract}: [schedule] enabled = false: nothing to run")
     scheduler = AuditScheduler(loaded, db, catalog=catalog)
     _print_schedule(loaded, db)
     console.print("Running; press Ctrl+C to stop.")
@@ -86,20 +84,22 @@ def schedule_cmd(contract: Path = ContractOption, db: Path = DbOption) -> None:
 @app.command()
 def report(contract: Path = ContractOption, db: Path = DbOption) -> None:
     """Send today's audit email now, or write it to the outbox folder when the contract has
-    no [email.smtp] server. Emails still waiting to go are tried again first."""
-    from ..email import deliver_pending, send_digest
+    no [email.smtp] server. Emails (and other notifications) still waiting to go are tried
+    again first."""
+    from audits.notify import retry_pending
+    from audits.notify.email import send_digest
 
     try:
         loaded = load_contract(contract)
         ledger = Ledger(db)
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     if not ledger.runs(1):
-        _fail(f"{db} has no audit yet: run `storeaudit audit` first")
-    for retried in deliver_pending(loaded, ledger, due_only=False):
-        _print_email(retried)
+        fail(f"{db} has no audit yet: run `storeaudit audit` first")
+    for retried in retry_pending(loaded, ledger, due_only=False):
+        print_delivery(retried)
     record = send_digest(loaded, ledger)
-    _print_email(record)
+    print_delivery(record)
     if not record.delivered:
         raise typer.Exit(1)
 
@@ -107,20 +107,20 @@ def report(contract: Path = ContractOption, db: Path = DbOption) -> None:
 @app.command()
 def status(contract: Path = ContractOption, db: Path = DbOption) -> None:
     """When the scheduled audits run next, the last runs, the open findings and the last
-    emails."""
+    emails and other notifications."""
     from datetime import timezone
 
-    from ..audit_lock import describe_holder, slot_holder
-    from ..console import emails_table, recent_runs_table, schedule_table
-    from ..scheduler import next_runs
-    from ..summary import open_counts
+    from audits.audit_lock import describe_holder, slot_holder
+    from ..console import deliveries_table, recent_runs_table, schedule_table
+    from audits.scheduler import next_runs
+    from audits.summary import open_counts
 
     try:
         loaded = load_contract(contract)
         ledger = Ledger(db)
     except USER_ERRORS as e:
-        _fail(str(e))
-    zone = _zone(loaded)
+        fail(str(e))
+    zone = store_zone(loaded)
     now = datetime.now(timezone.utc)
     runs = next_runs(loaded, now, ledger)
     if runs:
@@ -137,8 +137,8 @@ def status(contract: Path = ContractOption, db: Path = DbOption) -> None:
             console.print(Text(f"Run {run.id} {run.status}: {run.error}"), highlight=False)
     counts = open_counts(ledger)
     console.print("Open findings: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-    emails = ledger.emails(limit=5)
-    console.print(emails_table(emails, zone) if emails else "No email yet.")
+    sent = ledger.deliveries(limit=5)
+    console.print(deliveries_table(sent, zone) if sent else "No email or other notification yet.")
 
 
 def _as_seen_now(runs: list, holder: dict | None) -> list:
@@ -162,7 +162,7 @@ def _ready(contract: Path, db: Path):
         catalog = load_catalog(loaded.catalog_path())
         Ledger(db).close()
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
     return loaded, catalog
 
 
@@ -170,12 +170,12 @@ def _print_schedule(contract, db: Path) -> None:
     from datetime import timezone
 
     from ..console import schedule_table
-    from ..scheduler import next_runs
+    from audits.scheduler import next_runs
 
     now = datetime.now(timezone.utc)
     with Ledger(db) as ledger:
         runs = next_runs(contract, now, ledger)
     if runs:
-        console.print(schedule_table(runs, now, _zone(contract)))
+        console.print(schedule_table(runs, now, store_zone(contract)))
     else:
         console.print("The contract's schedule is off ([schedule] enabled = false).")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from ..catalog import load_catalog
-from ..contract import load_contract
-from ..ledger import Ledger
-from . import (CATALOG_HEADER, TEMPLATES, USER_ERRORS, ContractOption, DbOption, _fail,
-               _print_email, _zone, app, console, err)
+from audits.catalog import load_catalog
+from audits.contract import load_contract
+from audits.ledger import Ledger
+from .common import (CATALOG_HEADER, USER_ERRORS, ContractOption, DbOption, fail,
+               print_delivery, store_zone, app, console, err)
 
 
 @app.command()
@@ -18,15 +18,18 @@ def init(
     directory: Path = typer.Argument(Path("."), help="Where to write the files."),
     force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
 ) -> None:
-    """Write a commented contract.toml template and an empty catalog.csv to fill in."""
+    """Write a commented contract.toml template (every rule's section with its defaults and
+    what it checks) and an empty catalog.csv to fill in."""
+    from audits.contract_template import contract_template
+
     directory.mkdir(parents=True, exist_ok=True)
     targets = {
-        directory / "contract.toml": (TEMPLATES / "contract.toml").read_text(encoding="utf-8"),
+        directory / "contract.toml": contract_template(),
         directory / "catalog.csv": CATALOG_HEADER,
     }
     existing = [p for p in targets if p.exists()]
     if existing and not force:
-        _fail(f"{', '.join(map(str, existing))} already exist; use --force to overwrite.")
+        fail(f"{', '.join(map(str, existing))} already exist; use --force to overwrite.")
     for path, text in targets.items():
         path.write_text(text, encoding="utf-8")
         console.print(f"wrote {path}")
@@ -37,9 +40,9 @@ def init(
 @app.command()
 def crawl(contract: Path = ContractOption, db: Path = DbOption) -> None:
     """Crawl the store once now and record every listing's title, price, stock and images."""
-    from ..audit_lock import audit_slot
+    from audits.audit_lock import audit_slot
     from ..console import RichCrawlProgress, failures_table, run_table
-    from ..runner import run_crawl
+    from audits.runner import run_crawl
 
     try:
         loaded = load_contract(contract)
@@ -49,8 +52,8 @@ def crawl(contract: Path = ContractOption, db: Path = DbOption) -> None:
                 RichCrawlProgress(console) as progress:
             run = run_crawl(loaded, ledger, kind="manual", progress=progress)
     except USER_ERRORS as e:
-        _fail(str(e))
-    console.print(run_table(run, ledger, _zone(loaded)))
+        fail(str(e))
+    console.print(run_table(run, ledger, store_zone(loaded)))
     failures = failures_table(ledger, run)
     if failures:
         console.print(failures)
@@ -78,32 +81,33 @@ def demo(
         run_demo(console, days=days, size=size, db_path=db, port=port,
                  serve_port=api_port if serve else None, api_port=api_port)
     except USER_ERRORS as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 @app.command()
 def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
-    """Crawl the store now, judge it against the contract, and list the open findings."""
-    from ..audit_lock import audit_slot
+    """Crawl the store now, judge it against the contract, and list the open findings; the
+    notifiers are told as after any audit (an email for new critical findings with
+    email.critical_immediately)."""
+    from audits.audit_then_tell import audit_then_tell
+
     from ..console import RichCrawlProgress, failures_table, findings_summary, findings_table, run_table
-    from ..runner import run_audit
 
     try:
         loaded = load_contract(contract)
         catalog = load_catalog(loaded.catalog_path())
         ledger = Ledger(db)
         # Refused at once while another audit of this ledger runs, in any process.
-        with audit_slot("a manual audit", wait=0, db=db), \
-                RichCrawlProgress(console, "Auditing") as progress:
-            outcome = run_audit(loaded, ledger, kind="manual", progress=progress, catalog=catalog)
+        with RichCrawlProgress(console, "Auditing") as progress:
+            told = audit_then_tell(loaded, ledger, kind="manual", holder="a manual audit",
+                                   wait=0, catalog=catalog, progress=progress)
+        told.raise_error()
     except USER_ERRORS as e:
-        _fail(str(e))
-    from ..email import notify_critical
-
-    alert = notify_critical(loaded, ledger, outcome)  # with email.critical_immediately
-    if alert is not None:
-        _print_email(alert)
-    console.print(run_table(outcome.run, ledger, _zone(loaded)))
+        fail(str(e))
+    outcome = told.outcome
+    for record in told.deliveries:
+        print_delivery(record)
+    console.print(run_table(outcome.run, ledger, store_zone(loaded)))
     failures = failures_table(ledger, outcome.run)
     if failures:
         console.print(failures)
@@ -115,4 +119,4 @@ def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
     console.print(f"{len(update.new)} new, {len(update.reopened)} reopened, "
                   f"{len(update.resolved)} resolved; open now: {findings_summary(open_now)}")
     if open_now:
-        console.print(findings_table(open_now, zone=_zone(loaded)))
+        console.print(findings_table(open_now, zone=store_zone(loaded)))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..ledger import Ledger
-from . import USER_ERRORS, DbOption, _fail, app, console
+from audits.ledger import Ledger
+from .common import USER_ERRORS, DbOption, fail, app, console
 
 token_app = typer.Typer(help="API tokens for the extension, the dashboard and scripts.",
                         no_args_is_help=True)
@@ -24,7 +24,7 @@ def _known(ledger: Ledger, token_id: int):
     """The token with this number, or a clear error (never a traceback)."""
     found = next((t for t in ledger.tokens() if t.id == token_id), None)
     if found is None:
-        _fail(f"there is no token #{token_id}; `storeaudit token list` shows them")
+        fail(f"there is no token #{token_id}; `storeaudit token list` shows them")
     return found
 
 
@@ -38,7 +38,7 @@ def token_create(
     try:
         secret, token = Ledger(db).create_token(name, role)
     except (ValueError, *USER_ERRORS) as e:
-        _fail(str(e))
+        fail(str(e))
     _show_once(secret, token)
 
 
@@ -75,7 +75,7 @@ def token_rotate(token_id: int = typer.Argument(..., help="The token's number (#
     ledger = Ledger(db)
     old = _known(ledger, token_id)
     if old.revoked:
-        _fail(f"token #{old.id} was revoked on {old.revoked[:10]}; create a new one with "
+        fail(f"token #{old.id} was revoked on {old.revoked[:10]}; create a new one with "
               "`storeaudit token create`")
     secret, new = ledger.create_token(old.name, old.role)
     ledger.revoke_token(old.id)

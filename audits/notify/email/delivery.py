@@ -1,11 +1,13 @@
-"""Making, keeping and delivering the emails, each one recorded in the ledger.
+"""Making, keeping and delivering the emails, each one recorded in the ledger as a delivery
+of the email notifier.
 
 Every email is rendered once and kept as an `.eml` file (with its HTML beside it) in the
 outbox folder. With no SMTP server in the contract, that file *is* the delivery (status
 `written`). With one, the kept copy is what is sent and re-sent: a failed try leaves the email
 `pending` with the error and the time of its next try (`retry_minutes`, doubling), until
-`attempts` tries have failed and it is `failed`. Whatever happens, the findings it carried are
-reported again by the next digest, which is measured against the last email delivered.
+`attempts` tries have failed and it is `failed` (`audits.notify.base.record_failed_try`).
+Whatever happens, the findings it carried are reported again by the next digest, which is
+measured against the last email delivered.
 
 The SMTP password is read from the environment (`password_env`) when sending, and never
 written to a log, an error or the ledger.
@@ -19,14 +21,14 @@ import os
 import re
 import smtplib
 import ssl
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
-from ..contract import Contract, EmailSettings, SmtpSettings
-from ..engine import AuditOutcome
-from ..ledger import EmailRecord, Ledger
-from .digest import Digest, build_critical, build_digest
+from ...contract import Contract, EmailSettings, SmtpSettings
+from ...ledger import Delivery, Ledger
+from ..base import record_failed_try
+from .digest import NOTIFIER, Digest, build_critical, build_digest
 from .render import render
 
 log = logging.getLogger(__name__)
@@ -116,12 +118,12 @@ def _file_stem(digest: Digest, email_id: int) -> str:
     return f"{when}_{digest.kind}_{email_id}"
 
 
-def create_email(contract: Contract, ledger: Ledger, digest: Digest) -> EmailRecord:
+def create_email(contract: Contract, ledger: Ledger, digest: Digest) -> Delivery:
     """Render the digest, record it (pending) and keep its files in the outbox."""
     settings = contract.email
     rendered = render(digest)
-    record = ledger.add_email(
-        digest.kind, subject=rendered.subject, recipients=list(settings.to),
+    record = ledger.add_delivery(
+        NOTIFIER, digest.kind, subject=rendered.subject, recipients=list(settings.to),
         finding_ids=digest.finding_ids, run_id=digest.run_id,
         transport="smtp" if settings.smtp else "outbox")
     message = rendered.message(sender=settings.sender, to=list(settings.to), digest=digest)
@@ -134,20 +136,20 @@ def create_email(contract: Contract, ledger: Ledger, digest: Digest) -> EmailRec
         html.write_text(rendered.html_file, encoding="utf-8")
     except OSError as e:
         log.error("email #%s could not be written to %s: %s", record.id, folder, e)
-        return ledger.email_attempt_failed(record.id, f"could not write to {folder}: {e}",
-                                           max_attempts=1, retry_at=None)
-    return ledger.set_email_files(record.id, str(eml), str(html))
+        return ledger.delivery_failed_try(record.id, f"could not write to {folder}: {e}",
+                                          max_attempts=1, retry_at=None)
+    return ledger.set_delivery_files(record.id, str(eml), str(html))
 
 
-def deliver(contract: Contract, ledger: Ledger, record: EmailRecord, *,
-            now: datetime | None = None) -> EmailRecord:
+def deliver(contract: Contract, ledger: Ledger, record: Delivery, *,
+            now: datetime | None = None) -> Delivery:
     """One try at delivering a pending email; the ledger says how it went."""
     settings = contract.email
     if record.status != "pending":
         return record
     if record.transport == "outbox" or settings.smtp is None:
         note = None if record.transport == "outbox" else "no SMTP server configured now: kept in the outbox"
-        done = ledger.email_delivered(record.id, status="written", note=note)
+        done = ledger.delivery_done(record.id, status="written", note=note)
         log.info("email #%s written to %s", record.id, record.path)
         return done
     now = now or ledger.clock.now()
@@ -156,31 +158,15 @@ def deliver(contract: Contract, ledger: Ledger, record: EmailRecord, *,
             raise MailError(f"its copy {record.path} is gone from the outbox")
         note = send_smtp(settings, Path(record.path).read_bytes(), record.recipients)
     except MailError as e:
-        retry_at = now + timedelta(minutes=settings.retry_minutes * 2 ** record.attempts)
-        done = ledger.email_attempt_failed(record.id, str(e), max_attempts=settings.attempts,
-                                           retry_at=retry_at)
-        if done.status == "failed":
-            log.error("email #%s (%s) failed after %s tries: %s", record.id, record.kind,
-                      done.attempts, e)
-        else:
-            log.warning("email #%s (%s) not sent (try %s of %s), next try at %s: %s", record.id,
-                        record.kind, done.attempts, settings.attempts, retry_at.isoformat(), e)
-        return done
-    done = ledger.email_delivered(record.id, status="sent", note=note)
+        return record_failed_try(ledger, record, str(e), attempts=settings.attempts,
+                                 retry_minutes=settings.retry_minutes, now=now)
+    done = ledger.delivery_done(record.id, status="sent", note=note)
     log.info("email #%s (%s) sent to %s", record.id, record.kind, ", ".join(record.recipients))
     return done
 
 
-def deliver_pending(contract: Contract, ledger: Ledger, *, now: datetime | None = None,
-                    due_only: bool = True) -> list[EmailRecord]:
-    """Try the pending emails again (those whose next try is due, or all of them)."""
-    now = now or ledger.clock.now()
-    return [deliver(contract, ledger, record, now=now)
-            for record in ledger.pending_emails(due_at=now if due_only else None)]
-
-
 def send_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = None,
-                run_id: int | None = None, problem: str | None = None) -> EmailRecord:
+                run_id: int | None = None, problem: str | None = None) -> Delivery:
     """Make today's digest and deliver it (one try; a failure is retried later).
     `problem`: the audit it follows could not finish, and why (the email says so)."""
     digest = build_digest(contract, ledger, now=now, run_id=run_id, problem=problem)
@@ -188,17 +174,11 @@ def send_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = No
     return deliver(contract, ledger, record, now=now)
 
 
-def notify_critical(contract: Contract, ledger: Ledger, outcome: AuditOutcome) -> EmailRecord | None:
-    """With `email.critical_immediately`, an alert for the critical findings new (or back) in
-    this audit. Never raises: an audit is not undone by an email that did not go."""
-    if not contract.email.critical_immediately:
+def send_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *,
+                  run_id: int | None = None) -> Delivery | None:
+    """An alert for the critical findings among `finding_ids`, delivered; None when none of
+    them is critical."""
+    digest = build_critical(contract, ledger, finding_ids, run_id=run_id)
+    if digest is None:
         return None
-    try:
-        ids = outcome.update.new + outcome.update.reopened
-        digest = build_critical(contract, ledger, ids, run_id=outcome.run.id)
-        if digest is None:
-            return None
-        return deliver(contract, ledger, create_email(contract, ledger, digest))
-    except Exception:
-        log.exception("the critical alert for run %s could not be made", outcome.run.id)
-        return None
+    return deliver(contract, ledger, create_email(contract, ledger, digest))

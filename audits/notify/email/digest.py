@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 from crawler.prices import format_price
 
-from ..contract import Contract
-from ..ledger import Finding, Ledger
-from ..rules import RULES, SEVERITIES
-from ..rules.base import LADDER_TEXT
-from ..summary import QuotaProgress, quota_progress
+from ...contract import Contract
+from ...ledger import Finding, Ledger
+from ...rules import RULES, SEVERITIES
+from ...rules.base import LADDER_TEXT
+from ...summary import QuotaStatus, quota_progress
 
+NOTIFIER = "email"  # the ledger's deliveries of this notifier carry its name
 ACTIVE = ("open", "acknowledged")
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
 CHANGE_FIELDS = ("title", "price")
@@ -94,12 +95,13 @@ class Digest:
     new: list[FindingItem] = field(default_factory=list)
     still_open: list[tuple[str, list[FindingItem]]] = field(default_factory=list)
     resolved: list[FindingItem] = field(default_factory=list)
-    quota: QuotaProgress | None = None
+    quota: QuotaStatus | None = None
     quota_window: str = ""
     changes: list[ChangeItem] = field(default_factory=list)
     dashboard_url: str = ""
     run_id: int | None = None
     problem: str | None = None  # the audit this email follows could not finish: why
+    store_origins: list[str] = field(default_factory=list)  # where its pictures may come from
 
     @property
     def open_total(self) -> int:
@@ -226,7 +228,7 @@ def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = N
     now = now or ledger.clock.now()
     zone = ZoneInfo(contract.store.timezone)
     now = now.astimezone(zone)
-    last = ledger.last_delivered_email("digest")
+    last = ledger.last_delivered(NOTIFIER, "digest")
     if last is not None:
         since = datetime.fromisoformat(last.created)
         reported = last.reported_open
@@ -255,7 +257,8 @@ def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = N
         still_open=[(s, group) for s, group in by_severity if group], resolved=resolved,
         quota=quota if quota.enabled else None, quota_window=window,
         changes=_changes(ledger, items, since, contract.store.currency),
-        dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem)
+        dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem,
+        store_origins=list(contract.store.origins))
 
 
 def build_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *,
@@ -275,8 +278,9 @@ def build_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *
         kind="critical", store=contract.store.name, timezone=contract.store.timezone, now=now,
         date=now.strftime("%Y-%m-%d"), since=now, since_label="", first_email=False,
         counts=counts, new=[items.item(f) for f in critical],
-        dashboard_url=contract.email.dashboard_url, run_id=run_id)
+        dashboard_url=contract.email.dashboard_url, run_id=run_id,
+        store_origins=list(contract.store.origins))
 
 
-__all__ = ["ChangeItem", "Digest", "FindingItem", "ImagePair", "LADDER_TEXT", "build_critical",
+__all__ = ["NOTIFIER", "ChangeItem", "Digest", "FindingItem", "ImagePair", "LADDER_TEXT", "build_critical",
            "build_digest"]

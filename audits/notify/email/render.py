@@ -15,15 +15,16 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-import httpx
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..rules.base import LADDER_TEXT
-from ..shown_text import shown
-from .digest import Digest
-from .thumbnails import Thumbnail, listing_thumbnail, registry_thumbnail
+from crawler.guarded import guarded_client
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+from ...rules.base import LADDER_TEXT
+from ...shown_text import shown
+from .digest import Digest
+from .thumbnails import TIMEOUT_S, Thumbnail, listing_thumbnail, registry_thumbnail
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_IMAGE_PAIRS = 12  # thumbnails for at most this many infringing-image findings per email
 
 SEVERITY_COLOURS = {
@@ -84,7 +85,8 @@ def _thumbnails(digest: Digest) -> dict[str, Thumbnail]:
     """Content id -> thumbnail, for each infringing-image finding shown (keys `l<id>`/`r<id>`)."""
     out: dict[str, Thumbnail] = {}
     pairs = [i for i in digest.items() if i.image and i.finding.status != "resolved"]
-    with httpx.Client(timeout=10, follow_redirects=True) as client:
+    # The store's pictures come only from the store's origins, every redirect hop checked.
+    with guarded_client(digest.store_origins, timeout_s=TIMEOUT_S) as client:
         for item in pairs[:MAX_IMAGE_PAIRS]:
             fid = item.finding.id
             out[f"listing-{fid}@storeaudit"] = listing_thumbnail(item.image.listing_image_url,
