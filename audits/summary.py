@@ -20,8 +20,15 @@ def open_counts(ledger: Ledger) -> dict[str, int]:
 
 
 def quota_progress(ledger: Ledger, contract: Contract, now: datetime) -> QuotaStatus:
-    """The rolling week's title quota at `now`, by the rule's own judgment."""
-    return quota_status(contract.rule_settings("titles.weekly_quota"), ledger, now)
+    """The rolling week's title quota, by the rule's own judgment, as of the last full audit
+    before `now` (when titles.weekly_quota last judged it; titles are only seen changing in
+    audits): the dashboard, the overlay and the email then say what the finding says. Before
+    any full audit, as of `now`."""
+    last = ledger.last_full_audit()
+    at = now
+    if last is not None and last.finished:
+        at = min(now, datetime.fromisoformat(last.finished))
+    return quota_status(contract.rule_settings("titles.weekly_quota"), ledger, at)
 
 
 __all__ = ["QuotaStatus", "open_counts", "quota_progress"]

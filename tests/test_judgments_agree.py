@@ -41,17 +41,18 @@ scale_to_store = false
 """
 
 
-@pytest.fixture
-def world(tmp_path):
-    """Nine days of history ending now (the API reads the real clock): A wears a badge but is
-    not on the promoted list, B is on the list without a badge; both at 120, under 1.5 × 100.
-    A's title changed once in the last week."""
+@pytest.fixture(params=[0, 10], ids=["history ends now", "history ended 10 days ago"])
+def world(tmp_path, request):
+    """Nine days of history ending now, or ten days ago as a replay's does (the API reads the
+    real clock): A wears a badge but is not on the promoted list, B is on the list without a
+    badge; both at 120, under 1.5 × 100. A's title changed once in the week to the last
+    audit."""
     (tmp_path / "catalog.csv").write_text(CATALOG)
     path = tmp_path / "contract.toml"
     path.write_text(CONTRACT)
     contract = parse_contract(CONTRACT, path)
     catalog = parse_catalog(CATALOG)
-    clock = ManualClock(datetime.now(timezone.utc) - timedelta(days=9))
+    clock = ManualClock(datetime.now(timezone.utc) - timedelta(days=9 + request.param))
     ledger = Ledger(tmp_path / "ledger.db", clock)
     h = History(ledger, clock)
     for days, title in ((0, "A first"), (5, "A first"), (3.9, "A second")):
@@ -99,6 +100,8 @@ def test_the_floor_is_shown_exactly_where_the_rule_judges_it(world):
 
 
 def test_the_weekly_quota_reads_the_same_in_the_finding_the_overlay_and_the_dashboard(world):
+    """As of the last full audit, when the rule judged it: a replay ten days old shows the
+    count of its own last week, not of a week with no audit in it."""
     ledger, url, token = world
     [finding] = ledger.findings(rule_id="titles.weekly_quota")
     assert finding.message.startswith("1 of 3 titles optimised in the last 7 days")

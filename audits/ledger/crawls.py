@@ -146,6 +146,13 @@ class CrawlRecords(LedgerBase):
         return [run_of_row(r) for r in self.db.query(
             "SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])]
 
+    def last_full_audit(self) -> Run | None:
+        """The latest complete run that crawled the whole store: when the store-level rules
+        last judged it."""
+        row = self._one("SELECT * FROM runs WHERE full = 1 AND status = 'complete' "
+                        "ORDER BY finished DESC, id DESC LIMIT 1", [])
+        return run_of_row(row) if row else None
+
     def first_full_run(self) -> Run | None:
         """The first recorded crawl of the whole store: where the store's history starts
         (a spot-check before it saw only a few listings). Its audit may still be running, or
