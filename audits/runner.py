@@ -78,7 +78,12 @@ def run_audit(
     The catalog is read before the crawl starts: a bad sheet is refused before anything
     is written."""
     if catalog is None:
-        catalog = load_catalog(contract.catalog_path())
+        try:
+            catalog = load_catalog(contract.catalog_path())
+        except BaseException as e:
+            if run_id is not None:  # started by the caller (a spot-check): it ends here
+                _mark_failed(ledger, run_id, f"{type(e).__name__}: {e}")
+            raise
     config = config or contract.crawl_config()
     run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config, run_id=run_id,
                     finish=False)

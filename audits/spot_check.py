@@ -120,12 +120,17 @@ def plan_spot_check(contract: Contract, ledger: Ledger, *, url: str | None = Non
 
 
 HOLDER = "a spot-check"  # how a refusal names it
+# The longest a spot-check's crawl may take (the contract's crawl deadline when shorter): it
+# holds the audit slot, and a store's slow page must not keep the nightly waiting.
+SPOT_DEADLINE_S = 120.0
 
 
 def spot_config(contract: Contract, urls: list[str]) -> CrawlConfig:
-    """The crawl of a spot-check: exactly these pages, no retries, and every image asked for
-    ("now" means now, even for an image the store called fresh)."""
-    return replace(contract.crawl_config(), urls=urls, retries=0, reuse_fresh_images_s=0)
+    """The crawl of a spot-check: exactly these pages, no retries, every image asked for
+    ("now" means now, even for an image the store called fresh), within SPOT_DEADLINE_S."""
+    config = contract.crawl_config()
+    return replace(config, urls=urls, retries=0, reuse_fresh_images_s=0,
+                   deadline_s=min(config.deadline_s, SPOT_DEADLINE_S))
 
 
 def run_spot_check(contract: Contract, ledger: Ledger, urls: list[str]) -> AuditOutcome:

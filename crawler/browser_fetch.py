@@ -11,12 +11,20 @@ used, so the next crawl can tell an unchanged rendered page.
 
 It goes through the crawl's `Politeness`, as the plain-HTTP fetcher does.
 
+No page holds the crawl: a render has a hard deadline (`hard_deadline_s`: the navigation's
+timeout, the wait for the price, the read, and a grace), and a page whose scripts keep it
+busy past it (a `while(true){}` after load freezes everything that runs in its world,
+Playwright's own reads included) is closed and replaced in the pool (`crawler.browser_pool`);
+if even closing it does not come back, the whole browser is replaced. The page is recorded
+as not read, with why.
+
 It fetches nothing outside the store's origins. Every request goes through
 `BrowserFetcher._route`, which checks it (`crawler.origins.refusal`) and makes it itself, one
 redirect hop at a time (Chromium never shows a route handler the hops of a redirect);
-Chromium has no network of its own (its proxy is an address that refuses every connection),
-so nothing it might try by itself, such as preconnecting to where a script navigates, reaches
-anyone. No WebSocket is opened.
+Chromium has no network of its own (`crawler.browser_pool`: its proxy is an address that
+refuses every connection, and WebRTC may not go around it), so nothing it might try by
+itself, such as preconnecting to where a script navigates or a STUN request, reaches anyone.
+No WebSocket is opened.
 """
 
 from __future__ import annotations
@@ -24,14 +32,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import socket
 from urllib.parse import urljoin
 
-from playwright.async_api import Browser, BrowserContext, Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
-from playwright.async_api import async_playwright
 
-from .browser import LAUNCH_ARGS, find_chromium
+from .browser_pool import PagePool
 from .fetch import (MAX_REDIRECTS, TOO_MANY_REDIRECTS, FetchedPage, looks_cut_off,
                     parse_retry_after, sha256)
 from .origins import normal_origins, refusal
@@ -72,6 +78,11 @@ _READ_WHEN_FILLED_JS = """([selector, ms]) => new Promise(resolve => {
 })"""
 # How long past the fill timeout a read in the page's world may take before it is given up.
 READ_GRACE_S = 2.0
+STUCK = "the page's scripts kept it busy: not read within {s:g} s (the page was closed)"
+
+
+class PageStuck(Exception):
+    """A page gave nothing back in time, not even to Playwright's own world."""
 
 
 class BrowserFetcher:
@@ -97,53 +108,30 @@ class BrowserFetcher:
         # navigation there (a redirect, a script's location change) is refused. None: all.
         self.origins = normal_origins(origins) if origins else None
         self.renders = 0
+        # The most a render may take, all included: a store's page cannot hold it longer.
+        self.hard_deadline_s = timeout_s + fill_timeout_s + 2 * READ_GRACE_S
         # page -> ("redirect" | "refused", address, why) of its navigation, for `_render`
         self._navigations: dict[object, tuple[str, str, str | None]] = {}
-        self._pw = None
-        self._sink: socket.socket | None = None
-        self._browser: Browser | None = None
-        self._context: BrowserContext | None = None
-        self._pages: asyncio.Queue = asyncio.Queue()
+        self.pool = PagePool(self.concurrency, self._prepare, headless=headless)
+
+    @property
+    def replaced_pages(self) -> int:
+        """Pages closed because their scripts froze them."""
+        return self.pool.replaced_pages
 
     async def __aenter__(self) -> "BrowserFetcher":
-        # Chromium itself reaches no network: every request a page makes goes through
-        # `_route`, which checks it and fetches it from Playwright's driver (route.fetch).
-        # What Chromium would still send on its own (a preconnect to where a script navigates,
-        # to an iframe's origin) goes to a proxy address that refuses every connection.
-        self._sink = socket.socket()
-        self._sink.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
-        no_network = [f"--proxy-server=http://127.0.0.1:{self._sink.getsockname()[1]}",
-                      "--proxy-bypass-list=<-loopback>", "--blink-settings=imagesEnabled=false"]
-        self._pw = await async_playwright().start()
-        try:
-            self._browser = await self._pw.chromium.launch(
-                executable_path=find_chromium(prefer_headless_shell=self.headless),
-                args=LAUNCH_ARGS + no_network,
-                headless=self.headless,
-            )
-            self._context = await self._browser.new_context(
-                locale="zh-CN", service_workers="block", java_script_enabled=True
-            )
-            await self._context.route("**/*", self._route)
-            # WebSockets bypass `_route`: none is opened (a listing's values do not come
-            # over one, and Chromium has no network of its own to open it on).
-            await self._context.route_web_socket(re.compile(".*"), _refuse_socket)
-            for _ in range(self.concurrency):
-                self._pages.put_nowait(await self._context.new_page())
-        except BaseException:
-            await self._pw.stop()
-            self._sink.close()
-            raise
+        await self.pool.start()
         return self
 
     async def __aexit__(self, *exc) -> None:
-        try:
-            if self._browser:
-                await self._browser.close()
-        finally:
-            if self._pw:
-                await self._pw.stop()
-            self._sink.close()
+        await self.pool.stop()
+
+    async def _prepare(self, context) -> None:
+        """Every request of the browser's pages through `_route`."""
+        await context.route("**/*", self._route)
+        # WebSockets bypass `_route`: none is opened (a listing's values do not come
+        # over one, and Chromium has no network of its own to open it on).
+        await context.route_web_socket(re.compile(".*"), _refuse_socket)
 
     async def _route(self, route) -> None:
         """Every request the browser makes comes here first. Chromium never shows a route
@@ -214,19 +202,24 @@ class BrowserFetcher:
         return True
 
     async def fetch(self, url: str, state: PageState | None = None) -> FetchedPage:
-        assert self._context is not None, "use BrowserFetcher as an async context manager"
+        assert self.pool.started, "use BrowserFetcher as an async context manager"
         problem = refusal(url, self.origins)
         if problem:
             return FetchedPage(url, error=f"not fetched: {problem}", permanent=True)
         async with self.politeness.request(url):
-            page = await self._pages.get()
+            generation, page = await self.pool.take()
+            stuck = False
             try:
                 self.renders += 1
-                return await self._load(page, url)
+                async with asyncio.timeout(self.hard_deadline_s):
+                    return await self._load(page, url)
+            except (TimeoutError, PageStuck):
+                stuck = True
+                log.warning("%s: %s", url, STUCK.format(s=self.hard_deadline_s))
+                return FetchedPage(url, error=STUCK.format(s=self.hard_deadline_s),
+                                   permanent=True)
             finally:
-                if page.is_closed():  # a crashed page is replaced, not returned to the pool
-                    page = await self._context.new_page()
-                self._pages.put_nowait(page)
+                await self.pool.give_back(generation, page, stuck)
 
     async def _load(self, page, url: str) -> FetchedPage:
         bodies: dict[str, asyncio.Task] = {}
@@ -326,9 +319,13 @@ class BrowserFetcher:
                 return html
             failed = f"it gave {type(html).__name__}, not text"
         # The page's own world would not give its HTML (a script replaced what the read
-        # uses, or navigated away): Playwright's isolated world still can.
+        # uses, or navigated away): Playwright's isolated world still can, unless the page's
+        # scripts keep its main thread busy, which freezes every world.
         log.debug("%s: read in the page's world failed (%s)", url, failed)
-        return await page.content()
+        try:
+            return await asyncio.wait_for(page.content(), READ_GRACE_S)
+        except asyncio.TimeoutError:
+            raise PageStuck(url) from None
 
 
 async def _refuse_socket(ws) -> None:

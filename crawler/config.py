@@ -21,6 +21,7 @@ from .extract import Selectors
 from .origins import origin_of
 
 HOURS = 3600  # seconds in an hour: the unit of a knob the contract gives in hours
+MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ class CrawlConfig:
         help="Requests at once per origin: plain HTTP, image downloads and the browser alike.")
     page_timeout_s: float = knob(
         15.0, key="page_timeout_seconds", gt=0, le=300,
-        help="A page slower than this many seconds is recorded as failed.")
+        help="A page, an image or a sitemap that has not arrived whole after this many "
+             "seconds (however slowly it came) is recorded as failed; a rendered page whose "
+             "scripts keep it busy longer is closed.")
     retries: int = knob(
         1, ge=0, le=5,
         help="More tries for a page that timed out or answered 429/5xx.")
@@ -105,6 +108,11 @@ class CrawlConfig:
              "(crawler.images.ImageHasher): a second audit the same day costs one request per "
              "page, not per image. The nightly audit, a day later, always asks again; a "
              "spot-check always asks; 0 turns this off.")
+    deadline_s: float = knob(
+        60, key="deadline_minutes", unit=MINUTES, gt=0, le=24 * 60,
+        help="The longest a whole crawl may take, in minutes: when it has passed, what was "
+             "read is recorded and every page not read yet is recorded as not read (so "
+             "crawl.incomplete says so); no store, however slow, holds an audit longer.")
     # Processes that hash images (crawler.hash_workers); None: one per core for a crawl of
     # PROCESS_HASHING_FROM listings or more on a machine with cores to spare, else threads.
     hash_processes: int | None = None

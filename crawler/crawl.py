@@ -26,7 +26,7 @@ import httpx
 
 from .adaptive import RenderingPredictor
 from .config import CrawlConfig
-from .discover import unique, urls_from_categories, urls_from_sitemap
+from .discover import Discovery, unique, urls_from_categories, urls_from_sitemap
 from .fetch import HttpFetcher
 from .guarded import crawl_client
 from .hash_workers import HashWorkers, usable_cores
@@ -49,22 +49,33 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def discover(config: CrawlConfig, client: httpx.AsyncClient) -> list[str]:
+class CrawlFailed(RuntimeError):
+    """The crawl could not see the store at all; the message says why."""
+
+
+# A page the crawl's deadline overtook: recorded as not read, never as empty values.
+NOT_READ = "not read: the crawl's deadline ({s:g} s) passed before this page was read"
+
+
+async def discover(config: CrawlConfig, client: httpx.AsyncClient) -> Discovery:
     if config.urls:
-        return unique(urljoin(config.base_url, u) for u in config.urls)[: config.max_pages]
+        urls = unique(urljoin(config.base_url, u) for u in config.urls)[: config.max_pages]
+        return Discovery(urls)
     listing_re = re.compile(config.listing_pattern)
-    found: list[str] = []
+    found = Discovery()
+    urls: list[str] = []
     if config.sitemap_url:
-        found = await urls_from_sitemap(
+        urls = await urls_from_sitemap(
             client, urljoin(config.base_url, config.sitemap_url), listing_re,
-            config.allowed_origins(),
+            config.allowed_origins(), deadline_s=config.page_timeout_s, found=found,
         )
-    if not found:
-        found = await urls_from_categories(
+    if not urls:
+        urls = await urls_from_categories(
             client, config.base_url, re.compile(config.category_pattern), config.selectors,
-            config.allowed_origins(),
+            config.allowed_origins(), deadline_s=config.page_timeout_s, found=found,
         )
-    return unique(found)[: config.max_pages]
+    found.urls = unique(urls)[: config.max_pages]
+    return found
 
 
 async def crawl(
@@ -79,23 +90,43 @@ async def crawl(
 
     `known_pages` (listing URL -> its state and last snapshot) and `known_images` come from
     the caller's records of earlier crawls: unchanged pages and images cost a conditional
-    request each, and the snapshot of an unchanged page is the previous one, marked so."""
+    request each, and the snapshot of an unchanged page is the previous one, marked so. The
+    result's `thumbnails` are those of the images hashed this time; an image known to the
+    caller gets none, so one whose thumbnail it does not keep is best left out of
+    `known_images` (it is then downloaded whole, once).
+
+    The whole crawl keeps to `config.deadline_s`: once it has passed, what was read is
+    returned and every page not read yet is a snapshot with the error NOT_READ. A discovery
+    that finds no listing where the caller knew some (`known_pages`) is CrawlFailed: the
+    store's sitemap and category pages could not be read, which is not an empty store."""
     started = now().isoformat()
     known_pages = dict(known_pages or {})
     politeness = Politeness(config.concurrency, config.max_requests_per_second)
+    deadline = asyncio.get_running_loop().time() + config.deadline_s
     async with crawl_client(config.allowed_origins(), timeout_s=config.page_timeout_s,
                             concurrency=config.concurrency) as client:
-        listing_urls = await discover(config, client)
+        try:
+            async with asyncio.timeout_at(deadline):
+                found = await discover(config, client)
+        except TimeoutError:
+            raise CrawlFailed(f"finding the store's listings took longer than the crawl's "
+                              f"deadline ({config.deadline_s:g} s)") from None
+        listing_urls = found.urls
+        if not listing_urls and known_pages:
+            why = "; ".join(found.problems[:5]) or "they list no listing page"
+            raise CrawlFailed(f"no listing found on the store's sitemap or category pages, where "
+                              f"{len(known_pages)} were known: {why}")
         if progress:
             progress.discovered(len(listing_urls))
         workers = _hash_workers(config, len(listing_urls))
         hasher = ImageHasher(client, dict(known_images or {}), politeness=politeness, now=now,
                              reuse_fresh_s=config.reuse_fresh_images_s,
+                             deadline_s=config.page_timeout_s,
                              hash_with=workers.hash if workers else None)
         images: dict[str, ImageInfo] = {}
         image_tasks: dict[str, asyncio.Task] = {}
         pages: dict[str, PageState] = {}
-        http = HttpFetcher(client, politeness)
+        http = HttpFetcher(client, politeness, deadline_s=config.page_timeout_s)
         browser = LazyBrowser(config, politeness, config.allowed_origins())
         predictor = RenderingPredictor((k.state for k in known_pages.values()),
                                        seed=config.seed, recheck_share=config.recheck_share)
@@ -116,13 +147,18 @@ async def crawl(
                 progress.page_done(snap)
             return snap
 
+        tasks = [asyncio.create_task(one(u)) for u in listing_urls]
         try:
-            snapshots = list(await asyncio.gather(*(one(u) for u in listing_urls)))
+            snapshots = await _until(deadline, tasks, listing_urls, config.deadline_s,
+                                     image_tasks, progress)
         finally:
+            for task in tasks:
+                task.cancel()
             await browser.close()
             if workers:
                 await asyncio.to_thread(workers.close)
     stats = dict(reader.stats, page_downloads=http.downloads, renders=browser.renders,
+                 stuck_pages=browser.stuck,
                  image_downloads=hasher.downloads, images_fresh=hasher.reused_fresh)
     log.info("crawl done: %d pages (%s)", len(snapshots),
              ", ".join(f"{k} {v}" for k, v in sorted(stats.items())))
@@ -133,9 +169,35 @@ async def crawl(
         started_at=started,
         finished_at=now().isoformat(),
         image_downloads=hasher.downloads,
+        thumbnails=hasher.thumbnails,
         pages=pages,
         stats=stats,
     )
+
+
+async def _until(deadline: float, tasks: list[asyncio.Task], urls: list[str],
+                 deadline_s: float, image_tasks: dict[str, asyncio.Task],
+                 progress: CrawlProgress | None) -> list[Snapshot]:
+    """Every page's snapshot, those not read by `deadline` (loop time) as NOT_READ; the
+    pages and images still under way then are cancelled."""
+    if tasks:
+        await asyncio.wait(tasks, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+    late = [t for t in tasks if not t.done()]
+    for task in late + [t for t in image_tasks.values() if not t.done()]:
+        task.cancel()
+    if late:
+        await asyncio.gather(*late, return_exceptions=True)
+        log.warning("crawl deadline (%g s) passed: %d of %d pages not read", deadline_s,
+                    len(late), len(tasks))
+    snapshots = []
+    for task, url in zip(tasks, urls):
+        if task in late:
+            snapshots.append(Snapshot(url, error=NOT_READ.format(s=deadline_s)))
+            if progress:
+                progress.page_done(snapshots[-1])
+        else:
+            snapshots.append(task.result())  # a page's own error is in its snapshot
+    return snapshots
 
 
 def _hash_workers(config: CrawlConfig, listings: int) -> HashWorkers | None:

@@ -1,10 +1,16 @@
 """Finding the store's listing pages: the sitemap first, then category pages and their
-pagination, or an explicit list the contract gives."""
+pagination, or an explicit list the contract gives.
+
+Sitemaps, the home page and category pages are the store's as much as its listings are: each
+is read within the same caps as a listing page, its decompressed size included (a gzip
+"bomb" sitemap is refused, not inflated), and within the page deadline. What could not be
+read is noted (`Discovery.problems`), so a discovery that found nothing can say why."""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from collections.abc import Iterable
 from urllib.parse import urljoin
 
@@ -12,6 +18,7 @@ import httpx
 from lxml import etree, html as lxml_html
 
 from .extract import Selectors, extract_card_links, extract_next_page
+from .fetch import PageTooLarge, get_capped, timed_out
 from .origins import same_origin
 
 log = logging.getLogger(__name__)
@@ -21,6 +28,38 @@ MAX_SITEMAPS = 50
 MAX_CATEGORY_PAGES = 500
 
 
+@dataclass
+class Discovery:
+    """The listing pages found, and what could not be read on the way."""
+
+    urls: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def note(self, what: str, url: str, problem: str) -> None:
+        log.info("%s %s: %s", what, url, problem)
+        self.problems.append(f"{what} {url[:200]}: {problem}")
+
+
+async def _read(client: httpx.AsyncClient, url: str, deadline_s: float,
+                found: Discovery, what: str) -> bytes | None:
+    """The body of a discovery page, or None with the reason noted."""
+    try:
+        status, body, _ = await get_capped(client, url, deadline_s=deadline_s)
+    except TimeoutError:
+        found.note(what, url, timed_out(deadline_s))
+        return None
+    except PageTooLarge as e:
+        found.note(what, url, f"too large: {e}")
+        return None
+    except httpx.HTTPError as e:
+        found.note(what, url, f"not fetched: {type(e).__name__}: {e}")
+        return None
+    if status != 200:
+        found.note(what, url, f"HTTP {status}")
+        return None
+    return body
+
+
 def canonical_url(url: str) -> str:
     """Drop fragments; the same page reached two ways must be one listing."""
     return url.split("#", 1)[0]
@@ -28,11 +67,14 @@ def canonical_url(url: str) -> str:
 
 async def urls_from_sitemap(
     client: httpx.AsyncClient, sitemap_url: str, listing_pattern: re.Pattern,
-    origins: Iterable[str] | None = None,
+    origins: Iterable[str] | None = None, *, deadline_s: float = 15.0,
+    found: Discovery | None = None,
 ) -> list[str]:
     """Listing URLs in a sitemap (following sitemap indexes); [] when there is none.
     With `origins`, sitemaps and listings elsewhere are left out (a sitemap is the store's
-    word, not a licence to fetch any address it names)."""
+    word, not a licence to fetch any address it names). What could not be read is noted in
+    `found`."""
+    report = found if found is not None else Discovery()
     origins = list(origins) if origins is not None else None
     elsewhere: list[str] = []
 
@@ -51,18 +93,13 @@ async def urls_from_sitemap(
         if url in seen_maps:
             continue
         seen_maps.add(url)
-        try:
-            response = await client.get(url)
-        except httpx.HTTPError as e:
-            log.info("sitemap %s not fetched: %s", url, e)
-            continue
-        if response.status_code != 200:
-            log.info("sitemap %s answered HTTP %s", url, response.status_code)
+        body = await _read(client, url, deadline_s, report, "sitemap")
+        if body is None:
             continue
         try:
-            root = etree.fromstring(response.content, parser)
+            root = etree.fromstring(body, parser)
         except etree.XMLSyntaxError as e:
-            log.warning("sitemap %s is not valid XML: %s", url, e)
+            report.note("sitemap", url, f"not valid XML: {e}")
             continue
         if root.tag == f"{_SITEMAP_NS}sitemapindex":
             pending.extend(loc.text.strip() for loc in root.iter(f"{_SITEMAP_NS}loc")
@@ -83,40 +120,44 @@ async def urls_from_categories(
     category_pattern: re.Pattern,
     selectors: Selectors,
     origins: list[str],
+    *,
+    deadline_s: float = 15.0,
+    found: Discovery | None = None,
 ) -> list[str]:
     """Listing URLs from the product cards of every category page linked from the start page,
-    following each category's pagination."""
-    try:
-        home = await client.get(start_url)
-    except httpx.HTTPError as e:
-        log.warning("start page %s not fetched: %s", start_url, e)
+    following each category's pagination. What could not be read is noted in `found`."""
+    report = found if found is not None else Discovery()
+    home = await _read(client, start_url, deadline_s, report, "home page")
+    if home is None:
         return []
-    doc = lxml_html.fromstring(home.text or "<html/>")
+    doc = lxml_html.fromstring(_text(home) or "<html/>")
     queue = []
     for href in doc.xpath("//a/@href"):
         absolute = canonical_url(urljoin(start_url, href))
         if category_pattern.search(absolute) and same_origin(absolute, origins):
             queue.append(absolute)
-    found: list[str] = []
+    listings: list[str] = []
     visited: set[str] = set()
     while queue and len(visited) < MAX_CATEGORY_PAGES:
         page_url = queue.pop(0)
         if page_url in visited:
             continue
         visited.add(page_url)
-        try:
-            response = await client.get(page_url)
-        except httpx.HTTPError as e:
-            log.info("category page %s not fetched: %s", page_url, e)
+        body = await _read(client, page_url, deadline_s, report, "category page")
+        if body is None:
             continue
-        if response.status_code != 200:
-            continue
-        for link, _sku in extract_card_links(response.text, page_url, selectors):
-            found.append(canonical_url(link))
-        nxt = extract_next_page(response.text, page_url)
+        text = _text(body)
+        for link, _sku in extract_card_links(text, page_url, selectors):
+            listings.append(canonical_url(link))
+        nxt = extract_next_page(text, page_url)
         if nxt and same_origin(nxt, origins):
             queue.append(canonical_url(nxt))
-    return found
+    return listings
+
+
+def _text(body: bytes) -> str:
+    """A discovery page as text (UTF-8, and what is not UTF-8 replaced: only links are read)."""
+    return body.decode("utf-8", "replace")
 
 
 def unique(urls: Iterable[str]) -> list[str]:

@@ -24,8 +24,10 @@ marked `cut_off` (a truncated response), for the crawl loop to retry.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -118,11 +120,17 @@ def looks_cut_off(body: bytes, content_type: str | None) -> bool:
 
 
 class HttpFetcher:
-    """Plain HTTP through the crawl's shared keep-alive client (give it `origin_guard`)."""
+    """Plain HTTP through the crawl's shared keep-alive client (give it `origin_guard`).
 
-    def __init__(self, client: httpx.AsyncClient, politeness: Politeness):
+    `deadline_s` bounds each whole response, from the request to its last byte: the
+    client's timeout bounds each read, and a store that sends a byte a second never lets
+    a read time out."""
+
+    def __init__(self, client: httpx.AsyncClient, politeness: Politeness,
+                 deadline_s: float = 15.0):
         self.client = client
         self.politeness = politeness
+        self.deadline_s = deadline_s
         self.downloads = 0  # page bodies received (a 304 is not one)
 
     async def fetch(self, url: str, state: PageState | None = None) -> FetchedPage:
@@ -133,7 +141,7 @@ class HttpFetcher:
             return FetchedPage(url, fetched_with="http", permanent=True,
                                error=f"not fetched: {problem}")
         try:
-            async with self.politeness.request(url):
+            async with self.politeness.request(url), asyncio.timeout(self.deadline_s):
                 async with self.client.stream("GET", url, headers=conditional_headers(state)) as r:
                     if r.status_code == 304 or r.status_code >= 400:
                         # Read the (empty or small) rest: a response closed unread closes
@@ -166,9 +174,8 @@ class HttpFetcher:
         except httpx.TooManyRedirects:
             return FetchedPage(url, fetched_with="http", permanent=True,
                                error=TOO_MANY_REDIRECTS.format(n=self.client.max_redirects))
-        except httpx.TimeoutException:
-            timeout = self.client.timeout.read
-            return FetchedPage(url, fetched_with="http", error=f"timed out after {timeout:g} s")
+        except (httpx.TimeoutException, TimeoutError):
+            return FetchedPage(url, fetched_with="http", error=timed_out(self.deadline_s))
         except (httpx.HTTPError, PageTooLarge) as e:
             return FetchedPage(url, fetched_with="http", permanent=isinstance(e, PageTooLarge),
                                error=f"could not load page: {type(e).__name__}: {e}")
@@ -177,11 +184,12 @@ class HttpFetcher:
         """True when every script and data response a rendered page used is byte-identical."""
         for url, digest in resources.items():
             try:
-                async with self.politeness.request(url):
-                    r = await self.client.get(url)
-            except httpx.HTTPError:
+                async with self.politeness.request(url), asyncio.timeout(self.deadline_s):
+                    async with self.client.stream("GET", url) as r:
+                        body = await read_capped(r, MAX_PAGE_BYTES, PageTooLarge)
+            except (httpx.HTTPError, PageTooLarge, TimeoutError):
                 return False
-            if r.status_code >= 400 or sha256(r.content) != digest:
+            if r.status_code >= 400 or sha256(body) != digest:
                 return False
         return True
 
@@ -190,17 +198,81 @@ class PageTooLarge(ValueError):
     pass
 
 
+async def get_capped(client: httpx.AsyncClient, url: str, *, limit: int = MAX_PAGE_BYTES,
+                     deadline_s: float = 15.0) -> tuple[int, bytes, httpx.Response]:
+    """GET `url` whole: (status, the body decoded, the response for its headers), within
+    `limit` bytes (PageTooLarge) and `deadline_s` seconds for all of it (TimeoutError);
+    httpx's errors as they come. For the pages a crawl reads besides listings: sitemaps,
+    the home page, category pages."""
+    async with asyncio.timeout(deadline_s):
+        async with client.stream("GET", url) as response:
+            body = await read_capped(response, limit, PageTooLarge)
+    return response.status_code, body, response
+
+
+def timed_out(seconds: float) -> str:
+    """The error of a response that did not arrive whole in time (however slowly it came)."""
+    return f"timed out after {seconds:g} s"
+
+
+# What the guarded clients accept: what `read_capped` can decode itself, a bounded amount at a
+# time (a gzip "bomb" of half a megabyte can stand for 512 MiB of zeros).
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+def _decoder(encoding: str | None, refuse: Callable[[str], Exception]):
+    """A function (raw chunk, at most n bytes) -> decoded bytes, for the response's
+    Content-Encoding; it never makes more than n bytes of one chunk."""
+    kind = (encoding or "identity").strip().lower()
+    if kind in ("", "identity"):
+        return lambda chunk, n: chunk
+    if kind in ("gzip", "x-gzip", "deflate"):
+        wbits = [zlib.MAX_WBITS | 16] if kind != "deflate" else [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+        state = {"d": zlib.decompressobj(wbits[0]), "started": False, "pending": b""}
+
+        def decode(chunk: bytes, n: int) -> bytes:
+            data = state["pending"] + chunk
+            try:
+                out = state["d"].decompress(data, n + 1)
+            except zlib.error:
+                if kind == "deflate" and not state["started"]:  # raw deflate, no zlib header
+                    state["d"] = zlib.decompressobj(wbits[1])
+                    out = state["d"].decompress(data, n + 1)
+                else:
+                    raise refuse("a body that is not the gzip/deflate it says it is") from None
+            state["started"] = True
+            # Input not yet decoded (more was in it than n + 1 bytes): it comes with the next
+            # chunk, and is already more than the cap allows, so the caller refuses.
+            state["pending"] = state["d"].unconsumed_tail
+            return out
+
+        return decode
+    raise refuse(f"a body in the {kind!r} encoding, which was not asked for")
+
+
 async def read_capped(response: httpx.Response, limit: int,
                       refuse: Callable[[str], Exception]) -> bytes:
-    """The body, or `refuse(how much)` raised once it is known to pass `limit` bytes: from its
-    declared length before reading, else while reading (a store's body is untrusted)."""
+    """The body, decoded, or `refuse(how much)` raised once it is known to pass `limit`
+    bytes: from its declared length before reading, else while reading, counting the bytes
+    as decoded (a store's body is untrusted: a small compressed body may stand for a huge
+    one, and it is never decoded past the limit)."""
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise refuse(f"{declared} bytes (limit {limit})")
+    if response.is_stream_consumed:
+        # Read whole already by whoever made it (httpx.MockTransport's answers): its bytes
+        # are decoded and in memory; the cap still holds for what is handed on.
+        chunks_in, decode = response.aiter_bytes(), (lambda chunk, n: chunk)
+    else:
+        chunks_in = response.aiter_raw()
+        decode = _decoder(response.headers.get("content-encoding"), refuse)
     chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
+    async for raw in chunks_in:
+        chunk = decode(raw, limit - size)
         size += len(chunk)
         if size > limit:
-            raise refuse(f"over {limit} bytes")
+            raise refuse(f"over {limit} bytes" + (" once decompressed"
+                                                  if response.headers.get("content-encoding")
+                                                  else ""))
         chunks.append(chunk)
     return b"".join(chunks)

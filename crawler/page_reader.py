@@ -129,6 +129,11 @@ class LazyBrowser:
     def renders(self) -> int:
         return self._fetcher.renders
 
+    @property
+    def stuck(self) -> int:
+        """Pages closed because their scripts froze them."""
+        return self._fetcher.replaced_pages
+
     async def fetch(self, url: str, state: PageState | None = None) -> FetchedPage:
         async with self._lock:
             if not self._started:

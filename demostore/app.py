@@ -85,6 +85,8 @@ class DemoStore:
         self.timeout_seconds = timeout_seconds  # how long the "timeout" fault hangs
         self.retry_after = "1"  # the Retry-After header of the "429" and "503" faults
         self.offsite_url = "http://offsite.invalid/"  # where the "offsite" fault redirects
+        self.dribble_seconds = 1.0  # between the bytes of a "dribble" fault
+        self.stun_url = "stun:127.0.0.1:9"  # where the "webrtc" fault's script sends STUN
         self.faults: dict[str, str] = {}
         self.fault_times: dict[str, int] = {}  # path -> requests the fault still plays
         self.hits: Counter[str] = Counter()

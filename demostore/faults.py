@@ -15,6 +15,13 @@ Fault kinds (keyed by exact URL path, query ignored):
   "truncatedimage" (for image paths) 200 image/jpeg with only the first bytes of a JPEG
   "bomb"     (for image paths) 200 image/png: a 20,000 x 20,000 one-colour PNG of ~50 KB
   "hugeimage" (for image paths) 200 image/jpeg streaming 50 MB with no Content-Length
+  "dribble"  the real answer (a page, an image, the sitemap), one byte every
+             `store.dribble_seconds`: no single read ever waits long, the whole never comes
+  "spinscript" the real page with a script that, once the page has loaded, keeps its main
+             thread busy for ever (`for(;;){}`)
+  "webrtc"   the real page with a script opening an RTCPeerConnection whose STUN server is
+             `store.stun_url` (a UDP listener of the test's)
+  "gzipbomb" 200 with Content-Encoding: gzip, ~0.5 MB that inflates to 512 MiB of spaces
 
 `store.fault_times[path] = N` makes the fault at that path a passing one: it plays for the next
 N requests, then the path answers normally again.
@@ -26,6 +33,9 @@ The same middleware counts every request into `store.hits` (by path prefix) and
 from __future__ import annotations
 
 import asyncio
+import json
+import zlib
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from jinja2 import Environment
@@ -33,7 +43,30 @@ from jinja2 import Environment
 from . import images as imagegen
 
 FAULT_KINDS = ("timeout", "500", "503", "429", "404", "halfpage", "captcha", "redirectloop",
-               "offsite", "notimage", "truncatedimage", "bomb", "hugeimage")
+               "offsite", "notimage", "truncatedimage", "bomb", "hugeimage", "dribble",
+               "spinscript", "webrtc", "gzipbomb")
+
+# Put before </body> of the real page by the "spinscript" and "webrtc" faults.
+SPIN_SCRIPT = "<script>addEventListener('load', () => setTimeout(() => { for (;;) {} }, 50));</script>"
+WEBRTC_SCRIPT = """<script>(async () => {
+  const pc = new RTCPeerConnection({iceServers: [{urls: %s}]});
+  pc.createDataChannel("leak");
+  await pc.setLocalDescription(await pc.createOffer());
+})();</script>"""
+GZIP_BOMB_INFLATED = 512 * 1024 * 1024
+_gzip_bomb: bytes | None = None
+
+
+def gzip_bomb() -> bytes:
+    """A gzip body of about half a megabyte that inflates to GZIP_BOMB_INFLATED bytes (made
+    once: compressing half a gigabyte takes a second)."""
+    global _gzip_bomb
+    if _gzip_bomb is None:
+        packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        block = b" " * (1024 * 1024)
+        parts = [packer.compress(block) for _ in range(GZIP_BOMB_INFLATED // len(block))]
+        _gzip_bomb = b"".join(parts) + packer.flush()
+    return _gzip_bomb
 
 
 def _prefix(path: str) -> str:
@@ -84,7 +117,21 @@ class StoreMiddleware:
         elif fault == "captcha":
             await self._send_page(send, 200, "captcha.html", path=path)
         elif fault == "halfpage":
-            await self._halfpage(scope, receive, send)
+            await self._rewritten(scope, receive, send, _cut_before_price)
+        elif fault == "dribble":
+            await self._rewritten(scope, receive, send, lambda body: body,
+                                  every=store.dribble_seconds)
+        elif fault in ("spinscript", "webrtc"):
+            script = (SPIN_SCRIPT if fault == "spinscript"
+                      else WEBRTC_SCRIPT % json.dumps(store.stun_url))
+            await self._rewritten(scope, receive, send,
+                                  lambda body: body.replace(b"</body>", script.encode() + b"</body>"))
+        elif fault == "gzipbomb":
+            body = gzip_bomb()
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                (b"content-type", b"application/xml"), (b"content-encoding", b"gzip"),
+                (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
         elif fault in ("redirectloop", "offsite"):
             if fault == "offsite":
                 target = store.offsite_url
@@ -116,7 +163,10 @@ class StoreMiddleware:
         else:
             raise RuntimeError(f"unknown fault kind {fault!r} for {path}; known: {', '.join(FAULT_KINDS)}")
 
-    async def _halfpage(self, scope, receive, send) -> None:
+    async def _rewritten(self, scope, receive, send, change: Callable[[bytes], bytes],
+                         every: float = 0.0) -> None:
+        """The real answer with its body changed by `change`; with `every`, sent one byte
+        each `every` seconds."""
         start: dict = {}
         chunks: list[bytes] = []
 
@@ -127,15 +177,13 @@ class StoreMiddleware:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
-        body = b"".join(chunks)
-        cut = body.find(b'<div class="price-row')
-        if cut < 0:
-            cut = len(body) // 2
-        body = body[:cut]
+        body = change(b"".join(chunks))
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": start.get("status", 200), "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        if every:
+            await _dribble(body, every, receive, send)
+        await send({"type": "http.response.body", "body": b"" if every else body})
 
     async def _send_page(self, send, status: int, template: str, headers: dict | None = None,
                          **ctx) -> None:
@@ -144,3 +192,26 @@ class StoreMiddleware:
         raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
+
+
+def _cut_before_price(body: bytes) -> bytes:
+    """The page cut off where its price would start (half of it if it has none)."""
+    cut = body.find(b'<div class="price-row')
+    return body[:cut if cut >= 0 else len(body) // 2]
+
+
+async def _dribble(body: bytes, every: float, receive, send) -> None:
+    """Send `body` a byte each `every` seconds, until the client goes away."""
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.create_task(gone())
+    try:
+        for i in range(len(body)):
+            if watcher.done():
+                return
+            await send({"type": "http.response.body", "body": body[i:i + 1], "more_body": True})
+            await asyncio.sleep(every)
+    finally:
+        watcher.cancel()
