@@ -31,6 +31,7 @@ from crawler.crawl import CrawlFailed, crawl_sync
 from crawler.fetch import MAX_PAGE_BYTES, PageTooLarge, get_capped
 from demostore.faults import GZIP_BOMB_INFLATED, gzip_bomb
 from servers import serve
+from tests.aio import run
 from storeaudit.sample_store import demo_contract, demostore_dir
 
 pytestmark = pytest.mark.e2e
@@ -161,9 +162,8 @@ def test_a_gzip_bomb_is_refused_once_decompressed_past_the_cap(store):
         async with httpx.AsyncClient(headers={"Accept-Encoding": "gzip"}) as client:
             return await get_capped(client, store.url + "/sitemap.xml", deadline_s=30)
 
-    import asyncio
     with pytest.raises(PageTooLarge, match="once decompressed"):
-        asyncio.run(read())
+        run(read())
 
 
 CRAWL_CHILD = """
