@@ -90,7 +90,10 @@ async def crawl(
 
     `known_pages` (listing URL -> its state and last snapshot) and `known_images` come from
     the caller's records of earlier crawls: unchanged pages and images cost a conditional
-    request each, and the snapshot of an unchanged page is the previous one, marked so.
+    request each, and the snapshot of an unchanged page is the previous one, marked so. The
+    result's `thumbnails` are those of the images hashed this time; an image known to the
+    caller gets none, so one whose thumbnail it does not keep is best left out of
+    `known_images` (it is then downloaded whole, once).
 
     The whole crawl keeps to `config.deadline_s`: once it has passed, what was read is
     returned and every page not read yet is a snapshot with the error NOT_READ. A discovery
@@ -166,6 +169,7 @@ async def crawl(
         started_at=started,
         finished_at=now().isoformat(),
         image_downloads=hasher.downloads,
+        thumbnails=hasher.thumbnails,
         pages=pages,
         stats=stats,
     )

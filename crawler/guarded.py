@@ -1,9 +1,8 @@
-"""The guarded HTTP clients: every fetch of a store's page or image goes through one of these,
-so every request and every redirect hop is checked against the store's origins before it is
-made (`crawler.origins.origin_guard`), and answers are bounded in time.
-
-`crawl_client` is the crawl's one (async, pooled); `guarded_client` serves a fetch made
-outside a crawl (the email's thumbnail of a listing image) under the same guard."""
+"""The guarded HTTP client: every plain-HTTP fetch of a store's page or image goes through the
+crawl's one (async, pooled), so every request and every redirect hop is checked against the
+store's origins before it is made (`crawler.origins.origin_guard`), and answers are bounded
+in time. Nothing outside a crawl fetches from the store: the dashboard and the email show the
+thumbnails the crawl kept."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from collections.abc import Iterable
 import httpx
 
 from .fetch import ACCEPT_ENCODING, MAX_REDIRECTS
-from .origins import OffOrigin, normal_origins, origin_guard, refusal
+from .origins import origin_guard
 
 USER_AGENT = "storeaudit/0.1 (merchant contract audit)"
 
@@ -29,17 +28,3 @@ def crawl_client(origins: Iterable[str], *, timeout_s: float,
         event_hooks={"request": [origin_guard(origins)]},
     )
 
-
-def guarded_client(origins: Iterable[str], *, timeout_s: float) -> httpx.Client:
-    """A plain (sync) client under the same guard: OffOrigin for any request or redirect hop
-    off `origins`."""
-    allowed = normal_origins(origins)
-
-    def guard(request: httpx.Request) -> None:
-        problem = refusal(str(request.url), allowed)
-        if problem:
-            raise OffOrigin(str(request.url), problem, request)
-
-    return httpx.Client(timeout=httpx.Timeout(timeout_s), headers={"User-Agent": USER_AGENT},
-                        follow_redirects=True, max_redirects=MAX_REDIRECTS,
-                        event_hooks={"request": [guard]})

@@ -5,11 +5,12 @@ each of the loop's socket calls then waits for the hashing thread to let go of t
 the crawl slows down as a whole. A worker process has an interpreter of its own.
 
 Each worker is `python -m crawler.hash_workers`, fed over its stdin/stdout pipes: a request is
-the image's bytes, the answer its hashes or the reason it was refused (JSON), each framed by a
-4-byte length. A worker is a plain subprocess, not a multiprocessing pool, because the latter
-starts its workers by re-importing the calling program's main module, which runs whatever it
-does at import in every worker. A worker reads until its stdin closes, so it ends with the
-crawl, or with the process that started it, however that one stops.
+the image's bytes, the answer its hashes and thumbnail (`crawler.hashing.hash_and_thumbnail`)
+or the reason it was refused (JSON), each framed by a 4-byte length. A worker is a plain
+subprocess, not a multiprocessing pool, because the latter starts its workers by re-importing
+the calling program's main module, which runs whatever it does at import in every worker.
+A worker reads until its stdin closes, so it ends with the crawl, or with the process that
+started it, however that one stops.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import sys
 import threading
 from pathlib import Path
 
-from imaging import ImageRefused, hash_image_bytes
+from imaging import ImageRefused
+
+from .hashing import from_json, hash_and_thumbnail, to_json
 
 _FRAME = struct.Struct(">I")
 log = logging.getLogger(__name__)
@@ -49,7 +52,7 @@ class _Worker:
             stdout=subprocess.PIPE, env=env)
 
     def ask(self, data: bytes) -> dict:
-        """The image's hashes (blocking: called on a thread), or ImageRefused."""
+        """The image's hashes and thumbnail (blocking: called on a thread), or ImageRefused."""
         try:
             self.process.stdin.write(_FRAME.pack(len(data)) + data)
             self.process.stdin.flush()
@@ -65,7 +68,7 @@ class _Worker:
         reply = json.loads(answer)
         if "refused" in reply:
             raise ImageRefused(reply["refused"])
-        return reply["hashed"]
+        return from_json(reply["hashed"])
 
     @property
     def alive(self) -> bool:
@@ -95,17 +98,18 @@ class HashWorkers:
         self._lock = threading.Lock()
 
     async def hash(self, data: bytes) -> dict:
+        """`crawler.hashing.hash_and_thumbnail(data)`, in a worker process."""
         if self._idle is None:
             self._idle = asyncio.Queue()
         if self._broken:
-            return await asyncio.to_thread(hash_image_bytes, data)
+            return await asyncio.to_thread(hash_and_thumbnail, data)
         if self._idle.empty() and self._started < self.processes:
             self._started += 1
             worker = await asyncio.to_thread(self._start)
         else:
             worker = await self._idle.get()
         if worker is None:
-            return await asyncio.to_thread(hash_image_bytes, data)
+            return await asyncio.to_thread(hash_and_thumbnail, data)
         try:
             return await asyncio.to_thread(worker.ask, data)
         finally:
@@ -150,7 +154,7 @@ def _read_frame(stream) -> bytes | None:
 def _serve(stdin, stdout) -> None:
     while (data := _read_frame(stdin)) is not None:
         try:
-            reply = {"hashed": hash_image_bytes(data)}
+            reply = {"hashed": to_json(hash_and_thumbnail(data))}
         except ImageRefused as e:
             reply = {"refused": str(e)}
         except Exception as e:  # a decoder bug must not end the worker: report, go on

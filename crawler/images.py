@@ -4,7 +4,9 @@ Images are untrusted: downloads are capped in bytes (and decoding, in `imaging`,
 so a decompression bomb is refused instead of eating the machine. An image the crawl has seen
 before is asked for conditionally (ETag / Last-Modified) and, when it comes back byte-identical,
 is not decoded again. The hashing itself (sha256, perceptual hashes, colour) is
-`imaging.hash_image_bytes`.
+`imaging.hash_image_bytes`; where the bytes are hashed, a small thumbnail is made from them too
+(`crawler.hashing`), kept in the crawl's ThumbnailSpool: the only copy of the picture that
+storeaudit shows anyone.
 """
 
 from __future__ import annotations
@@ -12,18 +14,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 
 import httpx
 
-from imaging import MAX_IMAGE_BYTES, ImageRefused, hash_image_bytes
+from imaging import MAX_IMAGE_BYTES, ImageRefused
 
 from .fetch import conditional_headers, read_capped, timed_out
-from .snapshot import ImageInfo
+from .hashing import hash_and_thumbnail
+from .snapshot import ImageInfo, Thumbnail
 
-__all__ = ["MAX_WAITING_TO_HASH", "ImageHasher", "max_age"]
+__all__ = ["MAX_WAITING_TO_HASH", "ImageHasher", "ThumbnailSpool", "max_age"]
 
 MAX_WAITING_TO_HASH = 32  # images downloaded and not yet hashed, per crawl
 
@@ -36,7 +40,9 @@ class ImageHasher:
     than that long ago, and said may be reused at least that long (Cache-Control max-age), is
     not asked for at all: what a browser's cache does, bounded by the caller's patience.
     `politeness` (the crawl's per-origin limits) holds a request slot only while downloading;
-    `hash_with` hashes the bytes (default: on a thread; `crawler.hash_workers` for processes).
+    `hash_with` hashes the bytes and makes their thumbnail (`crawler.hashing.hash_and_thumbnail`,
+    by default on a thread; `crawler.hash_workers` for processes); the thumbnails of the images
+    hashed are in `thumbnails` (by sha256). Bytes seen before get none: theirs is kept already.
     `deadline_s` bounds each whole download (an image sent a byte a second never lets one
     read time out).
     """
@@ -51,7 +57,8 @@ class ImageHasher:
         self.now = now or (lambda: datetime.now(timezone.utc))
         self.reuse_fresh_s = reuse_fresh_s
         self.deadline_s = deadline_s
-        self.hash_with = hash_with or (lambda data: asyncio.to_thread(hash_image_bytes, data))
+        self.hash_with = hash_with or (lambda data: asyncio.to_thread(hash_and_thumbnail, data))
+        self.thumbnails = ThumbnailSpool()
         self.by_sha = {i.sha256: i for i in self.known.values() if i.sha256 and not i.error}
         # Downloaded images waiting to be hashed are held in memory: at most this many at once,
         # so the downloads never run far ahead of the hashing.
@@ -101,9 +108,13 @@ class ImageHasher:
             # Bytes hashed before: keep their hashes, remember this URL's validators.
             return replace(same, url=url, error=None, **validators, **checked)
         try:
-            hashed = await self.hash_with(data)
+            hashed = dict(await self.hash_with(data))
         except ImageRefused as e:
             return ImageInfo(url, error=str(e), bytes=len(data), etag=validators["etag"])
+        del data  # the full bytes go now: only the hashes and the thumbnail stay
+        thumbnail = hashed.pop("thumbnail", None)
+        if thumbnail is not None:
+            self.thumbnails.add(sha, thumbnail)
         info = ImageInfo(url, **validators, **checked, **hashed)
         self.by_sha[sha] = info
         return info
@@ -117,6 +128,38 @@ class ImageHasher:
 
     def _slot(self, url: str):
         return self.politeness.request(url) if self.politeness else contextlib.nullcontext()
+
+
+class ThumbnailSpool(Mapping[str, Thumbnail]):
+    """sha256 -> Thumbnail of each image a crawl hashed, held in memory up to `in_memory`
+    bytes of JPEG and in an unnamed temporary file past that: the first crawl of a big store
+    makes thousands, and they wait for the crawl to end before the ledger keeps them."""
+
+    def __init__(self, in_memory: int = 8 * 1024 * 1024):
+        self._file = tempfile.SpooledTemporaryFile(max_size=in_memory)
+        self._where: dict[str, tuple[int, int, int, int]] = {}  # offset, size, width, height
+
+    def add(self, sha256: str, thumbnail: Thumbnail) -> None:
+        if sha256 in self._where:
+            return
+        offset = self._file.seek(0, 2)
+        self._file.write(thumbnail.jpeg)
+        self._where[sha256] = (offset, len(thumbnail.jpeg), thumbnail.width, thumbnail.height)
+
+    def __getitem__(self, sha256: str) -> Thumbnail:
+        offset, size, width, height = self._where[sha256]
+        self._file.seek(offset)
+        return Thumbnail(self._file.read(size), width, height)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def close(self) -> None:
+        self._file.close()
+        self._where.clear()
 
 
 def _too_large(how: str) -> ImageRefused:

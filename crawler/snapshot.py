@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
@@ -45,6 +46,17 @@ class ImageInfo:
     # said they may be reused without asking (Cache-Control max-age; None: ask every time).
     checked_at: str | None = None
     max_age: int | None = None
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """A small JPEG copy of a listing image, made from the bytes the crawl downloaded and
+    hashed: the only picture of the store's that storeaudit shows (the dashboard, the email),
+    so that nobody's browser or mail client is ever sent to an address the store chose."""
+
+    jpeg: bytes = field(repr=False)
+    width: int
+    height: int
 
 
 @dataclass(kw_only=True)
@@ -146,6 +158,9 @@ class CrawlResult:
     started_at: str
     finished_at: str
     image_downloads: int = 0  # full image bodies fetched; unchanged images cost none
+    # sha256 -> thumbnail of each image hashed in this crawl (bytes seen before have theirs
+    # already): a `crawler.images.ThumbnailSpool`, or any mapping.
+    thumbnails: Mapping[str, Thumbnail] = field(default_factory=dict)
     # Per listing URL, the state to remember for next time (successful pages only).
     pages: dict[str, PageState] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)  # page_downloads, rendered, unchanged...

@@ -1,6 +1,7 @@
 """What the `storeaudit` command shows a person: progress bars and summary tables (rich).
 
-Store text (titles above all) is untrusted: it goes into rich as plain Text, never as markup.
+Store text (titles above all) is untrusted: it goes into rich as plain Text, never as markup,
+cut to a glance's length (`audits.clipped_text`; the dashboard shows the whole of it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.text import Text
 from crawler.prices import format_price
 from crawler.snapshot import Snapshot
 
+from audits.clipped_text import MESSAGE, SKU, clip
 from audits.ledger import FieldChange, Finding, Ledger, Run
 
 
@@ -97,11 +99,11 @@ def changes_table(changes: list[FieldChange], skus_gone: list[str], currency: st
     table.add_column("before")
     table.add_column("after")
     for ch in changes:
-        table.add_row(Text(ch.sku or f"#{ch.listing_id}"), ch.field,
-                      Text(_show(ch.before, ch.field, currency)),
-                      Text(_show(ch.after, ch.field, currency)))
+        table.add_row(Text(clip(ch.sku, SKU) or f"#{ch.listing_id}"), ch.field,
+                      Text(clip(_show(ch.before, ch.field, currency))),
+                      Text(clip(_show(ch.after, ch.field, currency))))
     for sku in skus_gone:
-        table.add_row(Text(sku), "listing", "on the store", Text("gone", style="red"))
+        table.add_row(Text(clip(sku, SKU)), "listing", "on the store", Text("gone", style="red"))
     return table
 
 
@@ -122,8 +124,9 @@ def findings_table(findings: list[Finding], title: str = "Open findings",
     for f in findings:
         table.add_row(
             str(f.id), Text(f" {f.severity} ", style=SEVERITY_STYLE.get(f.severity, "")),
-            f.rule_id, Text(f.sku or ("store" if f.listing_id is None else f"#{f.listing_id}")),
-            Text(f.message), f.status + (" (waived: " + f.waive_reason + ")" if f.waive_reason and f.status == "waived" else ""),
+            f.rule_id,
+            Text(clip(f.sku, SKU) or ("store" if f.listing_id is None else f"#{f.listing_id}")),
+            Text(clip(f.message, MESSAGE)), f.status + (" (waived: " + f.waive_reason + ")" if f.waive_reason and f.status == "waived" else ""),
             local_time(f.deadline, zone),
         )
     return table

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from audits.catalog import CatalogEntry
 from audits.ledger import Ledger
 from audits.rules.context import AuditContext
-from crawler.snapshot import IN_STOCK, CrawlResult, Snapshot
+from crawler.hashing import hash_and_thumbnail
+from crawler.snapshot import IN_STOCK, CrawlResult, ImageInfo, Snapshot, Thumbnail
 
 
 def listing(sku: str, title: str = "山禾 标题", price: str = "100.00", *, list_price=None,
@@ -29,6 +30,13 @@ def listing(sku: str, title: str = "山禾 标题", price: str = "100.00", *, li
         currency="CNY", availability=availability, stock_count=stock_count, promoted=promoted,
         image_urls=list(images),
     )
+
+
+def hashed_image(url: str, data: bytes) -> tuple[ImageInfo, Thumbnail | None]:
+    """The image at `url` with these bytes as the crawl records it: hashes and thumbnail."""
+    hashed = hash_and_thumbnail(data)
+    thumbnail = hashed.pop("thumbnail")
+    return ImageInfo(url, **hashed), thumbnail
 
 
 def failed(sku: str, error: str = "HTTP 500") -> Snapshot:
@@ -46,13 +54,15 @@ class History:
         self.last_run = None
 
     def night(self, *snaps: Snapshot, days: float = 1, full: bool = True, images=None,
-              kind: str = "manual"):
-        """Advance the clock by `days`, then record one crawl (a run of `kind`) that saw `snaps`."""
+              kind: str = "manual", thumbnails=None):
+        """Advance the clock by `days`, then record one crawl (a run of `kind`) that saw `snaps`
+        (`images`: url -> ImageInfo; `thumbnails`: sha256 -> the Thumbnail it made)."""
         self.clock.advance(timedelta(days=days))
         for s in snaps:
             s.fetched_at = self.clock.now().isoformat()
         run_id = self.ledger.start_run(kind)
         result = CrawlResult(snapshots=list(snaps), images=dict(images or {}),
+                             thumbnails=dict(thumbnails or {}),
                              listing_urls=[s.url for s in snaps],
                              started_at=self.clock.now().isoformat(),
                              finished_at=self.clock.now().isoformat())

@@ -190,9 +190,10 @@ def test_hostile_titles_in_the_email_are_escaped_text(hostile_world, page, artif
     html = Path(record.html_path).read_text(encoding="utf-8")
     for marker in ("<script>window", "<img src=x", "<svg onload", "<iframe", "\x1b", "\x00"):
         assert marker not in html, marker
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+    plain = html.replace("<wbr>", "")  # the email's chances to break a long unbroken run
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in plain
     assert "\u202e" not in html
-    assert _as_shown(HOSTILE_TITLES["RTL override"][1]) in html
+    assert _as_shown(HOSTILE_TITLES["RTL override"][1]) in plain
     page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message}"))
     page.set_viewport_size({"width": 760, "height": 1000})
     page.goto(Path(record.html_path).as_uri())

@@ -1,9 +1,10 @@
 """The dashboard as a person sees it: a real server (uvicorn in a thread) over a ledger built
 night by night with the real engine, driven by real Chromium.
 
-The store's images are served by a tiny HTTP server of their own (the "store"), so the pages'
-<img> tags load real pictures; the ledger's history ends a few hours before the real now,
-because the server reads the real clock (deadlines, the quota's rolling week).
+The store's images are served by a tiny HTTP server of their own (the "store"), which the
+pages must never make the browser ask: they show the thumbnails the crawl kept, from the
+dashboard's own origin. The ledger's history ends a few hours before the real now, because the
+server reads the real clock (deadlines, the quota's rolling week).
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from audits.catalog import load_catalog
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import Ledger
-from imaging import hash_image_bytes, hash_registry_bytes
-from crawler.snapshot import ImageInfo
+from imaging import hash_registry_bytes
+from crawler.snapshot import ImageInfo, Thumbnail
 from tests.pictures import encode, picture
-from tests.history import History, failed, listing
+from tests.history import History, failed, hashed_image, listing
 
 pytestmark = pytest.mark.e2e
 
@@ -78,17 +79,27 @@ max_failed_percent = 30
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    hits: list[str]  # every path asked for
+
     def log_message(self, *args) -> None:
         pass
+
+    def send_head(self):
+        self.hits.append(self.path)
+        return super().send_head()
 
 
 @pytest.fixture
 def image_host(tmp_path):
-    """The store's image server: files under tmp_path/store served on 127.0.0.1."""
+    """The store's image server: files under tmp_path/store served on 127.0.0.1; `hits` lists
+    every path it was asked for."""
     root = tmp_path / "store"
     (root / "img").mkdir(parents=True)
+    hits: list[str] = []
+    handler = type("Counted", (_Quiet,), {"hits": hits})
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    server.hits = hits
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.root = root
@@ -141,11 +152,13 @@ def shop(ledger, clock, tmp_path, image_host) -> Shop:
                                       phash=hashes["phash"], dhash=hashes["dhash"])
 
     images: dict[str, ImageInfo] = {}
+    thumbnails: dict[str, Thumbnail] = {}  # what the crawl kept of each, by sha256
 
     def store_image(name: str, data: bytes) -> str:
         (image_host.root / "img" / name).write_bytes(data)
         url = f"{image_host.url}/img/{name}"
-        images[url] = ImageInfo(url=url, **hash_image_bytes(data))
+        images[url], thumbnail = hashed_image(url, data)
+        thumbnails[images[url].sha256] = thumbnail
         return url
 
     thumbs = {sku: store_image(f"{sku.lower()}.png", encode(picture(sku)))
@@ -180,7 +193,7 @@ def shop(ledger, clock, tmp_path, image_host) -> Shop:
                 snap = listing(sku, title, price, promoted=sku in ("SH-1", "SH-2"),
                                images=pictures, url=page_url)
             snaps.append(snap)
-        run = history.night(*snaps, images=images)
+        run = history.night(*snaps, images=images, thumbnails=thumbnails)
         audit_run(ledger, contract, catalog, run, full=True)
 
     clock.set(datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=8, hours=3))
@@ -328,7 +341,7 @@ def test_listing_chart_marks_prices_under_the_floor_in_red(page, api_server, sho
     assert page.locator("table.findings tbody tr").count() >= 2  # resolved ones too
     assert "Resolved" in page.locator("table.findings").inner_text()
     img = page.locator(".thumbs img").first
-    assert img.get_attribute("referrerpolicy") == "no-referrer"
+    assert img.get_attribute("src").startswith("/images/")  # the kept thumbnail, our origin
     assert img.evaluate("i => i.complete && i.naturalWidth") > 0
     page.screenshot(path=str(artifacts / "dashboard-listing.png"), full_page=True)
 
@@ -401,6 +414,107 @@ def test_markup_in_store_titles_is_shown_as_text(page, api_server, shop):
     assert dialogs == []
 
 
+class _Canary(http.server.BaseHTTPRequestHandler):
+    """Answers anything with a picture, and notes that it was asked."""
+
+    hits: list[str]
+    picture = encode(picture("canary"), "JPEG")
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(self.picture)))
+        self.end_headers()
+        self.wfile.write(self.picture)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def canary():
+    """A service on another loopback port (a router's admin page, a local daemon): the store
+    names it as an image, and nothing of ours may ever ask it anything."""
+    hits: list[str] = []
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), type("Counted", (_Canary,), {"hits": hits}))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.hits = hits
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+METADATA = "http://169.254.169.254/latest/meta-data/iam/security-credentials/admin"
+
+
+def test_the_dashboard_shows_only_the_thumbnails_it_kept_never_the_stores_addresses(
+        page, api_server, shop, clock, canary, image_host):
+    """Issue #15: a listing whose images the store points at a service on another loopback
+    port and at the cloud metadata address. Opening its page makes the merchant's browser ask
+    neither: the picture shown is the thumbnail the crawl kept, from the dashboard's own
+    origin; an image with none kept says so; the store's addresses are plain text."""
+    ledger = api_server.ledger
+    kept_url = f"{canary.url}/img/kept.jpg"        # the crawl saw a picture there, and kept it
+    refused_url = f"{canary.url}/admin/reboot.jpg"  # refused by the crawl: nothing kept
+    kept, thumbnail = hashed_image(kept_url, encode(picture("SH-C"), "JPEG"))
+    images = {kept_url: kept,
+              refused_url: ImageInfo(refused_url, error="not an image: the file is HTML"),
+              METADATA: ImageInfo(METADATA, error="not one of the store's origins")}
+    snap = listing("SH-C", "山禾 金针 canary", "99", images=[kept_url, METADATA, refused_url],
+                   url="http://shop.test/p/sh-c")
+    History(ledger, clock).night(snap, days=0.01, full=False, images=images,
+                                 thumbnails={kept.sha256: thumbnail})
+    listing_id = next(l.id for l in ledger.listings() if l.sku == "SH-C")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    log_in(page, api_server, api_server.merchant)
+
+    response = page.goto(f"{api_server.url}/listings/{listing_id}")
+    csp = response.headers["content-security-policy"]
+    assert "img-src 'self';" in csp and "http:" not in csp and "data:" not in csp
+    img = page.locator(".thumbs img")
+    assert img.count() == 1
+    page.wait_for_function("i => i.complete", arg=img.element_handle())
+    assert img.evaluate("i => new URL(i.src).origin") == api_server.url
+    assert img.get_attribute("src") == f"/images/{kept.sha256}.jpg"
+    assert img.evaluate("i => i.naturalWidth") == 240
+    placeholders = page.locator(".thumbs .no-picture")
+    assert placeholders.all_inner_texts() == ["no picture kept", "no picture kept"]
+    shown = page.locator(".thumbs").inner_text()
+    assert kept_url in shown and METADATA in shown and refused_url in shown  # as text
+    # No attribute of the page names the store's image addresses.
+    named = page.evaluate("""() => [...document.querySelectorAll('*')].flatMap(
+        e => [...e.attributes].map(a => a.value))""")
+    assert not [v for v in named if canary.url in v or "169.254.169.254" in v]
+
+    # The other pages with store pictures: an infringing image's finding, SH-5's listing.
+    finding = shop.finding(ledger, "images.infringing", "SH-5", status="open")
+    page.goto(f"{api_server.url}/findings/{finding.id}")
+    page.goto(f"{api_server.url}/listings/{shop.listing_ids['SH-5']}")
+    page.wait_for_load_state("networkidle")
+    assert canary.hits == [], "the browser asked the loopback service the store named"
+    assert image_host.hits == [], "the browser asked the store for its pictures"
+    assert [u for u in asked if not u.startswith(api_server.url + "/")] == []
+
+    # The thumbnail itself: a JPEG from the ledger, logged in only.
+    answer = page.request.get(f"{api_server.url}/images/{kept.sha256}.jpg")
+    assert answer.status == 200 and answer.body() == thumbnail.jpeg
+    assert answer.headers["content-type"] == "image/jpeg"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "max-age=" in answer.headers["cache-control"]
+    for missing in ("0" * 64, "not-a-sha", kept.sha256.upper()):
+        assert page.request.get(f"{api_server.url}/images/{missing}.jpg").status == 404
+    page.context.clear_cookies()
+    anonymous = page.request.get(f"{api_server.url}/images/{kept.sha256}.jpg",
+                                 max_redirects=0)
+    assert anonymous.status == 303 and anonymous.headers["location"] == "/login"
+
+
 def test_session_cookie_is_httponly_and_samesite_strict(page, api_server):
     log_in(page, api_server, api_server.merchant)
     [cookie] = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE]
@@ -426,6 +540,10 @@ def test_infringing_image_finding_shows_both_images_side_by_side(page, api_serve
         img.wait_for()
         page.wait_for_function("i => i.complete", arg=img.element_handle())
         assert img.evaluate("i => i.naturalWidth") > 0
+    # The store's side is the thumbnail kept of the very bytes that matched.
+    assert store_img.get_attribute("src") == f"/images/{finding.evidence['image_sha256']}.jpg"
+    assert store_img.evaluate("i => new URL(i.src).origin") == api_server.url
+    assert finding.evidence["image_url"] in page.locator("#listing-image").inner_text()
     left, right = store_img.bounding_box(), registry_img.bounding_box()
     assert left["x"] + left["width"] < right["x"]  # beside, not under
     assert abs(left["y"] - right["y"]) < 5
@@ -515,3 +633,19 @@ def test_direction_overrides_zero_width_and_huge_titles_stay_plain_text(page, ap
     assert "[U+202E]Jasmine tea" in page.locator("body").text_content()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert dialogs == []
+
+    # Issue #15: in a list, the 10,000-character title and the message quoting it are cut to
+    # a glance, each with a link to the page that has the whole of it.
+    long_one = shop.finding(ledger, "titles.length", "SH-H3", status="open")
+    page.goto(api_server.url + "/")
+    row = page.locator("tr", has=page.locator(f'a[href="/findings/{long_one.id}"]')).first
+    title = row.locator(".listing-title")
+    assert "长" * 150 in title.inner_text() and "长" * 201 not in title.inner_text()
+    assert title.get_by_role("link", name="whole title").get_attribute("href") == \
+        f"/listings/{ids['SH-H3']}"
+    message = row.locator("td.message")
+    assert len(message.inner_text()) < 320 and "…" in message.inner_text()
+    message.get_by_role("link", name="whole message").click()
+    page.wait_for_url(f"**/findings/{long_one.id}")
+    assert "长" * 10_000 in page.locator("p.message.big").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")

@@ -2,7 +2,8 @@
 the email goes to a real SMTP server (aiosmtpd) on 127.0.0.1, and what arrives is read back.
 
 The store is hand-built history (tests/history.py) judged by the real engine; the listing
-images are served over HTTP, the registry image is a real file."""
+images are served over HTTP (the email must never ask for them: it shows the thumbnails the
+crawl kept in the ledger), the registry image is a real file."""
 
 from __future__ import annotations
 
@@ -31,9 +32,7 @@ from audits.engine import audit_run
 from audits.ledger import Ledger
 from audits.registry import add_to_registry
 from audits.scheduler import AuditScheduler
-from imaging import hash_image_bytes
-from crawler.snapshot import ImageInfo
-from history import History, listing
+from history import History, hashed_image, listing
 from servers import free_port, serve
 from test_rules_images import encode, picture, resized_copy
 
@@ -103,30 +102,36 @@ def smtp():
 
 @pytest.fixture
 def pictures(tmp_path):
-    """The registry's original on disk; the shop's images (one an altered copy) over HTTP."""
+    """The registry's original on disk; the shop's images (one an altered copy) over HTTP,
+    each request for one noted in `hits`."""
     original = picture("sunset")
     registry = tmp_path / "registry" / "sunset_lake.png"
     registry.parent.mkdir()
     registry.write_bytes(encode(original))
     served = {"/img/c-1.jpg": encode(picture("tent"), "JPEG"),
               "/img/c-4.jpg": resized_copy(original)}
+    hits = []
 
     async def image(request):
+        hits.append(request.url.path)
         data = served.get(request.url.path)
         if isinstance(data, str):  # a test sends this picture somewhere else
             return Response(status_code=302, headers={"Location": data})
         return Response(data, media_type="image/jpeg") if data else Response(status_code=404)
 
     with serve(Starlette(routes=[Route("/img/{name}", image)])) as base:
-        yield base, registry, served
+        yield base, registry, served, hits
 
 
 class Shop:
-    """What the shop shows each night; `audit` is the scheduler's audit (crawl + rules)."""
+    """What the shop shows each night; `audit` is the scheduler's audit (crawl + rules), which
+    keeps the images' thumbnails as a crawl does unless `keep_thumbnails` is False (a ledger
+    from before they were kept)."""
 
     def __init__(self, base: str, served: dict[str, bytes], clock: ManualClock):
         self.base, self.served, self.clock = base, served, clock
         self.night = 1
+        self.keep_thumbnails = True
 
     def snapshots(self):
         img = lambda name: f"{self.base}/img/{name}"  # noqa: E731
@@ -142,9 +147,13 @@ class Shop:
     def audit(self, contract, ledger, kind):
         snaps = self.snapshots()
         urls = {u for s in snaps for u in s.image_urls}
-        images = {u: ImageInfo(u, **hash_image_bytes(self.served[u.removeprefix(self.base)]))
-                  for u in urls}
-        run = History(ledger, self.clock).night(*snaps, days=0, images=images, kind=kind)
+        images, thumbnails = {}, {}
+        for u in urls:
+            images[u], thumbnail = hashed_image(u, self.served[u.removeprefix(self.base)])
+            if self.keep_thumbnails:
+                thumbnails[images[u].sha256] = thumbnail
+        run = History(ledger, self.clock).night(*snaps, days=0, images=images, kind=kind,
+                                                thumbnails=thumbnails)
         return audit_run(ledger, contract, CATALOG, run, full=True)
 
 
@@ -187,7 +196,7 @@ def world(tmp_path, smtp, pictures, monkeypatch, caplog):
     """A ledger with the registry filled, a shop, and a scheduler on a ManualClock."""
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
-    base, registry, served = pictures
+    base, registry, served, hits = pictures
     clock = ManualClock(at(15, 1, 59))
     db = tmp_path / "ledger.db"
     with Ledger(db, clock) as ledger:
@@ -199,6 +208,7 @@ def world(tmp_path, smtp, pictures, monkeypatch, caplog):
 
     w = World()
     w.tmp, w.smtp, w.clock, w.db, w.shop, w.base = tmp_path, smtp, clock, db, shop, base
+    w.image_hits = hits  # requests the store's image server had
     w.contract = make_contract(tmp_path, base, smtp.port)
     w.scheduler = lambda contract=None: AuditScheduler(contract or w.contract, db, clock=clock,
                                                        audit=shop.audit, tick_seconds=3600)
@@ -249,17 +259,22 @@ def test_the_nightly_email_arrives_with_new_findings_first_images_and_links(worl
         assert open_at < link(banned) < resolved_at
     assert f'href="{DASHBOARD}/findings/{floor.id}"' in html
 
-    # The listing's image and the registry's, side by side, inline.
+    # The listing's image and the registry's, side by side, inline: the listing's is the
+    # thumbnail the crawl kept, nothing was fetched to make the email.
     assert len(images) == 2
     for image in images:
         cid = image["Content-ID"].strip("<>")
         assert f'src="cid:{cid}"' in html
         with Image.open(io.BytesIO(image.get_content())) as thumb:
-            assert max(thumb.size) <= 220
+            assert max(thumb.size) <= 240
     assert "Known infringing: sunset_lake" in html
+    assert listing_picture(images) == kept_thumbnail(world, infringing)
+    assert world.image_hits == []
 
     # Store text: escaped in the HTML, as it is in the text.
-    assert "&lt;b&gt;x&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt; 最好的围巾" in html
+    # (`<wbr>`: the chances to break a long unbroken run, so it cannot widen the email.)
+    assert "&lt;b&gt;x&lt;/b&gt;&lt;script&gt;alert(1)&lt;/script&gt; 最好的围巾" in \
+        html.replace("<wbr>", "")
     assert "<script" not in html and "<b>x" not in html
     assert HOSTILE in text
 
@@ -387,10 +402,20 @@ def test_critical_findings_can_be_sent_at_once_after_any_audit(world):
         assert [e.kind for e in ledger.deliveries(notifier="email")][:2] == ["digest", "critical"]
 
 
-def test_the_emails_listing_picture_is_fetched_only_from_the_store(world):
-    """The listing image shown beside the registry's is the store's: a redirect to another
-    address (here a loopback service) is not followed, and the email says why it has no
-    picture."""
+def listing_picture(images) -> bytes:
+    [part] = [p for p in images if p["Content-ID"].startswith("<listing-")]
+    return part.get_content()
+
+
+def kept_thumbnail(world, finding) -> bytes:
+    with Ledger(world.db, world.clock) as ledger:
+        return ledger.thumbnail(finding.evidence["image_sha256"]).jpeg
+
+
+def test_the_email_fetches_nothing_and_shows_the_kept_thumbnail(world):
+    """Issue #15: the listing picture beside the registry's is the thumbnail the crawl kept of
+    the bytes it hashed. Making and sending the email asks nothing of the network: not the
+    store (whose image may since point anywhere, here at a loopback service), not anyone."""
     hits = []
 
     async def canary(request):
@@ -401,23 +426,45 @@ def test_the_emails_listing_picture_is_fetched_only_from_the_store(world):
         world.shop.night = 2
         world.clock.set(at(16, 2, 0))
         s = world.scheduler()
-        # Hashed as the crawl saw it; asked for again by the email, it now leaves the store.
+        # Hashed as the crawl saw it; after the crawl, the store sends it somewhere else.
         original_audit = world.shop.audit
 
         def audit_then_redirect(contract, ledger, kind):
             outcome = original_audit(contract, ledger, kind)
             world.shop.served["/img/c-4.jpg"] = f"{elsewhere}/internal/admin.jpg"
+            world.shop.served["/img/c-1.jpg"] = "http://169.254.169.254/latest/meta-data/"
             return outcome
 
         s.audit = audit_then_redirect
         s.tick()
-    assert hits == [], "the email followed the store's redirect off the store"
+    assert world.image_hits == [], "the email asked the store for its picture"
+    assert hits == [], "the email fetched from elsewhere"
     [msg] = world.smtp.inbox.messages
     text, html, images = parts(msg)
     assert "Known infringing: sunset_lake" in html
+    assert len(images) == 2
+    infringing = findings_by_sku(world.db, world.clock)[("images.infringing", "C")]
+    assert listing_picture(images) == kept_thumbnail(world, infringing)
+    with Image.open(io.BytesIO(listing_picture(images))) as thumb:
+        assert thumb.format == "JPEG" and max(thumb.size) == 240
+    assert "no picture kept" not in html
+    assert "http://169.254.169.254" not in html and elsewhere not in html
+
+
+def test_an_image_with_no_kept_thumbnail_shows_no_picture_kept(world):
+    """An image hashed before thumbnails were kept (or refused) has no picture: the email says
+    so, and does not go and get one."""
+    world.shop.keep_thumbnails = False
+    world.shop.night = 2
+    world.clock.set(at(16, 2, 0))
+    world.scheduler().tick()
+    assert world.image_hits == []
+    [msg] = world.smtp.inbox.messages
+    text, html, images = parts(msg)
     assert len(images) == 1, "only the registry's own picture is shown"
-    assert "could not fetch the image" in html and "not fetched" in html
-    assert "is not one of the store&#39;s origins" in html
+    assert not [p for p in images if p["Content-ID"].startswith("<listing-")]
+    assert "no picture kept" in html
+    assert "Known infringing: sunset_lake" in html
 
 
 def test_without_smtp_the_email_is_written_to_the_outbox(world):
@@ -553,3 +600,73 @@ def test_the_demo_email_reads_well_in_a_browser(tmp_path, page, artifacts):
     assert thumbs.count() == 2
     assert all(page.evaluate("i => i.complete && i.naturalWidth > 0", h)
                for h in thumbs.element_handles())
+
+
+# ------------------------------------------------------------------ the size of store text
+# A title may be as long as the store likes (issue #15): one of words, one unbroken word.
+LONG_WORDS = ("Down jacket 山禾 " * 700)[:10_000]
+LONG_WORD = "W" * 10_000
+SHOWN_CHARS = 200  # about how much of a long title or message an email shows
+
+
+class LongTitledShop(Shop):
+    """Night 1: three listings with 10,000-character titles. Night 2: one keeps its title,
+    one changes it for another unbroken 10,000 characters, one is fixed (its finding
+    resolved), and a new listing comes with a long title (a new finding)."""
+
+    def snapshots(self):
+        if self.night == 1:
+            return [listing("A", title=LONG_WORDS, price="299", promoted=True),
+                    listing("B", title=LONG_WORD, price="99"),
+                    listing("C", title="X" + LONG_WORD[1:], price="399")]
+        return [listing("A", title=LONG_WORDS, price="299", promoted=True),
+                listing("B", title="V" * 10_000, price="99"),
+                listing("C", title="山禾 帐篷", price="399"),
+                listing("D", title="山禾 " + LONG_WORD, price="120")]
+
+
+def test_a_10000_character_title_keeps_the_email_600_px_wide(world, page, artifacts):
+    world.shop.__class__ = LongTitledShop
+    s = world.scheduler()
+    world.clock.set(at(15, 2, 0))
+    s.tick()
+    world.shop.night = 2
+    world.clock.set(at(16, 2, 0))
+    s.tick()
+    first, second = world.smtp.inbox.messages
+    with Ledger(world.db, world.clock) as ledger:
+        ids = {l.sku: l.id for l in ledger.listings()}
+    found = findings_by_sku(world.db, world.clock)
+    long_ones = {sku: found[("titles.length", sku)] for sku in "ABCD"}
+    assert long_ones["C"].status == "resolved"
+
+    page.set_viewport_size({"width": 600, "height": 900})
+    for n, msg in enumerate((first, second), 1):
+        text, html, _ = parts(msg)
+        page.set_content(html)
+        page.screenshot(path=str(artifacts / f"email-long-titles-{n}.png"), full_page=True)
+        wide = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert wide[0] <= 700, f"email {n} is {wide[0]} px wide in a {wide[1]} px window"
+        # Cut in the email itself, not only by CSS: a title's first ~200 characters, a
+        # message (which quotes it) its first 300, in either part.
+        for body in (html, text):
+            for title in (LONG_WORDS, LONG_WORD, "V" * 10_000):
+                assert title[:300] not in body
+        assert max(len(line) for line in text.splitlines()) <= 320  # a message: 300
+        body = page.inner_text("body")
+        assert "…" in body
+        for title in (LONG_WORDS, LONG_WORD, "V" * 10_000):
+            assert title[:300] not in body
+
+    # The whole title is one click away: each finding's dashboard page, each changed listing's.
+    text, html, _ = parts(second)
+    for sku in "ABD":
+        link = f"{DASHBOARD}/findings/{long_ones[sku].id}"
+        assert f'href="{link}"' in html and link in text, sku
+    assert f'href="{DASHBOARD}/findings/{long_ones["C"].id}"' in html  # resolved
+    assert f"{DASHBOARD}/findings/{long_ones['C'].id}" in text
+    for sku in "BC":  # their titles changed: the listing's page has the whole history
+        link = f"{DASHBOARD}/listings/{ids[sku]}"
+        assert f'href="{link}"' in html and link in text, sku
+    # What is shown of a title is its beginning, with an ellipsis.
+    assert ("山禾 " + "W" * 50) in page.inner_text("body")

@@ -19,6 +19,7 @@ from audits.spot_check import run_spot_check
 from crawler.crawl import crawl_sync
 from crawler.hash_workers import HashWorkers
 from crawler.images import ImageHasher, max_age
+from crawler.hashing import hash_and_thumbnail
 from imaging import ImageRefused, hash_image_bytes
 from pictures import encode, picture
 from aio import run
@@ -197,7 +198,7 @@ def test_a_refused_image_comes_back_as_a_refusal_from_a_worker():
             with pytest.raises(ImageRefused, match="not an image"):
                 await workers.hash(b"<html>Access denied</html>")
             return await workers.hash(jpeg_bytes(seed=3))  # the worker is still there
-    assert run(go()) == hash_image_bytes(jpeg_bytes(seed=3))
+    assert run(go()) == hash_and_thumbnail(jpeg_bytes(seed=3))
 
 
 def test_a_worker_that_dies_refuses_that_image_and_is_replaced():
@@ -210,7 +211,7 @@ def test_a_worker_that_dies_refuses_that_image_and_is_replaced():
             with pytest.raises(ImageRefused, match="hashing process stopped"):
                 await workers.hash(jpeg_bytes(seed=5))
             return await workers.hash(jpeg_bytes(seed=5))
-    assert run(go()) == hash_image_bytes(jpeg_bytes(seed=5))
+    assert run(go()) == hash_and_thumbnail(jpeg_bytes(seed=5))
 
 
 def jpeg_bytes(seed: int) -> bytes:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from audits.ledger import Ledger
-from crawler.snapshot import CrawlResult, ImageInfo, Snapshot
+from crawler.snapshot import CrawlResult, ImageInfo, Snapshot, Thumbnail
 
 URL = "http://shop.test/p/{}"
 
@@ -22,12 +22,13 @@ def failed(sku, error="HTTP 500") -> Snapshot:
     return Snapshot(url=URL.format(sku.lower()), error=error)
 
 
-def record(ledger: Ledger, clock, *snaps: Snapshot, full=True, images=None):
+def record(ledger: Ledger, clock, *snaps: Snapshot, full=True, images=None, thumbnails=None):
     clock.advance(timedelta(days=1))
     for s in snaps:
         s.fetched_at = clock.now().isoformat()
     run_id = ledger.start_run("manual")
     result = CrawlResult(snapshots=list(snaps), images=images or {},
+                         thumbnails=thumbnails or {},
                          listing_urls=[s.url for s in snaps], started_at=clock.now().isoformat(),
                          finished_at=clock.now().isoformat())
     return ledger.record_crawl(run_id, result, full=full)
@@ -122,8 +123,21 @@ def test_a_crash_while_recording_leaves_the_previous_state_intact(ledger, clock,
 def test_known_images_round_trip_for_conditional_requests(ledger, clock):
     image = ImageInfo("http://shop.test/img/a.jpg", sha256="ab" * 32, phash="f" * 16,
                       dhash="0" * 16, width=10, height=10, bytes=123, etag='"x"')
-    record(ledger, clock, snap("A"), images={image.url: image})
+    thumbnail = Thumbnail(b"\xff\xd8 a small jpeg", 10, 10)
+    record(ledger, clock, snap("A"), images={image.url: image},
+           thumbnails={image.sha256: thumbnail})
     assert ledger.known_images() == {image.url: image}
+    assert ledger.thumbnail(image.sha256) == thumbnail
+
+
+def test_an_image_hashed_without_a_kept_thumbnail_is_downloaded_again_once(ledger, clock):
+    # A ledger from before thumbnails were kept: the image's hashes are there, its picture is
+    # not, so the next crawl must not ask for it conditionally (a 304 would never bring it).
+    image = ImageInfo("http://shop.test/img/b.jpg", sha256="cd" * 32, phash="f" * 16,
+                      dhash="0" * 16, width=10, height=10, bytes=123, etag='"y"')
+    record(ledger, clock, snap("A"), images={image.url: image})
+    assert ledger.known_images() == {}
+    assert ledger.thumbnail(image.sha256) is None
 
 
 def test_the_ledger_refuses_a_file_that_is_not_sqlite(tmp_path):

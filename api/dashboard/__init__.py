@@ -4,7 +4,8 @@ Jinja2 with autoescape on (store titles and messages are someone else's text), n
 all (a strict Content-Security-Policy on every answer), a login with an API token kept in an
 HttpOnly, SameSite=Strict session cookie. One router, assembled from one module per concern:
 auth (login/logout), pages (overview, listing, finding), actions (acknowledge, waive,
-approve), files (stylesheet, registry images); chart lays out the price-history SVG.
+approve), files (stylesheet, the kept thumbnails of the store's images, registry images);
+chart lays out the price-history SVG.
 """
 
 from fastapi import APIRouter, Depends, Request

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from audits import clipped_text
 from audits.catalog import CatalogEntry, CatalogError
 from audits.ledger import Ledger, Token
 from audits.rules.base import LADDER_TEXT
@@ -36,11 +37,13 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
-# No script at all: the pages are plain HTML forms and inline SVG. Store images come from the
-# store's own hosts (any http/https origin: stores use CDNs), never scripts or styles.
+# No script at all: the pages are plain HTML forms and inline SVG. Pictures come from this
+# origin only: the store's images are shown as the thumbnails the crawl kept (files.py), so no
+# page can make the browser fetch an address the store chose (a loopback service, a cloud
+# metadata address), even if a template forgot.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' http: https: data:; style-src 'self'; "
+        "default-src 'self'; img-src 'self'; style-src 'self'; "
         "script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
@@ -121,6 +124,7 @@ def _environment() -> Environment:
     env.filters["as_text"] = _as_text
     env.filters["availability"] = _availability
     env.filters["price"] = lambda amount, currency="CNY": format_price(amount, currency) or "—"
+    clipped_text.register(env)  # lists show `| clip`ped store text; its own page the whole
     env.globals.update(severity_label=SEVERITY_LABEL, status_label=STATUS_LABEL,
                        ladder=LADDER_TEXT)
     return env

@@ -1,4 +1,10 @@
-"""Files the dashboard serves: its stylesheet, and registry images for side-by-side checks.
+"""Files the dashboard serves: its stylesheet, the thumbnails the crawl kept of the store's
+images, and registry images for side-by-side checks.
+
+The store's pictures are shown only as the thumbnails storeaudit made of the bytes it
+downloaded (`/images/<sha256>.jpg`, from the ledger): no page ever points a browser at an
+address the store chose, which could be anything the merchant's browser can reach (a service
+on loopback, a cloud metadata address).
 
 A registry image is served only when the ledger's registry names it (the id picks the entry,
 the entry's recorded path picks the file: no path ever comes from the request), only when it
@@ -7,6 +13,7 @@ is small enough, and only as the image type its first bytes say it is.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
@@ -19,11 +26,28 @@ from .common import STATIC, DashboardRoute, Session, logged_in, render
 router = APIRouter(route_class=DashboardRoute)
 
 _STATIC_TYPES = {".css": "text/css; charset=utf-8"}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _missing(request: Request, message: str) -> Response:
     return render(request, "message.html", status_code=404, title="Image not available",
                   message=message)
+
+
+@router.get("/images/{sha256}.jpg")
+def kept_thumbnail(sha256: str, request: Request,
+                   session: Session = Depends(logged_in)) -> Response:
+    """The thumbnail kept of the image whose bytes have this sha256 (a name that never
+    changes what it names: cached for a day)."""
+    thumbnail = session.ledger.thumbnail(sha256) if _SHA256.fullmatch(sha256) else None
+    if thumbnail is None:
+        return _missing(request, "No picture of this image is kept.")
+    return Response(thumbnail.jpeg, media_type="image/jpeg", headers={
+        "Content-Disposition": "inline",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=86400, immutable",
+    })
 
 
 @router.get("/registry/{entry_id}/image")

@@ -112,8 +112,11 @@ def listing_page(listing_id: int, request: Request,
                         floor=limits.floor, discount_limit=limits.discount_limit,
                         floor_label=f"floor ({multiple} × cost)",
                         discount_label=f"{percent}% off reference", until=session.now())
+    # The store's images are shown only as the thumbnails kept of them (url -> sha256).
+    kept = ledger.thumbnail_shas(current.image_urls) if current else {}
     return render(
         request, "listing.html", listing=listing, current=current, latest=latest, sku=sku,
+        kept=kept,
         currency=currency, entry=entry, catalog_error=catalog_error, floor=limits.floor,
         limit=limits.discount_limit, limits=limits,
         floor_applies_to=contract.rule_settings("prices.below_floor").applies_to, chart=chart,
@@ -162,10 +165,12 @@ def finding_page(request: Request, session: Session, finding_id: int, *, error: 
     except FindingError:
         return not_found(request, f"finding #{finding_id}")
     evidence = finding.evidence or {}
-    registry = None
+    registry = listing_picture = None
     if finding.rule_id == "images.infringing":
         wanted = evidence.get("registry_id")
         registry = next((e for e in ledger.registry() if e.id == wanted), None)
+        listing_picture = ledger.kept_picture(evidence.get("image_sha256"),
+                                               evidence.get("image_url"))
     active = finding.status in ("open", "acknowledged")
     suggested = None
     if finding.rule_id == "prices.unapproved_discount":
@@ -179,7 +184,8 @@ def finding_page(request: Request, session: Session, finding_id: int, *, error: 
     return render(
         request, "finding.html", status_code=status_code, flash=_flash(request), error=error,
         form=form or {}, f=finding, row=row, listing=listing, evidence=_evidence_rows(evidence, session),
-        registry=registry, events=ledger.events(finding_id=finding_id), local=session.local,
+        registry=registry, listing_picture=listing_picture,
+        events=ledger.events(finding_id=finding_id), local=session.local,
         rule_names=RULE_NAMES, rule=RULES_BY_ID.get(finding.rule_id),
         can_acknowledge=finding.status == "open",
         can_waive=session.is_merchant and active,

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from crawler.snapshot import CrawlResult, ImageInfo, Snapshot
 
-from .base import LedgerBase, utc_iso
+from .base import utc_iso
 from .records import Run, row_of_page_state, row_of_snapshot, run_of_row
+from .thumbnails import ThumbnailRecords
 
 RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo")  # extra: the contract's extra_crawls
 
@@ -22,7 +23,7 @@ ABANDONED_AFTER_CRAWL = ("the process stopped after the crawl was recorded and b
                          "audit judges them")
 
 
-class CrawlRecords(LedgerBase):
+class CrawlRecords(ThumbnailRecords):
     """A run is `running` from its start until it is done: until its crawl is recorded, or for
     an audit until its findings are updated too (so that `complete` means the findings are
     there to read). Then `complete`, or `failed` with the error, or `abandoned` when the
@@ -52,7 +53,7 @@ class CrawlRecords(LedgerBase):
 
     def record_crawl(self, run_id: int, result: CrawlResult, *, full: bool = True,
                      finish: bool = True) -> Run:
-        """Write one crawl's snapshots and images, all or nothing.
+        """Write one crawl's snapshots and images (with the thumbnails it made), all or nothing.
 
         `full` crawls saw the whole store: a listing they did not discover is marked gone.
         A spot-check (full=False) says nothing about listings it did not look at.
@@ -62,6 +63,7 @@ class CrawlRecords(LedgerBase):
         now = self._now()
         with self._writing(f"run {run_id}'s crawl"):
             self._record_images(result.images.values(), now)
+            self._record_thumbnails(result.thumbnails, now)
             seen: set[int] = set()
             pages = []
             for snap in result.snapshots:

@@ -113,9 +113,12 @@ class HistoryQueries(LedgerBase):
             "WHERE gone_since = ?", [run.finished])]
 
     def known_images(self) -> dict[str, ImageInfo]:
-        """Images already hashed, for conditional re-fetching."""
+        """Images already hashed and with their thumbnail kept, for conditional re-fetching.
+        One hashed without (before schema 4) is left out, so the next crawl downloads it whole
+        once and keeps its thumbnail."""
         return {r["url"]: ImageInfo(**{k: r[k] for k in ImageInfo.__dataclass_fields__})
-                for r in self.db.query("SELECT * FROM images WHERE sha256 IS NOT NULL")}
+                for r in self.db.query(
+                    "SELECT i.* FROM images i JOIN thumbnails t ON t.sha256 = i.sha256")}
 
     def change_marker(self) -> tuple:
         """A value that changes whenever a run, a finding or a person's action is written:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 3  # 2: snapshots.unchanged, the pages table; 3: emails became deliveries
+# 2: snapshots.unchanged, the pages table; 3: emails became deliveries; 4: the thumbnails
+# table (a ledger before it has none: its images show "no picture kept" until recrawled).
+SCHEMA_VERSION = 4
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -34,6 +36,12 @@ TABLES: dict[str, dict] = {
         # when the store last confirmed the bytes, and the max-age it gave them (seconds)
         "checked_at": str, "max_age": int,
     }, pk="url"),
+    # The small JPEG the crawl made of each image it hashed (crawler.hashing), by the sha256 of
+    # the image's bytes (images.sha256 says which URL showed which): the only picture of the
+    # store's the dashboard and the email show. Identical images at many URLs are kept once.
+    "thumbnails": dict(columns={
+        "sha256": str, "jpeg": bytes, "width": int, "height": int, "kept": str,
+    }, pk="sha256", not_null={"jpeg", "width", "height"}),
     # What the crawler remembers of each listing page, to ask for it conditionally next time:
     # validators, the hash of the HTML, for a rendered page the hashes of the scripts and
     # data it used (JSON), and the snapshot those belong to.

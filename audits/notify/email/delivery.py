@@ -121,7 +121,7 @@ def _file_stem(digest: Digest, email_id: int) -> str:
 def create_email(contract: Contract, ledger: Ledger, digest: Digest) -> Delivery:
     """Render the digest, record it (pending) and keep its files in the outbox."""
     settings = contract.email
-    rendered = render(digest)
+    rendered = render(digest, ledger.thumbnail)
     record = ledger.add_delivery(
         NOTIFIER, digest.kind, subject=rendered.subject, recipients=list(settings.to),
         finding_ids=digest.finding_ids, run_id=digest.run_id,

@@ -42,6 +42,8 @@ class ImagePair:
     distance: int | None
     dhash_distance: int | None = None
     matched_form: str | None = None   # "as registered", "mirrored", "cropped" ...
+    # The listing picture's kept thumbnail (Ledger.thumbnail), None when none is kept.
+    listing_image_sha256: str | None = None
 
 
 @dataclass
@@ -58,6 +60,7 @@ class FindingItem:
     fix_by: str | None         # critical: fix within 24 h of first seen
     resolved_at: str | None = None
     image: ImagePair | None = None
+    listing_link: str | None = None  # the listing's page on the dashboard: its whole title
 
     @property
     def f(self) -> Finding:
@@ -79,6 +82,7 @@ class ChangeItem:
     what: str                  # "title" or "price"
     before: str
     after: str
+    link: str = ""             # the listing's page on the dashboard: its whole titles
 
 
 @dataclass
@@ -101,7 +105,6 @@ class Digest:
     dashboard_url: str = ""
     run_id: int | None = None
     problem: str | None = None  # the audit this email follows could not finish: why
-    store_origins: list[str] = field(default_factory=list)  # where its pictures may come from
 
     @property
     def open_total(self) -> int:
@@ -179,7 +182,9 @@ class _Items:
                 registry_id=ev.get("registry_id"),
                 registry_label=ev.get("registry_label") or (entry.label if entry else "?"),
                 registry_path=entry.path if entry else None, distance=ev.get("distance"),
-                dhash_distance=ev.get("dhash_distance"), matched_form=ev.get("matched_form"))
+                dhash_distance=ev.get("dhash_distance"), matched_form=ev.get("matched_form"),
+                listing_image_sha256=self.ledger.kept_picture(ev.get("image_sha256"),
+                                                                ev.get("image_url")))
         fix_by = None
         if f.severity == "critical":
             fix_by = (datetime.fromisoformat(f.first_seen) + timedelta(hours=24)) \
@@ -191,7 +196,9 @@ class _Items:
             first_seen=_local(f.first_seen, self.zone), age=_age(f.first_seen, self.now),
             deadline=_local(f.deadline, self.zone),
             overdue=bool(deadline and f.status == "open" and deadline < self.now),
-            fix_by=fix_by, resolved_at=_local(f.resolved_at, self.zone), image=image)
+            fix_by=fix_by, resolved_at=_local(f.resolved_at, self.zone), image=image,
+            listing_link=(f"{self.dashboard}/listings/{f.listing_id}"
+                          if f.listing_id is not None else None))
 
 
 def _changes(ledger: Ledger, items: _Items, since: datetime, currency: str) -> list[ChangeItem]:
@@ -218,7 +225,8 @@ def _changes(ledger: Ledger, items: _Items, since: datetime, currency: str) -> l
         show = (lambda v: "—" if v is None else format_price(v, currency)) if what == "price" \
             else (lambda v: "—" if v is None else str(v))
         out.append(ChangeItem(listing_id, sku_of.get(listing_id), title, url, what,
-                              show(before), show(after)))
+                              show(before), show(after),
+                              link=f"{items.dashboard}/listings/{listing_id}"))
     return out
 
 
@@ -257,8 +265,7 @@ def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = N
         still_open=[(s, group) for s, group in by_severity if group], resolved=resolved,
         quota=quota if quota.enabled else None, quota_window=window,
         changes=_changes(ledger, items, since, contract.store.currency),
-        dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem,
-        store_origins=list(contract.store.origins))
+        dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem)
 
 
 def build_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *,
@@ -278,8 +285,7 @@ def build_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *
         kind="critical", store=contract.store.name, timezone=contract.store.timezone, now=now,
         date=now.strftime("%Y-%m-%d"), since=now, since_label="", first_email=False,
         counts=counts, new=[items.item(f) for f in critical],
-        dashboard_url=contract.email.dashboard_url, run_id=run_id,
-        store_origins=list(contract.store.origins))
+        dashboard_url=contract.email.dashboard_url, run_id=run_id)
 
 
 __all__ = ["NOTIFIER", "ChangeItem", "Digest", "FindingItem", "ImagePair", "LADDER_TEXT", "build_critical",

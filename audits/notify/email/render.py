@@ -2,7 +2,8 @@
 multipart message with the thumbnails inline (Content-ID).
 
 The HTML is made for mail clients: tables for layout, inline CSS, no scripts, nothing loaded
-from elsewhere. Store text (titles, messages) is autoescaped in the HTML and left as it is in
+from elsewhere; and nothing is fetched to make it (the listing's picture is the thumbnail the
+crawl kept in the ledger). Store text (titles, messages) is autoescaped in the HTML and left as it is in
 the text part. The same HTML is also kept as a file, with the thumbnails as data: URLs so that
 it shows in a browser.
 """
@@ -10,6 +11,7 @@ it shows in a browser.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -17,12 +19,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from crawler.guarded import guarded_client
+from crawler.snapshot import Thumbnail as KeptThumbnail
 
+from ... import clipped_text
 from ...rules.base import LADDER_TEXT
 from ...shown_text import shown
 from .digest import Digest
-from .thumbnails import TIMEOUT_S, Thumbnail, listing_thumbnail, registry_thumbnail
+from .thumbnails import Thumbnail, listing_thumbnail, registry_thumbnail
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_IMAGE_PAIRS = 12  # thumbnails for at most this many infringing-image findings per email
@@ -42,6 +45,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True, finalize=shown,
     )
     env.filters["http_url"] = http_url
+    clipped_text.register(env)  # `| clip`, `| wbr`: a 10,000-character title stays 600 px wide
     return env
 
 
@@ -81,22 +85,25 @@ class RenderedEmail:
         return msg
 
 
-def _thumbnails(digest: Digest) -> dict[str, Thumbnail]:
-    """Content id -> thumbnail, for each infringing-image finding shown (keys `l<id>`/`r<id>`)."""
+KeptThumbnails = Callable[[str], KeptThumbnail | None]  # sha256 -> kept (Ledger.thumbnail)
+
+
+def _thumbnails(digest: Digest, kept: KeptThumbnails) -> dict[str, Thumbnail]:
+    """Content id -> thumbnail, for each infringing-image finding shown (keys `l<id>`/`r<id>`):
+    the listing's as the ledger kept it, the registry's from its file; nothing fetched."""
     out: dict[str, Thumbnail] = {}
     pairs = [i for i in digest.items() if i.image and i.finding.status != "resolved"]
-    # The store's pictures come only from the store's origins, every redirect hop checked.
-    with guarded_client(digest.store_origins, timeout_s=TIMEOUT_S) as client:
-        for item in pairs[:MAX_IMAGE_PAIRS]:
-            fid = item.finding.id
-            out[f"listing-{fid}@storeaudit"] = listing_thumbnail(item.image.listing_image_url,
-                                                                 client)
-            out[f"registry-{fid}@storeaudit"] = registry_thumbnail(item.image.registry_path)
+    for item in pairs[:MAX_IMAGE_PAIRS]:
+        fid, sha = item.finding.id, item.image.listing_image_sha256
+        out[f"listing-{fid}@storeaudit"] = listing_thumbnail(kept(sha) if sha else None)
+        out[f"registry-{fid}@storeaudit"] = registry_thumbnail(item.image.registry_path)
     return out
 
 
-def render(digest: Digest) -> RenderedEmail:
-    images = _thumbnails(digest)
+def render(digest: Digest, kept: KeptThumbnails = lambda sha: None) -> RenderedEmail:
+    """The email of `digest`; `kept` gives the thumbnail the ledger kept of an image by its
+    sha256 (`Ledger.thumbnail`)."""
+    images = _thumbnails(digest, kept)
 
     def thumb(kind: str, finding_id: int) -> Thumbnail | None:
         return images.get(f"{kind}-{finding_id}@storeaudit")

@@ -1,33 +1,29 @@
 """Thumbnails for the email: an infringing listing image beside its registry original.
 
-The listing image is downloaded when the email is made, through the crawler's guarded client
-(only from the store's origins, every redirect hop checked: a store cannot make the email
-fetch anything else), capped in bytes and decoded with a pixel limit; the registry image is
-read from its file. Both are shrunk to a small JPEG so the email stays light.
+Nothing is fetched when the email is made. The listing image is the thumbnail the crawl kept
+in the ledger (made from the bytes it downloaded and hashed, `crawler.hashing`): a mail client
+is never sent to an address the store chose, and neither is storeaudit at send time. The
+registry image is read from its file and shrunk to a small JPEG, so the email stays light.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
+from crawler.snapshot import Thumbnail as KeptThumbnail
 from imaging import thumbnail_jpeg
 
-log = logging.getLogger(__name__)
-
-MAX_DOWNLOAD_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = 8 * 1024 * 1024
 THUMB_SIZE = (220, 220)
-TIMEOUT_S = 10
+NO_PICTURE = "no picture kept"
 
 
 @dataclass(frozen=True)
 class Thumbnail:
-    data: bytes | None     # JPEG bytes, or None when the picture could not be had
+    data: bytes | None     # JPEG bytes, or None when there is no picture to show
     problem: str | None = None
-    width: int = 0
+    width: int = 0         # as shown: within THUMB_SIZE
     height: int = 0
 
     @property
@@ -42,15 +38,14 @@ def thumbnail_bytes(data: bytes) -> Thumbnail:
     return Thumbnail(jpeg, width=width, height=height)
 
 
-def listing_thumbnail(url: str, client: httpx.Client) -> Thumbnail:
-    """The listing image at `url`, fetched with `client` (a `crawler.guarded.guarded_client`
-    on the store's origins)."""
-    try:
-        data = _download(url, client)
-        return thumbnail_bytes(data)
-    except (httpx.HTTPError, ValueError) as e:
-        log.warning("email thumbnail of %s: %s", url, e)
-        return Thumbnail(None, f"could not fetch the image: {e}")
+def listing_thumbnail(kept: KeptThumbnail | None) -> Thumbnail:
+    """The thumbnail the ledger kept of the listing image, as it is (shown within
+    THUMB_SIZE), or the "no picture kept" placeholder."""
+    if kept is None:
+        return Thumbnail(None, NO_PICTURE)
+    scale = min(1.0, THUMB_SIZE[0] / max(kept.width, 1), THUMB_SIZE[1] / max(kept.height, 1))
+    return Thumbnail(kept.jpeg, width=max(1, round(kept.width * scale)),
+                     height=max(1, round(kept.height * scale)))
 
 
 def registry_thumbnail(path: str | None) -> Thumbnail:
@@ -58,24 +53,8 @@ def registry_thumbnail(path: str | None) -> Thumbnail:
         return Thumbnail(None, "the registry has no file for this image")
     file = Path(path)
     try:
-        if file.stat().st_size > MAX_DOWNLOAD_BYTES:
+        if file.stat().st_size > MAX_FILE_BYTES:
             return Thumbnail(None, "the registry file is too large to show")
         return thumbnail_bytes(file.read_bytes())
     except (OSError, ValueError) as e:
         return Thumbnail(None, f"could not read {file.name}: {e}")
-
-
-def _download(url: str, client: httpx.Client) -> bytes:
-    with client.stream("GET", url) as response:
-        if response.status_code >= 400:
-            raise ValueError(f"HTTP {response.status_code}")
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_DOWNLOAD_BYTES:
-            raise ValueError(f"too large ({declared} bytes)")
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_DOWNLOAD_BYTES:
-                raise ValueError(f"too large (over {MAX_DOWNLOAD_BYTES} bytes)")
-            chunks.append(chunk)
-        return b"".join(chunks)
