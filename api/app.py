@@ -7,10 +7,12 @@ import re
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException
 
 from audits.contract import Contract
 
 from .deps import Services
+from .refusals import http_exception_with_allow
 from .routes import (approvals, findings, health, listings, me, overlay, registry, runs,
                      spot_checks)
 from .settings import ApiSettings
@@ -53,6 +55,7 @@ def create_app(settings: ApiSettings | None = None, *, contract: Contract | None
         version="0.1.0",
     )
     app.state.services = Services(settings, contract)
+    app.add_exception_handler(HTTPException, http_exception_with_allow)
     redact_server_logs()
     # The dashboard is same-origin and needs no CORS; the extension's origin is the only other
     # browser caller allowed. Tokens travel in the Authorization header, not cookies.

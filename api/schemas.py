@@ -5,7 +5,6 @@ Built from the ledger's records; nothing here reads the database.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -14,6 +13,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from audits.ledger import Approval, Finding, Listing, RegistryEntry, Run, StoredSnapshot
 from audits.rules.base import LADDER_TEXT
+
+from .refusals import IsoTime
 
 
 # A row id as the ledger (SQLite) can hold it: an id of 2**63 or more is not "not found", it
@@ -131,15 +132,13 @@ class ApprovalIn(BaseModel):
     max_discount: Decimal | None = Field(default=None, gt=0, lt=1,
                                          description="0.4 allows up to 40% under the reference")
     min_price: Decimal | None = Field(default=None, gt=0)
-    valid_until: datetime = Field(description="ISO 8601 with a time zone")
+    valid_until: IsoTime = Field(description="ISO 8601 with a time zone")
     note: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
     def _something_approved(self) -> "ApprovalIn":
         if self.max_discount is None and self.min_price is None:
             raise ValueError("give max_discount or min_price")
-        if self.valid_until.tzinfo is None:
-            raise ValueError("valid_until needs a time zone, e.g. 2026-12-31T23:59:59+08:00")
         return self
 
 
@@ -253,6 +252,7 @@ class RegistryOut(BaseModel):
 class RegistryHashIn(BaseModel):
     label: str = Field(min_length=1, max_length=200)
     source: str | None = Field(default=None, max_length=2000)
+    # Checked by audits.registry.check_hashes, whose refusal names the field and the value.
     phash: str = Field(description="64-bit perceptual hash, 16 hex digits")
     dhash: str | None = Field(default=None, description="64-bit difference hash, 16 hex digits")
     colour: str | None = Field(default=None, description="colour signature, 256 hex digits")

@@ -7,7 +7,15 @@ Every operation the schema lists is called with generated requests, valid and in
 * with no token, every operation but /healthz answers 401, says nothing but why, and changes
   nothing;
 * with the agency's token, every merchant-only write answers 403 and changes nothing;
-* every answer under 500 is JSON, and a 2xx matches the schema's response model.
+* every answer conforms to the schema, as schemathesis' conformance checks judge it: its
+  status code is one the operation declares, its content type and headers are the declared
+  ones, its body matches the declared model (refusals included: `{"detail": "why"}`, a 422
+  FastAPI's list of errors), and a request the schema says is invalid is refused (4xx).
+
+Not checked: that every schema-valid request is accepted (schemathesis'
+`positive_data_acceptance`). A well-formed request can still be refused for what it means
+(a URL off the store, an unknown SKU, an approval that approves nothing); those are declared
+422s with the standard shape.
 
 Bounded: derandomized, at most EXAMPLES cases per operation, mode and role. The number of
 cases run is printed (run pytest with -s to see it) and checked against a floor.
@@ -16,11 +24,14 @@ cases run is printed (run pytest with -s to see it) and checked against a floor.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 import schemathesis
+from schemathesis import checks
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
@@ -32,6 +43,7 @@ from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import Ledger
 from audits.audit_lock import AUDIT_LOCK
+from tests.aio import run
 from tests.history import History, listing
 
 EXAMPLES = 25
@@ -44,6 +56,9 @@ MERCHANT_ONLY = {
     ("DELETE", "/api/registry/{entry_id}"),
 }
 MODES = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+CONFORMANCE = [checks.not_a_server_error, checks.status_code_conformance,
+               checks.content_type_conformance, checks.response_headers_conformance,
+               checks.response_schema_conformance, checks.negative_data_rejection]
 
 
 @dataclass
@@ -112,6 +127,7 @@ def _fuzz(world: World, role: str | None, check) -> int:
                 after = _state(world.ledger)
                 ran.append(1)
                 check(key, case, response, before, after)
+                case.validate_response(response, checks=CONFORMANCE, headers=headers)
 
             try:
                 run()
@@ -187,9 +203,66 @@ def test_fuzz_as_the_merchant_nothing_is_a_server_error(world, capsys):
     def check(key, case, response, before, after):
         _no_server_error(key, case, response)
         assert response.status_code not in (401, 403), _describe(key, case, response)
-        if 200 <= response.status_code < 300:
-            case.operation.validate_response(response)
 
     n = _fuzz(world, "merchant", check)
     _report(world, "merchant", n, capsys)
     assert n >= 300
+
+
+def _asgi(world: World, requests: list[tuple[str, str, dict]]) -> list:
+    """Send (method, url, json-or-None) requests as the merchant to the app in-process."""
+    headers = {"Authorization": f"Bearer {world.tokens['merchant']}"}
+
+    async def go():
+        transport = httpx.ASGITransport(app=world.schema.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return [await client.request(method, url, json=body, headers=headers)
+                    for method, url, body in requests]
+    return run(go())
+
+
+def test_a_405_names_every_method_the_path_has(world):
+    """A method a path does not have is a 405 whose Allow lists exactly the methods the
+    schema declares for that URL (Starlette named only those of the first route it matched:
+    `Allow: GET` on /api/registry, which takes POST too)."""
+    paths = world.schema.raw_schema["paths"]
+    methods = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+    def declared(url: str) -> set[str]:  # of every schema path the URL fits
+        fits = [item for path, item in paths.items()
+                if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", path), url)]
+        return {m.upper() for item in fits for m in item if m.upper() in methods}
+
+    urls = [re.sub(r"\{[^}]+\}", "1", path) for path in paths]
+    tried = [(url, method) for url in urls for method in methods if method not in declared(url)]
+    assert len(tried) >= 30
+    for (url, method), answer in zip(tried, _asgi(world, [(m, u, None) for u, m in tried])):
+        assert answer.status_code == 405, (method, url, answer.status_code)
+        assert set(answer.headers["allow"].split(", ")) == declared(url), (method, url)
+        assert answer.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize("since", ["0.5", "1700000000", "2026-11-20", "2026-11-20T00:00:00",
+                                   "yesterday"])
+def test_a_time_that_is_not_iso_8601_with_a_zone_is_refused(world, since):
+    """`since=0.5` was read as a Unix timestamp (1970) and answered 200."""
+    [answer] = _asgi(world, [("GET", f"/api/findings?since={since}", None)])
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["query", "since"] and error["msg"]
+    [approval] = _asgi(world, [("POST", "/api/approvals",
+                                {"sku": "B", "max_discount": "0.5", "valid_until": 1900000000})])
+    assert approval.status_code == 422
+    assert approval.json()["detail"][0]["loc"] == ["body", "valid_until"]
+
+
+def test_refusals_a_route_finds_itself_have_the_standard_422_shape(world):
+    """A 422 the route decides (a spot-check that names nothing, a waiver with only spaces)
+    is FastAPI's list of errors too, not a string: a client reads one shape."""
+    spot, waive = _asgi(world, [("POST", "/api/spot-checks", {}),
+                                ("POST", "/api/findings/1/waive", {"reason": "   "})])
+    assert spot.status_code == waive.status_code == 422
+    assert spot.json()["detail"][0]["loc"] == ["body"]
+    assert "exactly one of" in spot.json()["detail"][0]["msg"]
+    assert waive.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert "reason" in waive.json()["detail"][0]["msg"]

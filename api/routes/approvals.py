@@ -8,9 +8,11 @@ from audits.ledger import Ledger, Token
 
 from . import AuthFirstRoute
 from ..deps import actor, any_role, get_ledger, merchant_only
+from ..refusals import refusals
 from ..schemas import ApprovalIn, ApprovalOut
 
-router = APIRouter(prefix="/api/approvals", tags=["approvals"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api/approvals", tags=["approvals"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 
 @router.get("", response_model=list[ApprovalOut])
@@ -19,7 +21,7 @@ def list_approvals(sku: str | None = None, ledger: Ledger = Depends(get_ledger),
     return [ApprovalOut.of(a) for a in ledger.approvals(sku=sku)]
 
 
-@router.post("", response_model=ApprovalOut, status_code=201)
+@router.post("", response_model=ApprovalOut, status_code=201, responses=refusals(400, 403))
 def create_approval(body: ApprovalIn, ledger: Ledger = Depends(get_ledger),
                     token: Token = Depends(merchant_only)) -> ApprovalOut:
     approval = ledger.add_approval(body.sku, valid_until=body.valid_until,

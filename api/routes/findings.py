@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -11,9 +10,11 @@ from audits.ledger import FindingError, Ledger, Token
 
 from . import AuthFirstRoute
 from ..deps import actor, any_role, get_ledger, merchant_only
+from ..refusals import IsoTime, bad_input, refusals
 from ..schemas import MAX_ID, AcknowledgeIn, FindingOut, RowId, WaiveIn
 
-router = APIRouter(prefix="/api/findings", tags=["findings"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api/findings", tags=["findings"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 Status = Literal["open", "acknowledged", "resolved", "waived"]
 Severity = Literal["critical", "major", "minor"]
@@ -26,12 +27,10 @@ def list_findings(
     rule: str | None = Query(default=None, max_length=100),
     listing: int | None = Query(default=None, ge=1, le=MAX_ID),
     sku: str | None = Query(default=None, max_length=200),
-    since: datetime | None = Query(default=None, description="Seen at or after (ISO 8601, with zone)"),
+    since: IsoTime | None = Query(default=None, description="Seen at or after (ISO 8601, with zone)"),
     ledger: Ledger = Depends(get_ledger),
     _: Token = Depends(any_role),
 ) -> list[FindingOut]:
-    if since is not None and since.tzinfo is None:
-        raise HTTPException(422, "since needs a time zone, e.g. 2026-11-20T00:00:00+08:00")
     found = ledger.findings(status=status, severity=severity, rule_id=rule, listing_id=listing,
                             sku=sku, since=since)
     return [FindingOut.of(f) for f in found]
@@ -44,13 +43,14 @@ def _finding_or_404(ledger: Ledger, finding_id: int):
         raise HTTPException(404, f"no finding #{finding_id}") from None
 
 
-@router.get("/{finding_id}", response_model=FindingOut)
+@router.get("/{finding_id}", response_model=FindingOut, responses=refusals(404))
 def get_finding(finding_id: RowId, ledger: Ledger = Depends(get_ledger),
                 _: Token = Depends(any_role)) -> FindingOut:
     return FindingOut.of(_finding_or_404(ledger, finding_id))
 
 
-@router.post("/{finding_id}/acknowledge", response_model=FindingOut)
+@router.post("/{finding_id}/acknowledge", response_model=FindingOut,
+             responses=refusals(400, 404, 409))
 def acknowledge(finding_id: RowId, body: AcknowledgeIn | None = None,
                 ledger: Ledger = Depends(get_ledger),
                 token: Token = Depends(any_role)) -> FindingOut:
@@ -61,11 +61,14 @@ def acknowledge(finding_id: RowId, body: AcknowledgeIn | None = None,
         raise HTTPException(409, str(e)) from None
 
 
-@router.post("/{finding_id}/waive", response_model=FindingOut)
+@router.post("/{finding_id}/waive", response_model=FindingOut,
+             responses=refusals(400, 403, 404, 409))
 def waive(finding_id: RowId, body: WaiveIn, ledger: Ledger = Depends(get_ledger),
           token: Token = Depends(merchant_only)) -> FindingOut:
     _finding_or_404(ledger, finding_id)
     try:
         return FindingOut.of(ledger.waive(finding_id, actor(token), body.reason))
     except FindingError as e:
-        raise HTTPException(409 if "reason" not in str(e) else 422, str(e)) from None
+        if "reason" in str(e):
+            raise bad_input(("body", "reason"), str(e), body.reason) from None
+        raise HTTPException(409, str(e)) from None

@@ -8,9 +8,11 @@ from audits.ledger import Ledger, Token
 
 from . import AuthFirstRoute
 from ..deps import any_role, get_ledger
+from ..refusals import refusals
 from ..schemas import FindingOut, ListingDetail, ListingOut, RowId, SnapshotOut
 
-router = APIRouter(prefix="/api/listings", tags=["listings"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api/listings", tags=["listings"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 
 @router.get("", response_model=list[ListingOut])
@@ -20,7 +22,7 @@ def list_listings(include_gone: bool = False, ledger: Ledger = Depends(get_ledge
     return [ListingOut.of(l, latest.get(l.id)) for l in ledger.listings(include_gone=include_gone)]
 
 
-@router.get("/{listing_id}", response_model=ListingDetail)
+@router.get("/{listing_id}", response_model=ListingDetail, responses=refusals(404))
 def get_listing(listing_id: RowId, limit: int = Query(default=200, ge=1, le=2000),
                 ledger: Ledger = Depends(get_ledger),
                 _: Token = Depends(any_role)) -> ListingDetail:

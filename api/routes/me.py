@@ -5,9 +5,11 @@ from audits.ledger import Token
 
 from . import AuthFirstRoute
 from ..deps import any_role, get_contract
+from ..refusals import refusals
 from ..schemas import MeOut
 
-router = APIRouter(prefix="/api", tags=["me"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api", tags=["me"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 
 @router.get("/me", response_model=MeOut)

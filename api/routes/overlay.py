@@ -21,10 +21,12 @@ from audits.summary import open_counts, quota_progress
 
 from . import AuthFirstRoute
 from ..deps import Services, any_role, get_ledger, services
+from ..refusals import refusals
 from ..schemas import (CardFinding, CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
                        SnapshotOut)
 
-router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 HISTORY_POINTS = 30
 MAX_ANSWER_BYTES = 32 * 1024 * 1024

@@ -17,9 +17,11 @@ from imaging import ImageRefused
 
 from . import AuthFirstRoute
 from ..deps import actor, any_role, get_ledger, merchant_only
+from ..refusals import bad_input, refusals
 from ..schemas import RegistryHashIn, RegistryOut, RegistryRemovedOut, RowId
 
-router = APIRouter(prefix="/api/registry", tags=["registry"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api/registry", tags=["registry"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 
 @router.get("", response_model=list[RegistryOut])
@@ -28,14 +30,14 @@ def list_registry(ledger: Ledger = Depends(get_ledger),
     return [RegistryOut.of(e) for e in ledger.registry()]
 
 
-@router.post("", response_model=RegistryOut, status_code=201)
+@router.post("", response_model=RegistryOut, status_code=201, responses=refusals(400, 403))
 def add_hash(body: RegistryHashIn, ledger: Ledger = Depends(get_ledger),
              token: Token = Depends(merchant_only)) -> RegistryOut:
     """Register an image by its hashes alone (no file: nothing to show beside a match)."""
     try:
         hashes = check_hashes(body.model_dump(), "request")
     except RegistryImportError as e:
-        raise HTTPException(422, str(e)) from e
+        raise bad_input(("body",), str(e)) from e
     [entry] = ledger.add_registry_entries([dict(
         label=body.label, source=body.source, path=None, sha256=hashes["sha256"],
         phash=hashes["phash"], dhash=hashes["dhash"], colour=hashes["colour"])],
@@ -44,6 +46,7 @@ def add_hash(body: RegistryHashIn, ledger: Ledger = Depends(get_ledger),
 
 
 @router.post("/images", response_model=RegistryOut, status_code=201,
+             responses=refusals(403, 413),
              openapi_extra={"requestBody": {"required": True, "content": {
                  "image/*": {"schema": {"type": "string", "format": "binary"}}}}})
 async def add_image(request: Request, label: str | None = None, source: str | None = None,
@@ -68,12 +71,11 @@ async def add_image(request: Request, label: str | None = None, source: str | No
                                    source=(source or "").strip()[:2000] or None,
                                    added_by=actor(token))
     except ImageRefused as e:
-        raise HTTPException(422,
-                            f"the upload was refused: {e}") from e
+        raise bad_input(("body",), f"the upload was refused: {e}") from e
     return RegistryOut.of(entry)
 
 
-@router.delete("/{entry_id}", response_model=RegistryRemovedOut)
+@router.delete("/{entry_id}", response_model=RegistryRemovedOut, responses=refusals(403, 404))
 def remove(entry_id: RowId, ledger: Ledger = Depends(get_ledger),
            token: Token = Depends(merchant_only)) -> RegistryRemovedOut:
     try:

@@ -8,9 +8,11 @@ from audits.scheduler import next_runs
 
 from . import AuthFirstRoute
 from ..deps import any_role, get_contract, get_ledger
+from ..refusals import refusals
 from ..schemas import NextRunOut, RunOut, RunsOut
 
-router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 
 @router.get("", response_model=RunsOut)

@@ -14,9 +14,11 @@ from audits.spot_check import AuditBusy, SpotCheckRefused, plan_spot_check
 
 from . import AuthFirstRoute
 from ..deps import Services, any_role, get_ledger, services
+from ..refusals import bad_input, refusals
 from ..schemas import FindingOut, RowId, RunOut, SpotCheckIn, SpotCheckOut
 
-router = APIRouter(prefix="/api/spot-checks", tags=["spot-checks"], route_class=AuthFirstRoute)
+router = APIRouter(prefix="/api/spot-checks", tags=["spot-checks"], route_class=AuthFirstRoute,
+                   responses=refusals(401))
 
 
 def _outcome(ledger: Ledger, run_id: int) -> SpotCheckOut:
@@ -34,7 +36,8 @@ def _outcome(ledger: Ledger, run_id: int) -> SpotCheckOut:
                         findings=[FindingOut.of(f) for f in findings])
 
 
-@router.post("", response_model=SpotCheckOut, status_code=202)
+@router.post("", response_model=SpotCheckOut, status_code=202,
+             responses=refusals(400, 409, 429))
 def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
                      ledger: Ledger = Depends(get_ledger),
                      token: Token = Depends(any_role)) -> SpotCheckOut:
@@ -42,7 +45,7 @@ def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
     try:
         urls = plan_spot_check(contract, ledger, url=body.url, skus=body.skus, sample=body.sample)
     except SpotCheckRefused as e:
-        raise HTTPException(422, str(e)) from None
+        raise bad_input(("body",), str(e)) from None
     wait = svc.spot_limiter.allow(token.id)
     if wait is not None:
         raise HTTPException(429, f"too many spot-checks; try again in {wait:.0f} s",
@@ -56,7 +59,7 @@ def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
     return SpotCheckOut(run=RunOut.of(run), urls=urls, findings=[])
 
 
-@router.get("/{run_id}", response_model=SpotCheckOut)
+@router.get("/{run_id}", response_model=SpotCheckOut, responses=refusals(404))
 def get_spot_check(run_id: RowId, ledger: Ledger = Depends(get_ledger),
                    _: Token = Depends(any_role)) -> SpotCheckOut:
     return _outcome(ledger, run_id)
