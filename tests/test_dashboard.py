@@ -15,6 +15,7 @@ import re
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -95,19 +96,29 @@ def image_host(tmp_path):
     every path it was asked for."""
     root = tmp_path / "store"
     (root / "img").mkdir(parents=True)
+    with _counted(_Quiet, directory=str(root)) as server:
+        server.root = root
+        yield server
+
+
+@contextmanager
+def _counted(handler_class, **handler_args):
+    """An HTTP server on a free loopback port with a handler of `handler_class`; `hits` lists
+    every path it was asked for, `url` is where it is."""
     hits: list[str] = []
-    handler = type("Counted", (_Quiet,), {"hits": hits})
+    handler = type("Counted", (handler_class,), {"hits": hits})
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+        ("127.0.0.1", 0), functools.partial(handler, **handler_args))
     server.hits = hits
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    server.root = root
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 @dataclass
@@ -436,17 +447,8 @@ class _Canary(http.server.BaseHTTPRequestHandler):
 def canary():
     """A service on another loopback port (a router's admin page, a local daemon): the store
     names it as an image, and nothing of ours may ever ask it anything."""
-    hits: list[str] = []
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), type("Counted", (_Canary,), {"hits": hits}))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.hits = hits
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with _counted(_Canary) as server:
+        yield server
 
 
 METADATA = "http://169.254.169.254/latest/meta-data/iam/security-credentials/admin"
