@@ -50,7 +50,9 @@ def audit_run(ledger: Ledger, contract: Contract, catalog: dict[str, CatalogEntr
         settings = contract.rule_settings(rule.id)
         if not settings.enabled:
             continue
-        if rule.scope == "store" and (not full or (incomplete and rule.id != INCOMPLETE_RULE)):
+        if rule.whole_store and not full:
+            continue
+        if rule.scope == "store" and incomplete and rule.id != INCOMPLETE_RULE:
             continue
         severity = settings.severity or rule.severity
         try:

@@ -44,6 +44,9 @@ def run_crawl(
                             known_pages=ledger.known_pages(
                                 [urljoin(config.base_url, u) for u in config.urls]
                                 if config.urls else None),
+                            # A whole-store crawl reads every listing it knows, listed or not.
+                            known_urls=() if config.urls else
+                            [listing.url for listing in ledger.listings()],
                             now=ledger.clock.now, progress=progress)
         return ledger.record_crawl(run_id, result, full=not config.urls, finish=finish)
     except BaseException as e:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Protocol
@@ -83,6 +83,7 @@ async def crawl(
     *,
     known_images: Mapping[str, ImageInfo] | None = None,
     known_pages: Mapping[str, KnownPage] | None = None,
+    known_urls: Iterable[str] = (),
     now: Callable[[], datetime] = _utcnow,
     progress: CrawlProgress | None = None,
 ) -> CrawlResult:
@@ -94,6 +95,11 @@ async def crawl(
     result's `thumbnails` are those of the images hashed this time; an image known to the
     caller gets none, so one whose thumbnail it does not keep is best left out of
     `known_images` (it is then downloaded whole, once).
+
+    `known_urls` are listing pages the caller knows: each is read through its own URL even
+    when discovery does not list it (its snapshot then says `undiscovered`), because a store
+    that leaves a listing out of its sitemap has not removed it. Whether it is still there is
+    what its own URL answers (`Snapshot.absent`).
 
     The whole crawl keeps to `config.deadline_s`: once it has passed, what was read is
     returned and every page not read yet is a snapshot with the error NOT_READ. A discovery
@@ -112,13 +118,20 @@ async def crawl(
             raise CrawlFailed(f"finding the store's listings took longer than the crawl's "
                               f"deadline ({config.deadline_s:g} s)") from None
         listing_urls = found.urls
-        if not listing_urls and known_pages:
+        known_urls = list(dict.fromkeys(known_urls))
+        if not listing_urls and (known_pages or known_urls):
             why = "; ".join(found.problems[:5]) or "they list no listing page"
             raise CrawlFailed(f"no listing found on the store's sitemap or category pages, where "
-                              f"{len(known_pages)} were known: {why}")
+                              f"{len(known_urls) or len(known_pages)} were known: {why}")
+        listed = set(listing_urls)
+        undiscovered = [u for u in known_urls if u not in listed]
+        if undiscovered:
+            log.warning("%d known listings are not on the sitemap or category pages; read "
+                        "through their own URLs", len(undiscovered))
+        to_read = listing_urls + undiscovered
         if progress:
-            progress.discovered(len(listing_urls))
-        workers = _hash_workers(config, len(listing_urls))
+            progress.discovered(len(to_read))
+        workers = _hash_workers(config, len(to_read))
         hasher = ImageHasher(client, dict(known_images or {}), politeness=politeness, now=now,
                              reuse_fresh_s=config.reuse_fresh_images_s,
                              deadline_s=config.page_timeout_s,
@@ -147,10 +160,12 @@ async def crawl(
                 progress.page_done(snap)
             return snap
 
-        tasks = [asyncio.create_task(one(u)) for u in listing_urls]
+        tasks = [asyncio.create_task(one(u)) for u in to_read]
         try:
-            snapshots = await _until(deadline, tasks, listing_urls, config.deadline_s,
+            snapshots = await _until(deadline, tasks, to_read, config.deadline_s,
                                      image_tasks, progress)
+            for snap in snapshots[len(listing_urls):]:
+                snap.undiscovered = True
         finally:
             for task in tasks:
                 task.cancel()

@@ -35,7 +35,7 @@ from .extract import extract_listing
 from .extract.walls import wall_reason
 from .fetch import FetchedPage, Fetcher, HttpFetcher
 from .polite import Politeness
-from .snapshot import KnownPage, PageState, Snapshot
+from .snapshot import ABSENT_STATUSES, KnownPage, PageState, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ ESSENTIAL_FIELDS = ("title", "price")
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 CUT_OFF = "page cut off part-way: the HTML stops before </html> (a truncated response)"
 WALL = "login or verification wall instead of the listing"
+REDIRECTED_AWAY = "redirected to a page that shows no listing"
 
 
 def snapshot_from_page(page: FetchedPage, config: CrawlConfig, fetched_at: str) -> Snapshot:
@@ -57,7 +58,8 @@ def _read_page(page: FetchedPage, config: CrawlConfig,
     empty placeholder): the reasons a plain-HTTP page must go to the browser."""
     base = dict(fetched_with=page.fetched_with, http_status=page.status, fetched_at=fetched_at)
     if page.error or page.html is None:
-        return Snapshot(page.url, error=page.error or "empty response", **base), []
+        return Snapshot(page.url, error=page.error or "empty response",
+                        absent=page.status in ABSENT_STATUSES, **base), []
     if page.cut_off:
         # What a truncated page lacks (a badge, a stock line, an image) cannot be told from
         # what the listing dropped: none of its values are used.
@@ -71,6 +73,12 @@ def _read_page(page: FetchedPage, config: CrawlConfig,
         wall = wall_reason(page.html)
     if wall:
         return Snapshot(page.url, error=f"{WALL}: {wall}", **base), []
+    if missing and not data.sku and page.fetched_with == "browser" and _moved(page):
+        # Sent elsewhere (the home page, a category) where even the rendered page shows no
+        # listing: the store no longer has this one at this address. (Over plain HTTP the
+        # page goes to the browser first: its script may fill it in.)
+        return Snapshot(page.url, error=f"{REDIRECTED_AWAY}: {page.final_url}", absent=True,
+                        **base), []
     if missing:
         # Keep the SKU so the failure is pinned to the right listing, nothing else.
         return Snapshot(page.url, sku=data.sku, error=f"missing {', '.join(missing)} on the page",
@@ -78,6 +86,10 @@ def _read_page(page: FetchedPage, config: CrawlConfig,
     snap = data.to_snapshot(page.url, source="+".join(sorted(set(data.sources.values()))) or None,
                             **base)
     return snap, script_filled
+
+
+def _moved(page: FetchedPage) -> bool:
+    return bool(page.final_url) and page.final_url.rstrip("/") != page.url.rstrip("/")
 
 
 async def _fetch_with_retries(fetcher: Fetcher, url: str, config: CrawlConfig,

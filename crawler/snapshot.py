@@ -98,6 +98,12 @@ class Snapshot(ListingValues):
     # bytes, and for a rendered page the same scripts and data): its values are the previous
     # extraction's, checked again today.
     unchanged: bool = False
+    # The store says the listing is not there: its own URL answered 404/410, or redirected to
+    # a page that shows no listing. (A 500 or a timeout is not that: it says nothing.)
+    absent: bool = False
+    # Read through its own URL because the caller knew it, though the store's sitemap and
+    # category pages no longer list it.
+    undiscovered: bool = False
 
     @property
     def ok(self) -> bool:
@@ -120,7 +126,9 @@ class Snapshot(ListingValues):
 
 
 # How a page was fetched, not what it showed: left out of the content hash.
-_NOT_SHOWN = {"source", "fetched_with", "http_status", "fetched_at", "unchanged"}
+_NOT_SHOWN = {"source", "fetched_with", "http_status", "fetched_at", "unchanged", "absent",
+              "undiscovered"}
+ABSENT_STATUSES = (404, 410)  # what a store answers for a listing it no longer has
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class DayView:
         for p in self.products:
             self.by_sku[p.sku] = p
             self.by_slug[p.slug] = p
-            if not p.removed:
+            if not p.removed and not p.hidden:
                 self.live.append(p)
                 self.by_category.setdefault(p.category, []).append(p)
 

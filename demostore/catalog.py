@@ -62,6 +62,9 @@ class Product:
     page_style: str
     image_count: int
     removed: bool = False
+    # Left out of the sitemap, the home page and its category, its own page still served:
+    # the agency hoping the audit stops looking (storeaudit reads it through its own URL).
+    hidden: bool = False
     images: list[str] = field(default_factory=list)
     # presentation extras (not part of the contract checks)
     monthly_sales: int = 0

@@ -11,6 +11,7 @@ Fault kinds (keyed by exact URL path, query ignored):
   "captcha"  a 200 login / slider-verification wall instead of the page
   "redirectloop" 302 to the same path with ?hop=N+1, for ever
   "offsite"  302 to `store.offsite_url` (another host or port, a file: address ...)
+  "tohome"   302 to the store's home page, as many stores answer for a listing they took down
   "notimage" (for image paths) 200 image/jpeg whose body is an HTML error page, not an image
   "truncatedimage" (for image paths) 200 image/jpeg with only the first bytes of a JPEG
   "bomb"     (for image paths) 200 image/png: a 20,000 x 20,000 one-colour PNG of ~50 KB
@@ -132,9 +133,11 @@ class StoreMiddleware:
                 (b"content-type", b"application/xml"), (b"content-encoding", b"gzip"),
                 (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
-        elif fault in ("redirectloop", "offsite"):
+        elif fault in ("redirectloop", "offsite", "tohome"):
             if fault == "offsite":
                 target = store.offsite_url
+            elif fault == "tohome":
+                target = "/"
             else:
                 hop = parse_qs(scope.get("query_string", b"").decode()).get("hop", ["0"])[0]
                 target = f"{path}?hop={int(hop) + 1 if hop.isdigit() else 1}"

@@ -14,7 +14,9 @@ Timeline (default store):
   day 6   INFRINGING_SKU gets a 4th gallery image: an altered copy (90 % size, JPEG q60) of the
           known infringing photo INFRINGING_ORIGINAL; SH-0030 renamed (adds 2026新款)
   day 7   OUT_OF_STOCK_SKU stock 3 -> 0 ("缺货"); LONG_TITLE_SKU renamed past 60 characters
-  day 8   JACKET_SKU price back to 299; SH-0015 renamed (adds 2026新款 包邮)
+  day 8   JACKET_SKU price back to 299; SH-0015 renamed (adds 2026新款 包邮); LONG_TITLE_SKU,
+          its title still too long, left out of the sitemap, home and category pages (its
+          page still answers): hidden from the audit, the agency hopes, to the end
   day 9   REMOVED_SKU removed (404, gone from the sitemap and its category page)
   day 10  FORBIDDEN_TERM_SKU renamed again without 全网第一 (the finding can resolve);
           SH-0024 renamed (adds 加厚 保暖)
@@ -58,6 +60,8 @@ LOW_STOCK_DAY = 5
 OUT_OF_STOCK_DAY = 7
 INFRINGING_DAY = 6
 REMOVED_DAY = 9
+HIDDEN_SKU = LONG_TITLE_SKU
+HIDDEN_DAY = 8
 FORBIDDEN_TERM_DAY = 3
 FORBIDDEN_TERM_FIXED_DAY = 10
 LONG_TITLE_DAY = 7
@@ -87,7 +91,7 @@ HOSTILE_SCRIPT_SKU = "SH-0060"
 class Event:
     """One thing the agency does to one listing on one day.
 
-    kind is one of "rename", "price", "stock", "image", "remove". `changes` are field
+    kind is one of "rename", "price", "stock", "image", "hide", "remove". `changes` are field
     assignments; `add_keywords` puts keywords into the title just after the brand; `add_image`
     appends a gallery image path.
     """
@@ -156,6 +160,9 @@ EVENTS: list[Event] = [
           "down jacket back to ¥299",
           changes=(("price", JACKET_PRICE),)),
     _rename(8, "SH-0015", "2026新款", "包邮"),
+    Event(HIDDEN_DAY, HIDDEN_SKU, "hide",
+          "camp chair, its title still too long, left out of the sitemap, home and category "
+          "pages; its page still answers", changes=(("hidden", True),)),
     Event(REMOVED_DAY, REMOVED_SKU, "remove",
           "rice cooker removed: its page answers 404, gone from the sitemap and its category page"),
     Event(FORBIDDEN_TERM_FIXED_DAY, FORBIDDEN_TERM_SKU, "rename",

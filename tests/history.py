@@ -43,6 +43,12 @@ def failed(sku: str, error: str = "HTTP 500") -> Snapshot:
     return Snapshot(url=f"http://shop.test/p/{sku.lower()}", error=error)
 
 
+def not_there(sku: str, status: int = 404) -> Snapshot:
+    """The listing's own URL answered that it is not there (crawler.snapshot's `absent`)."""
+    return Snapshot(url=f"http://shop.test/p/{sku.lower()}", error=f"HTTP {status}",
+                    http_status=status, absent=True)
+
+
 def entry(sku: str, cost="100", reference="299", promoted=False, category=None) -> CatalogEntry:
     return CatalogEntry(sku, Decimal(cost), Decimal(reference), promoted, category)
 

@@ -33,7 +33,7 @@ def expected_stock(product):
 def test_every_listing_is_recorded_as_the_store_shows_it(store, day):
     store.day = day
     result = crawl_sync(config_for(store))
-    truth = {p.sku: p for p in store.products() if not p.removed}
+    truth = {p.sku: p for p in store.products() if not p.removed and not p.hidden}
     seen = {s.sku: s for s in result.snapshots}
 
     assert [s for s in result.snapshots if not s.ok] == []
@@ -90,3 +90,33 @@ def test_a_recrawl_of_an_unchanged_store_downloads_no_image_again(store, ledger)
     assert first.image_downloads > 0
     assert second.image_downloads == 0
     assert second.pages_ok == len(urls)
+
+
+def test_known_listings_are_read_through_their_own_urls_listed_or_not(store):
+    """Issue #16: the crawl reads every listing its caller knows, whether or not the sitemap
+    and categories list it, and says what each one's own URL answered: still there (left out
+    of discovery), not there (404, or redirected to a page with no listing), or a failure
+    that says nothing (500)."""
+    from demostore import scenario
+
+    store.day = scenario.REMOVED_DAY
+    by_sku = {p.sku: p for p in store.products()}
+    url = lambda sku: f"{store.url}/p/{by_sku[sku].slug}"  # noqa: E731
+    hidden, removed = url(scenario.HIDDEN_SKU), url(scenario.REMOVED_SKU)
+    moved, broken = url("SH-0011"), url("SH-0012")
+    store.faults[moved.removeprefix(store.url)] = "tohome"
+    store.faults[broken.removeprefix(store.url)] = "500"
+    result = crawl_sync(config_for(store, retries=0),
+                        known_urls=[hidden, removed, moved, broken, url(scenario.JACKET_SKU)])
+    snaps = {s.url: s for s in result.snapshots}
+    assert hidden not in result.listing_urls and removed not in result.listing_urls
+    assert (snaps[hidden].ok, snaps[hidden].undiscovered, snaps[hidden].absent) == \
+        (True, True, False)
+    assert snaps[hidden].price == by_sku[scenario.HIDDEN_SKU].price
+    assert (snaps[removed].http_status, snaps[removed].absent) == (404, True)
+    assert snaps[moved].absent and "redirected to a page that shows no listing" in \
+        snaps[moved].error
+    assert not snaps[broken].absent and snaps[broken].http_status == 500
+    # Listed by discovery too: read once, not undiscovered.
+    assert [s.url for s in result.snapshots].count(url(scenario.JACKET_SKU)) == 1
+    assert not snaps[url(scenario.JACKET_SKU)].undiscovered

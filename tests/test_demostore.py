@@ -383,6 +383,28 @@ def test_removed_listing_404s_and_leaves_sitemap_and_category(shop):
     assert store.product(REMOVED_SKU).removed
 
 
+def test_a_hidden_listing_is_served_but_listed_nowhere(shop):
+    store, client = shop
+    hidden = by_sku(store.products())[scenario.HIDDEN_SKU]
+    url_path = f"/p/{hidden.slug}"
+
+    def listed() -> list[bool]:
+        r = client.get(f"/c/{hidden.category}?page=1")
+        pages = [r.text] + [client.get(f"/c/{hidden.category}?page={n}").text
+                            for n in range(2, 1 + r.text.count("?page="))]
+        return [any(loc.endswith(url_path)
+                    for loc in sitemap_locs(client.get("/sitemap.xml").text)),
+                any(scenario.HIDDEN_SKU in card_skus(t) for t in pages),
+                scenario.HIDDEN_SKU in card_skus(client.get("/").text)]
+
+    store.day = scenario.HIDDEN_DAY - 1
+    assert listed()[:2] == [True, True]
+    store.day = scenario.HIDDEN_DAY
+    assert listed() == [False, False, False]
+    r = client.get(url_path)
+    assert r.status_code == 200 and title_of(r.text) == store.product(scenario.HIDDEN_SKU).title
+
+
 def test_out_of_stock_promoted_item(shop):
     store, client = shop
     path = f"/p/{slug(OUT_OF_STOCK_SKU)}"
@@ -640,8 +662,11 @@ def test_a_2000_listing_store_serves(tmp_path):
     store = DemoStore(size=2000, day=9)
     with run_in_thread(store) as running, httpx.Client(base_url=running.url) as client:
         locs = sitemap_locs(client.get("/sitemap.xml").text)
-        assert len([loc for loc in locs if "/p/" in loc]) == 1999  # one removed
+        assert len([loc for loc in locs if "/p/" in loc]) == 1998  # one removed, one hidden
         last = store.product("SH-2000")
         assert client.get(last.url_path).status_code == 200
         assert client.get(f"/p/{slug(REMOVED_SKU, 2000)}").status_code == 404
+        # The camp chair is hidden (not in the sitemap) and still served.
+        assert not any(slug(LONG_TITLE_SKU, 2000) in loc for loc in locs)
+        assert client.get(f"/p/{slug(LONG_TITLE_SKU, 2000)}").status_code == 200
         assert price_of(client.get(f"/p/{slug(SOFA_SKU, 2000)}").text) == "¥2,999.00"

@@ -378,7 +378,11 @@ def test_cards_loaded_late_on_the_home_page_get_badges_too(world, ext, page):
     badges = overlay.wait(f"sa.badges().filter(function (b) {{ return b.guess; }}).length >= {len(flagged)}"
                           " && sa.badges()", what="badges on the late cards")
     got = {b["sku"]: b["text"] for b in badges if b["guess"]}
-    assert got == {sku: f"! {truth[sku][0]} {truth[sku][1].upper()}" for sku in flagged}
+    # One finding: its severity; more: "worst" and the worst one's ("2 CRITICAL" would read
+    # as two critical findings).
+    assert got == {sku: f"! {truth[sku][0]} "
+                        f"{'' if truth[sku][0] == 1 else 'WORST '}{truth[sku][1].upper()}"
+                   for sku in flagged}
 
 
 # ---------------------------------------------------------------------------- 2. the panel

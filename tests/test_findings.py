@@ -13,7 +13,7 @@ from storeaudit.cli import app
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import FindingError
-from history import History, failed, listing
+from history import History, failed, listing, not_there
 
 CONTRACT = parse_contract("""
 [store]
@@ -81,9 +81,21 @@ def test_a_problem_that_comes_back_reopens_its_finding(h):
 
 def test_a_removed_listing_takes_its_findings_with_it(h):
     audit(h, listing("A", price="120"), listing("B"))
-    audit(h, listing("B"))
+    audit(h, not_there("A"), listing("B"))  # one 404 is not a removal
+    [finding] = h.ledger.findings(rule_id="prices.below_floor")
+    assert finding.status == "open"
+    audit(h, not_there("A"), listing("B"))
     [finding] = h.ledger.findings(rule_id="prices.below_floor")
     assert (finding.status, finding.note) == ("resolved", "listing removed from the store")
+
+
+def test_a_listing_the_crawl_did_not_look_at_keeps_its_findings(h):
+    """Issue #16: before, a listing missing from a full crawl was marked gone and its
+    findings resolved: an agency had only to drop it from the sitemap."""
+    audit(h, listing("A", price="120"), listing("B"))
+    audit(h, listing("B"))
+    [finding] = h.ledger.findings(rule_id="prices.below_floor")
+    assert finding.status == "open"
 
 
 def test_the_deadline_follows_the_escalation_ladder(h):

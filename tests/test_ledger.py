@@ -85,10 +85,36 @@ def test_last_title_change_is_first_sighting_when_never_changed(ledger, clock):
     assert ledger.last_title_change(listing.id) == first
 
 
-def test_a_listing_missing_from_a_full_crawl_is_marked_gone(ledger, clock):
-    record(ledger, clock, snap("A"), snap("B"))
-    run = record(ledger, clock, snap("A"))
-    assert [g.sku for g in ledger.gone_in_run(run.id)] == ["B"]
+def not_there(sku, status=404) -> Snapshot:
+    return Snapshot(url=URL.format(sku.lower()), error=f"HTTP {status}", http_status=status,
+                    absent=True)
+
+
+def test_a_listing_is_gone_only_when_its_own_url_says_so_twice_running(ledger, clock):
+    """Issue #16: a listing the crawl did not see (left out of the sitemap), a 500 or one 404
+    is not a removal; a 404 or 410 at two looks in a row is."""
+    record(ledger, clock, snap("A"), snap("B"), snap("C"))
+    record(ledger, clock, snap("A"))                                 # B, C not looked at
+    assert sorted(l.sku for l in ledger.listings()) == ["A", "B", "C"]
+    record(ledger, clock, snap("A"), failed("B"), not_there("C"))    # C: not there, once
+    assert sorted(l.sku for l in ledger.listings()) == ["A", "B", "C"]
+    run = record(ledger, clock, snap("A"), failed("B"), not_there("C", 410))
+    assert [g.sku for g in ledger.gone_in_run(run.id)] == ["C"]
+    assert sorted(l.sku for l in ledger.listings()) == ["A", "B"]
+    # Still answering 404 later does not make it gone again (nor come back).
+    later = record(ledger, clock, snap("A"), not_there("C"))
+    assert ledger.gone_in_run(later.id) == []
+    assert sorted(l.sku for l in ledger.listings()) == ["A", "B"]
+    # Back on the store: it is the same listing again.
+    record(ledger, clock, snap("A"), snap("C"))
+    assert sorted(l.sku for l in ledger.listings()) == ["A", "B", "C"]
+
+
+def test_a_look_between_two_absences_that_found_the_listing_breaks_the_run(ledger, clock):
+    record(ledger, clock, snap("A"))
+    record(ledger, clock, not_there("A"))
+    record(ledger, clock, snap("A"))
+    record(ledger, clock, not_there("A"))
     assert [l.sku for l in ledger.listings()] == ["A"]
 
 

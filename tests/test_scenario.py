@@ -86,6 +86,8 @@ def expected_listing_findings(day: int, products) -> set[tuple[str, str]]:
             out.add(("titles.stale", p.sku))
         if p.sku == scenario.INFRINGING_SKU and day >= scenario.INFRINGING_DAY:
             out.add(("images.infringing", p.sku))
+        if p.hidden:  # still read through its own URL, and reported as left out
+            out.add(("crawl.hidden", p.sku))
     return out
 
 
@@ -116,6 +118,23 @@ def test_the_price_drop_is_caught_the_night_it_happens_and_resolved_when_undone(
     assert finding.severity == "critical"
     assert datetime.fromisoformat(finding.resolved_at) == night(scenario.JACKET_RESTORE_DAY)
     assert "¥199.00" in finding.message
+
+
+def test_a_listing_left_out_of_the_sitemap_keeps_its_findings_and_is_reported(replay):
+    """Issue #16: the agency drops the camp chair, its title still too long, from the
+    sitemap, home and category pages; its page still answers. Before, the next audit marked
+    it gone and resolved its finding."""
+    after, _, ledger = replay
+    chair = scenario.HIDDEN_SKU
+    for day in range(scenario.HIDDEN_DAY, scenario.DAYS):
+        assert ("titles.length", chair) in after[day], day
+        assert ("crawl.hidden", chair) in after[day], day
+    assert ("crawl.hidden", chair) not in after[scenario.HIDDEN_DAY - 1]
+    [hidden] = ledger.findings(rule_id="crawl.hidden", sku=chair)
+    assert hidden.severity == "major" and "no longer list it" in hidden.message
+    [long_title] = ledger.findings(rule_id="titles.length", sku=chair)
+    assert datetime.fromisoformat(long_title.first_seen) == night(scenario.LONG_TITLE_DAY)
+    assert chair in {l.sku for l in ledger.listings()}
 
 
 def test_the_removed_listing_leaves_no_finding_open(replay):

@@ -55,8 +55,11 @@ class CrawlRecords(ThumbnailRecords):
                      finish: bool = True) -> Run:
         """Write one crawl's snapshots and images (with the thumbnails it made), all or nothing.
 
-        `full` crawls saw the whole store: a listing they did not discover is marked gone.
-        A spot-check (full=False) says nothing about listings it did not look at.
+        A listing is gone when the store says so twice running: its own URL answered
+        404/410 (or redirected to a page with no listing) at this look and at the one before
+        (`Snapshot.absent`). A listing the store's sitemap no longer lists is not gone: the
+        crawl reads it through its own URL. A listing a crawl did not look at stays as it is.
+        `full`: the crawl looked at the whole store (recorded on the run).
         `finish`: the run is complete now; False when an audit's findings are still to come
         (`reconcile_findings` completes it).
         """
@@ -64,11 +67,11 @@ class CrawlRecords(ThumbnailRecords):
         with self._writing(f"run {run_id}'s crawl"):
             self._record_images(result.images.values(), now)
             self._record_thumbnails(result.thumbnails, now)
-            seen: set[int] = set()
-            pages = []
+            pages, absent = [], []
             for snap in result.snapshots:
                 listing_id = self._listing_for(snap, now)
-                seen.add(listing_id)
+                if snap.absent:
+                    absent.append(listing_id)
                 snapshot_id = self.db["snapshots"].insert(
                     row_of_snapshot(run_id, listing_id, snap)).last_pk
                 state = result.pages.get(snap.url)
@@ -76,8 +79,7 @@ class CrawlRecords(ThumbnailRecords):
                     pages.append(row_of_page_state(state, snapshot_id, now))
             if pages:
                 self.db["pages"].upsert_all(pages, pk="url")
-            if full and result.listing_urls:
-                self._mark_gone(seen, now)
+            self._mark_gone(absent, run_id, now)
             self.db["runs"].update(run_id, {
                 "pages_ok": result.pages_ok,
                 "pages_failed": result.pages_failed,
@@ -110,17 +112,21 @@ class CrawlRecords(ThumbnailRecords):
                 "key": snap.key, "sku": snap.sku, "url": snap.url,
                 "first_seen": now, "last_seen": now,
             }).last_pk
-        self.db["listings"].update(row["id"], {"url": snap.url, "last_seen": now,
-                                                "gone_since": None})
+        if not snap.absent:  # seen again: back on the store if it had gone
+            self.db["listings"].update(row["id"], {"url": snap.url, "last_seen": now,
+                                                    "gone_since": None})
         return row["id"]
 
-    def _mark_gone(self, seen: set[int], now: str) -> None:
-        placeholders = ",".join("?" * len(seen)) or "NULL"
-        self.db.execute(
-            f"UPDATE listings SET gone_since = ? WHERE gone_since IS NULL "
-            f"AND id NOT IN ({placeholders})",
-            [now, *seen],
-        )
+    def _mark_gone(self, absent: list[int], run_id: int, now: str) -> None:
+        """Mark gone the listings of `absent` (not there at this look) whose look before
+        this run's said so too."""
+        for listing_id in absent:
+            before = self._one(
+                "SELECT absent FROM snapshots WHERE listing_id = ? AND run_id != ? "
+                "ORDER BY id DESC LIMIT 1", [listing_id, run_id])
+            if before and before["absent"]:
+                self.db.execute("UPDATE listings SET gone_since = ? WHERE id = ? AND "
+                                "gone_since IS NULL", [now, listing_id])
 
     def _record_images(self, images: Iterable[ImageInfo], now: str) -> None:
         """Insert or update every image of the crawl, keeping each one's first sighting: one

@@ -49,6 +49,8 @@ class StoredSnapshot:
     content_hash: str | None
     fetched_with: str | None = None  # "http" or "browser"
     unchanged: bool = False  # the page was as last time: these are the previous values
+    absent: bool = False  # the store said the listing is not there (crawler.snapshot)
+    undiscovered: bool = False  # read through its own URL: the sitemap no longer lists it
 
     @property
     def ok(self) -> bool:
@@ -210,6 +212,8 @@ def row_of_snapshot(run_id: int, listing_id: int, snap: Snapshot) -> dict:
         "error": snap.error,
         "content_hash": None if snap.error else snap.content_hash(),
         "unchanged": int(snap.unchanged),
+        "absent": int(snap.absent),
+        "undiscovered": int(snap.undiscovered),
     }
 
 
@@ -236,7 +240,8 @@ def stored_snapshot_of_row(r: dict) -> StoredSnapshot:
         id=r["id"], run_id=r["run_id"], listing_id=r["listing_id"], fetched_at=r["fetched_at"],
         **_stored_values(r),
         error=r["error"], content_hash=r["content_hash"], fetched_with=r.get("fetched_with"),
-        unchanged=bool(r.get("unchanged")),
+        unchanged=bool(r.get("unchanged")), absent=bool(r.get("absent")),
+        undiscovered=bool(r.get("undiscovered")),
     )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import sqlite_utils
 
 # 2: snapshots.unchanged, the pages table; 3: emails became deliveries; 4: the thumbnails
-# table (a ledger before it has none: its images show "no picture kept" until recrawled).
-SCHEMA_VERSION = 4
+# table (a ledger before it has none: its images show "no picture kept" until recrawled);
+# 5: snapshots.absent and snapshots.undiscovered (empty before: a listing then counts as seen).
+SCHEMA_VERSION = 5
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -27,6 +28,9 @@ TABLES: dict[str, dict] = {
         "stock_count": int, "promoted": int, "image_urls": str, "price_note": str,
         "source": str, "fetched_with": str, "http_status": int, "error": str,
         "content_hash": str, "unchanged": int,
+        # The store said the listing is not there (404/410, redirected to no listing); the
+        # page was read through its own URL, not listed by the sitemap or categories.
+        "absent": int, "undiscovered": int,
     }, pk="id", not_null={"run_id", "listing_id", "url"},
         foreign_keys=[("run_id", "runs", "id"), ("listing_id", "listings", "id")]),
     "images": dict(columns={

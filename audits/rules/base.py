@@ -75,6 +75,9 @@ class Rule:
     settings: type[RuleSettings]
     check: CheckFn
     scope: Literal["listing", "store"] = "listing"
+    # Judges only crawls of the whole store: a spot-check neither raises nor resolves it
+    # (store-level rules are always so).
+    whole_store: bool = False
 
     @property
     def family(self) -> str:
@@ -89,7 +92,8 @@ RULES: list[Rule] = []
 
 
 def rule(id: str, label: str, severity: Severity, settings: type[RuleSettings] = RuleSettings,
-         scope: Literal["listing", "store"] = "listing") -> Callable[[CheckFn], CheckFn]:
+         scope: Literal["listing", "store"] = "listing",
+         whole_store: bool = False) -> Callable[[CheckFn], CheckFn]:
     """Register a check function as a rule; its docstring is the rule's description."""
     if id.count(".") != 1:
         raise ValueError(f"rule id {id!r} must be family.name")
@@ -98,7 +102,8 @@ def rule(id: str, label: str, severity: Severity, settings: type[RuleSettings] =
         if any(r.id == id for r in RULES):
             raise ValueError(f"rule {id} registered twice")
         description, details = describe(check)
-        RULES.append(Rule(id, label, description, details, severity, settings, check, scope))
+        RULES.append(Rule(id, label, description, details, severity, settings, check, scope,
+                          whole_store or scope == "store"))
         return check
 
     return register

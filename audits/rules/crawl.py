@@ -1,8 +1,9 @@
-"""Crawl rules: a crawl that could not read enough of the store says so.
+"""Crawl rules: what a crawl could not see, and what the store kept from it.
 
 Findings on a page that failed are neither raised nor resolved (a rule never sees a failed
-fetch), so a crawl with many failures quietly audits less of the store; this rule makes that
-visible.
+fetch), so a crawl with many failures quietly audits less of the store: `crawl.incomplete`
+makes that visible. A listing left out of the sitemap and category pages is still read
+through its own URL (so its findings stay); `crawl.hidden` says that it was left out.
 """
 
 from __future__ import annotations
@@ -66,3 +67,25 @@ def incomplete(ctx: AuditContext, settings: IncompleteSettings) -> Iterator[Draf
             "failed_pages_not_listed": max(0, len(failures) - MAX_FAILED_LISTED),
         },
     )
+
+
+@rule("crawl.hidden", "Hidden from the sitemap and categories", "major", whole_store=True)
+def hidden(ctx: AuditContext, settings: RuleSettings) -> Iterator[Draft]:
+    """A listing still on the store at its own address is no longer listed by the store's
+    sitemap or category pages.
+
+    Leaving a listing out of what the crawler is pointed at does not make its problems go
+    away: storeaudit reads every listing it knows through its own URL, keeps its findings
+    open, and reports that it was left out. Only a whole-store crawl judges this; the finding
+    resolves when the sitemap or a category lists the listing again.
+
+    Example: SH-7's page still answers at ¥89 (under its floor) but the sitemap dropped it:
+    "Still on the store at http://shop/p/sh-7, but the sitemap and category pages no longer
+    list it"."""
+    for state in ctx.listings:
+        if state.snap.undiscovered:
+            yield Draft(state.id, "undiscovered",
+                        f"Still on the store at {state.snap.url}, but the sitemap and category "
+                        "pages no longer list it",
+                        {"url": state.snap.url, "run_id": ctx.run.id,
+                         "snapshot_id": state.snap.id, "fetched_at": state.snap.fetched_at})
