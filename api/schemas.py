@@ -59,7 +59,8 @@ class FindingOut(BaseModel):
     id: int
     rule_id: str
     severity: Literal["critical", "major", "minor"]
-    status: Literal["open", "acknowledged", "resolved", "waived"]
+    status: Literal["open", "acknowledged", "resolved", "waived", "gone"] = Field(
+        description="gone: its listing was removed from the store while it was open (not fixed)")
     listing_id: int | None
     sku: str | None
     url: str | None

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # Judged first: when it fires, the other store-level rules sit this run out.
 INCOMPLETE_RULE = "crawl.incomplete"
+# Store-level rules that judge even an incomplete crawl: a removal is seen in one run only
+# (the listing is gone the next), and pages that failed say nothing about it.
+JUDGED_WHEN_INCOMPLETE = {INCOMPLETE_RULE, "crawl.removed"}
 
 
 @dataclass
@@ -52,7 +55,7 @@ def audit_run(ledger: Ledger, contract: Contract, catalog: dict[str, CatalogEntr
             continue
         if rule.whole_store and not full:
             continue
-        if rule.scope == "store" and incomplete and rule.id != INCOMPLETE_RULE:
+        if rule.scope == "store" and incomplete and rule.id not in JUDGED_WHEN_INCOMPLETE:
             continue
         severity = settings.severity or rule.severity
         try:
@@ -62,13 +65,16 @@ def audit_run(ledger: Ledger, contract: Contract, catalog: dict[str, CatalogEntr
             broken[rule.id] = f"{type(e).__name__}: {e}"
             continue  # ...nor resolve its own findings: it did not evaluate anything
         if rule.scope == "store":
+            # It looked at the whole store: a finding of it on a listing still there that it
+            # did not raise again is over (crawl.removed, once the listing is back).
             evaluated.add((rule.id, None))
+            evaluated.update((rule.id, listing.id) for listing in ctx.known_listings)
         else:
             evaluated.update((rule.id, state.id) for state in ctx.listings)
-        deadline = (now + RESPONSE_TIME[severity]).isoformat()
         for d in drafts:
-            seen.append(NewFinding(rule.id, severity, d.listing_id, d.fingerprint, d.message,
-                                   d.evidence, deadline))
+            level = d.severity or severity
+            seen.append(NewFinding(rule.id, level, d.listing_id, d.fingerprint, d.message,
+                                   d.evidence, (now + RESPONSE_TIME[level]).isoformat()))
         if rule.id == INCOMPLETE_RULE and drafts:
             incomplete = True
     gone = [l.id for l in ledger.listings(include_gone=True) if l.gone_since] if full else []

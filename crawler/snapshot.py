@@ -179,4 +179,6 @@ class CrawlResult:
 
     @property
     def pages_failed(self) -> int:
-        return sum(1 for s in self.snapshots if not s.ok)
+        """Pages that could not be read. A page whose store says the listing is not there
+        (`absent`) was read: its answer is known."""
+        return sum(1 for s in self.snapshots if not s.ok and not s.absent)

@@ -129,3 +129,6 @@ def _print_day(console: Console, ledger: Ledger, outcome, currency: str, first: 
     for f in resolved:
         console.print(Text(f"  resolved #{f.id} {f.rule_id} {f.sku or 'store'}: {f.note}",
                            style="green"))
+    for f in ledger.findings(ids=update.gone):
+        console.print(Text(f"  gone, not fixed: #{f.id} {f.rule_id} {f.sku}: {f.note}",
+                           style="yellow"))

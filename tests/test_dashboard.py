@@ -35,7 +35,7 @@ from audits.ledger import Ledger
 from imaging import hash_registry_bytes
 from crawler.snapshot import ImageInfo, Thumbnail
 from tests.pictures import encode, picture
-from tests.history import History, failed, hashed_image, listing
+from tests.history import History, failed, hashed_image, listing, not_there
 
 pytestmark = pytest.mark.e2e
 
@@ -651,3 +651,25 @@ def test_direction_overrides_zero_width_and_huge_titles_stay_plain_text(page, ap
     page.wait_for_url(f"**/findings/{long_one.id}")
     assert "长" * 10_000 in page.locator("p.message.big").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_a_finding_gone_with_its_listing_says_so_and_not_resolved(page, api_server, shop,
+                                                                   clock):
+    """Issue #16: SH-2 (under its floor) is taken off the store: two nights of 404."""
+    ledger = api_server.ledger
+    floor = shop.finding(ledger, "prices.below_floor", "SH-2", status="open")
+    catalog = load_catalog(shop.contract.catalog_path())
+    for _ in range(2):
+        gone = not_there("SH-2")
+        gone.url = ledger.listing(shop.listing_ids["SH-2"]).url
+        run = History(ledger, clock).night(gone, days=0.01)
+        audit_run(ledger, shop.contract, catalog, run, full=True)
+    assert ledger.finding(floor.id).status == "gone"
+    log_in(page, api_server, api_server.merchant)
+    page.goto(f"{api_server.url}/findings/{floor.id}")
+    assert page.locator(".status-gone").first.inner_text() == "Gone with its listing (not fixed)"
+    body = page.locator("main").inner_text()
+    assert "never fixed" in body and "Resolved" not in body
+    page.goto(f"{api_server.url}/")
+    removal = shop.finding(ledger, "crawl.removed", "SH-2", status="open")
+    assert page.locator(f'a[href="/findings/{removal.id}"]').count() >= 1

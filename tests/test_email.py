@@ -32,7 +32,7 @@ from audits.engine import audit_run
 from audits.ledger import Ledger
 from audits.registry import add_to_registry
 from audits.scheduler import AuditScheduler
-from history import History, hashed_image, listing
+from history import History, hashed_image, listing, not_there
 from servers import free_port, serve
 from test_rules_images import encode, picture, resized_copy
 
@@ -670,3 +670,36 @@ def test_a_10000_character_title_keeps_the_email_600_px_wide(world, page, artifa
         assert f'href="{link}"' in html and link in text, sku
     # What is shown of a title is its beginning, with an ellipsis.
     assert ("山禾 " + "W" * 50) in page.inner_text("body")
+
+
+# ------------------------------------------------------------------ a listing taken down
+class RemovingShop(Shop):
+    """Night 1: A (promoted) under its floor. Nights 2 and 3: A's page answers 404."""
+
+    def snapshots(self):
+        if self.night == 1:
+            return [listing("A", title="山禾 羽绒服", price="120", promoted=True),
+                    listing("B", title="山禾 围巾", price="99")]
+        return [not_there("A"), listing("B", title="山禾 围巾", price="99")]
+
+
+def test_findings_gone_with_a_removed_listing_are_not_reported_as_fixed(world):
+    """Issue #16: a deleted listing's findings were counted as resolved, and the deletion
+    itself said nothing. The email says the removal is new, and lists the findings that went
+    with it apart from those fixed."""
+    world.shop.__class__ = RemovingShop
+    s = world.scheduler()
+    for night, day in ((1, 15), (2, 16), (3, 17)):
+        world.shop.night = night
+        world.clock.set(at(day, 2, 0))
+        s.tick()
+    found = findings_by_sku(world.db, world.clock)
+    floor, removal = found[("prices.below_floor", "A")], found[("crawl.removed", "A")]
+    assert (floor.status, removal.status, removal.severity) == ("gone", "open", "major")
+    text, html, _ = parts(world.smtp.inbox.messages[-1])
+    for body in (text, html):
+        new_at, resolved_at = body.index("New since"), body.index("Resolved since")
+        gone_at = body.index("Gone with a removed listing, not fixed (1)")
+        assert new_at < body.index("was removed from the store") < resolved_at
+        assert resolved_at < gone_at < body.index(f"/findings/{floor.id}", gone_at)
+    assert "Resolved since the last email (0)" in text

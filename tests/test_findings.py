@@ -23,7 +23,8 @@ base_url = "http://shop.test"
 [rules.titles.weekly_quota]
 enabled = false
 """)
-CATALOG = parse_catalog("sku,cost,reference_price,promoted\nA,100,130,yes\nB,100,299,no\n")
+CATALOG = parse_catalog("sku,cost,reference_price,promoted\nA,100,130,yes\nB,100,299,no\n"
+                        "C,100,100,no\n")
 
 
 def audit(h: History, *snaps, full=True):
@@ -79,14 +80,33 @@ def test_a_problem_that_comes_back_reopens_its_finding(h):
     assert finding.status == "open" and outcome.update.reopened == [finding.id]
 
 
-def test_a_removed_listing_takes_its_findings_with_it(h):
+def test_a_removed_listing_takes_its_findings_with_it_and_the_removal_is_a_finding(h):
+    """Issue #16: a deleted listing left no trace, and its findings counted as fixed."""
+    audit(h, listing("A", price="120"), listing("B"), listing("C"))
+    audit(h, not_there("A"), listing("B"), listing("C"))  # one 404 is not a removal
+    [floor] = h.ledger.findings(rule_id="prices.below_floor")
+    assert floor.status == "open" and h.ledger.findings(rule_id="crawl.removed") == []
+
+    outcome = audit(h, not_there("A", 410), listing("B"), not_there("C"))
+    floor = h.ledger.finding(floor.id)
+    assert (floor.status, floor.note) == ("gone", "its listing was removed from the store")
+    assert outcome.update.gone == [floor.id] and outcome.update.resolved == []
+    [removal] = h.ledger.findings(rule_id="crawl.removed")
+    assert removal.sku == "A" and removal.severity == "major"  # promoted, a finding open
+    assert removal.message == ("A (山禾 标题) was removed from the store: its page answered "
+                               "HTTP 410 two looks running; 1 open finding went with it")
+    assert removal.evidence["findings_gone"] == [floor.id]
+
+    audit(h, not_there("A"), listing("B"), not_there("C"))
+    removals = {f.sku: f for f in h.ledger.findings(rule_id="crawl.removed")}
+    assert removals["C"].severity == "minor"  # not promoted, nothing open
+    assert removals["A"].status == "open", "a removal stays until someone answers it"
+
+    # A comes back, under its floor again: the removal is over, the price finding reopens.
     audit(h, listing("A", price="120"), listing("B"))
-    audit(h, not_there("A"), listing("B"))  # one 404 is not a removal
-    [finding] = h.ledger.findings(rule_id="prices.below_floor")
-    assert finding.status == "open"
-    audit(h, not_there("A"), listing("B"))
-    [finding] = h.ledger.findings(rule_id="prices.below_floor")
-    assert (finding.status, finding.note) == ("resolved", "listing removed from the store")
+    assert h.ledger.finding(removals["A"].id).status == "resolved"
+    assert h.ledger.finding(floor.id).status == "open"
+    assert h.ledger.finding(removals["C"].id).status == "open"
 
 
 def test_a_listing_the_crawl_did_not_look_at_keeps_its_findings(h):

@@ -105,6 +105,9 @@ def test_the_open_findings_each_night_are_exactly_what_the_contract_says(replay,
     # Judged once a whole week of history exists: from the 8th night (day 7) on.
     if day >= 7 and renamed_in_window(day) < quota:
         expected.add(("titles.weekly_quota", None))
+    # Its page answers 404 from day 9: removed at the second look, and that is a finding.
+    if day > scenario.REMOVED_DAY:
+        expected.add(("crawl.removed", scenario.REMOVED_SKU))
     assert after[day] == expected
 
 
@@ -137,10 +140,19 @@ def test_a_listing_left_out_of_the_sitemap_keeps_its_findings_and_is_reported(re
     assert chair in {l.sku for l in ledger.listings()}
 
 
-def test_the_removed_listing_leaves_no_finding_open(replay):
-    after, _, _ = replay
-    for day in range(scenario.REMOVED_DAY, scenario.DAYS):
-        assert all(sku != scenario.REMOVED_SKU for _, sku in after[day])
+def test_the_removed_listing_is_reported_once_its_page_says_so_twice(replay):
+    """Issue #16: the deleted rice cooker raised nothing. Now its 404 on the second night
+    is a removal finding, the only one left open on it."""
+    after, _, ledger = replay
+    rice = scenario.REMOVED_SKU
+    assert all(sku != rice for _, sku in after[scenario.REMOVED_DAY])  # one 404: not yet
+    for day in range(scenario.REMOVED_DAY + 1, scenario.DAYS):
+        assert {rule for rule, sku in after[day] if sku == rice} == {"crawl.removed"}, day
+    [removal] = ledger.findings(rule_id="crawl.removed", sku=rice)
+    assert datetime.fromisoformat(removal.first_seen) == night(scenario.REMOVED_DAY + 1)
+    assert "was removed from the store: its page answered HTTP 404 two looks running" in \
+        removal.message
+    assert rice not in {l.sku for l in ledger.listings()}
 
 
 def test_the_infringing_copy_is_matched_to_its_registry_original(replay):

@@ -58,7 +58,7 @@ MAX_FORM_BYTES = 16 * 1024
 
 SEVERITY_LABEL = {"critical": "Critical", "major": "Major", "minor": "Minor"}
 STATUS_LABEL = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved",
-                "waived": "Waived"}
+                "waived": "Waived", "gone": "Gone with its listing (not fixed)"}
 
 
 class LoginRequired(Exception):

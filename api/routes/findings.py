@@ -16,7 +16,7 @@ from ..schemas import MAX_ID, AcknowledgeIn, FindingOut, RowId, WaiveIn
 router = APIRouter(prefix="/api/findings", tags=["findings"], route_class=AuthFirstRoute,
                    responses=refusals(401))
 
-Status = Literal["open", "acknowledged", "resolved", "waived"]
+Status = Literal["open", "acknowledged", "resolved", "waived", "gone"]
 Severity = Literal["critical", "major", "minor"]
 
 

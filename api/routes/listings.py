@@ -34,4 +34,4 @@ def get_listing(listing_id: RowId, limit: int = Query(default=200, ge=1, le=2000
     base = ListingOut.of(listing, current)
     return ListingDetail(**base.model_dump(), history=[SnapshotOut.of(s) for s in history],
                          findings=[FindingOut.of(f) for f in ledger.findings(listing_id=listing_id,
-                                   status=["open", "acknowledged", "waived", "resolved"])])
+                                   status=["open", "acknowledged", "waived", "resolved", "gone"])])

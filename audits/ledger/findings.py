@@ -29,9 +29,11 @@ class FindingRecords(LedgerBase):
         """Fold one audit's findings into the ledger, all or nothing.
 
         A finding seen again keeps its row (and its acknowledgement or waiver); a resolved one
-        seen again is reopened. An active finding not seen again is resolved only where its
+        seen again (or one gone with its listing, the listing back) is reopened. An active finding not seen again is resolved only where its
         rule really looked at its listing this run (`evaluated` holds (rule id, listing id),
         listing id None for store-level rules): a page that failed resolves nothing.
+        An active finding on a listing of `gone_listings` raised before the listing went
+        becomes `gone`: the problem left with the listing, it was not fixed.
 
         The run is complete when this commits, in the same transaction: a process that dies
         half-way leaves the findings as they were and the run unfinished (abandoned later).
@@ -55,7 +57,7 @@ class FindingRecords(LedgerBase):
                         "deadline": utc_iso(new.deadline),
                     }).last_pk
                     update.new.append(pk)
-                elif row["status"] == "resolved":
+                elif row["status"] in ("resolved", "gone"):  # the problem is back
                     self.db["findings"].update(row["id"], {
                         **values, "status": "open", "resolved_at": None, "note": None,
                         "deadline": utc_iso(new.deadline), "acknowledged_at": None,
@@ -67,19 +69,22 @@ class FindingRecords(LedgerBase):
                 matched.add(row["id"] if row else pk)
             marks = ",".join("?" * len(ACTIVE_STATUSES))
             for row in list(self.db.query(
-                    f"SELECT id, rule_id, listing_id FROM findings WHERE status IN ({marks})",
-                    list(ACTIVE_STATUSES))):
+                    f"SELECT f.id, f.rule_id, f.listing_id, f.first_seen, l.gone_since "
+                    f"FROM findings f LEFT JOIN listings l ON l.id = f.listing_id "
+                    f"WHERE f.status IN ({marks})", list(ACTIVE_STATUSES))):
                 if row["id"] in matched:
                     continue
-                if row["listing_id"] is not None and row["listing_id"] in gone:
-                    note = "listing removed from the store"
+                if (row["listing_id"] in gone and row["gone_since"]
+                        and row["first_seen"] < row["gone_since"]):
+                    status, note, into = "gone", "its listing was removed from the store", \
+                        update.gone
                 elif (row["rule_id"], row["listing_id"]) in evaluated:
-                    note = "no longer seen"
+                    status, note, into = "resolved", "no longer seen", update.resolved
                 else:
                     continue
-                self.db["findings"].update(row["id"], {"status": "resolved", "resolved_at": now,
+                self.db["findings"].update(row["id"], {"status": status, "resolved_at": now,
                                                        "note": note})
-                update.resolved.append(row["id"])
+                into.append(row["id"])
             self._finish_run(run_id)
         return update
 
@@ -145,10 +150,12 @@ class FindingRecords(LedgerBase):
             "SELECT * FROM events WHERE (? IS NULL OR finding_id = ?) ORDER BY id",
             [finding_id, finding_id]))
 
-    def findings_resolved_since(self, since: datetime | str) -> list[Finding]:
-        """Findings resolved after `since` (and still resolved), oldest first."""
+    def findings_resolved_since(self, since: datetime | str,
+                                status: str = "resolved") -> list[Finding]:
+        """Findings resolved after `since` (and still resolved), oldest first; `status`
+        "gone": those that went with their listing instead."""
         return [finding_of_row(r) for r in self.db.query(
             "SELECT f.*, l.sku AS sku, l.url AS url FROM findings f "
             "LEFT JOIN listings l ON l.id = f.listing_id "
-            "WHERE f.status = 'resolved' AND f.resolved_at > ? ORDER BY f.resolved_at, f.id",
-            [utc_iso(since)])]
+            "WHERE f.status = ? AND f.resolved_at > ? ORDER BY f.resolved_at, f.id",
+            [status, utc_iso(since)])]

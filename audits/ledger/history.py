@@ -107,10 +107,12 @@ class HistoryQueries(LedgerBase):
         return changes
 
     def gone_in_run(self, run_id: int) -> list[Listing]:
+        """The listings this run found removed (it may still be under way)."""
         run = self.run(run_id)
         return [Listing(**r) for r in self.db.query(
             "SELECT id, key, sku, url, first_seen, last_seen, gone_since FROM listings "
-            "WHERE gone_since = ?", [run.finished])]
+            "WHERE gone_since >= ? AND (? IS NULL OR gone_since <= ?) ORDER BY id",
+            [run.started, run.finished, run.finished])]
 
     def known_images(self) -> dict[str, ImageInfo]:
         """Images already hashed and with their thumbnail kept, for conditional re-fetching.

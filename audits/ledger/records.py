@@ -123,7 +123,9 @@ class Token:
     revoked: str | None
 
 
-FINDING_STATUSES = ("open", "acknowledged", "resolved", "waived")
+# gone: its listing was removed from the store while the finding was active. Not fixed: the
+# problem left with the listing (the removal itself is a finding of its own, crawl.removed).
+FINDING_STATUSES = ("open", "acknowledged", "resolved", "waived", "gone")
 ACTIVE_STATUSES = ("open", "acknowledged", "waived")  # the problem was still there last time
 
 
@@ -173,6 +175,7 @@ class FindingsUpdate:
     reopened: list[int] = field(default_factory=list)
     still_open: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)  # with their listing: not fixed
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,9 @@ class Draft:
     fingerprint: str
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # This finding's own severity when the rule grades its findings (crawl.removed: major
+    # when the listing had open findings); None: the rule's (or the contract's) severity.
+    severity: Severity | None = None
 
 
 CheckFn = Callable[["AuditContext", Any], Iterable[Draft]]

@@ -35,6 +35,17 @@ def is_promoted(on_page: bool, in_list: bool, source: str = "either") -> bool:
 
 
 @dataclass(frozen=True)
+class RemovedListing:
+    """A listing this run found removed from the store (its own URL said so twice)."""
+
+    listing: Listing
+    last_seen: StoredSnapshot | None  # its last successful snapshot
+    promoted: bool                    # badged on its page when last seen, or in the catalog
+    active_findings: list             # what was open or acknowledged on it when it went
+    answer: str | None = None         # what its own URL answered at this look ("HTTP 404")
+
+
+@dataclass(frozen=True)
 class ListingState:
     """One listing as this run saw it, beside the merchant's catalog line for it."""
 
@@ -97,8 +108,32 @@ class AuditContext:
         return states
 
     @cached_property
+    def known_listings(self) -> list[Listing]:
+        """Every listing on the store as far as the ledger knows (not removed)."""
+        return self.ledger.listings()
+
+    @cached_property
     def store_listing_count(self) -> int:
-        return len(self.ledger.listings())
+        return len(self.known_listings)
+
+    @cached_property
+    def removed_listings(self) -> list[RemovedListing]:
+        """The listings this run found removed from the store, with what was open on each
+        and whether it was promoted when last seen."""
+        out = []
+        gone = self.ledger.gone_in_run(self.run.id)
+        answers = {s.listing_id: s.error for s in self.ledger.run_snapshots(self.run.id)
+                   if gone and s.absent}
+        for listing in gone:
+            good = self.ledger.history(listing.id, ok_only=True)
+            last = good[-1] if good else None
+            entry = self.catalog.get(listing.sku or "")
+            promoted = bool((last and last.promoted) or (entry and entry.promoted))
+            active = self.ledger.findings(listing_id=listing.id,
+                                          status=["open", "acknowledged"])
+            out.append(RemovedListing(listing, last, promoted, active,
+                                      answers.get(listing.id)))
+        return out
 
     def title_changes(self, since: datetime) -> list[TitleChange]:
         return self.ledger.title_changes(since=since, until=self.now)

@@ -3,7 +3,8 @@
 Findings on a page that failed are neither raised nor resolved (a rule never sees a failed
 fetch), so a crawl with many failures quietly audits less of the store: `crawl.incomplete`
 makes that visible. A listing left out of the sitemap and category pages is still read
-through its own URL (so its findings stay); `crawl.hidden` says that it was left out.
+through its own URL (so its findings stay); `crawl.hidden` says that it was left out. A
+listing taken off the store is an agency action the merchant must see: `crawl.removed`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from .base import Draft, RuleSettings, rule
 from .context import AuditContext
 
 MAX_FAILED_LISTED = 50  # failed pages named in the evidence
+
+
+def _answered(error: str | None) -> str:
+    """What a removed listing's page did, for a message: "answered HTTP 404"."""
+    if error and error.startswith("HTTP "):
+        return f"answered {error}"
+    return "showed no listing" if error else "was not there"
 
 
 def _percent(value: float) -> str:
@@ -49,7 +57,7 @@ def incomplete(ctx: AuditContext, settings: IncompleteSettings) -> Iterator[Draf
         return
     # The one place a rule reads the ledger itself: AuditContext hides failed fetches on
     # purpose, and this rule is about exactly those.
-    failures = [s for s in ctx.ledger.run_snapshots(ctx.run.id) if not s.ok]
+    failures = [s for s in ctx.ledger.run_snapshots(ctx.run.id) if not s.ok and not s.absent]
     yield Draft(
         None, "run",
         f"{failed} of {total} pages could not be read in this crawl ({_percent(share)}; limit "
@@ -89,3 +97,35 @@ def hidden(ctx: AuditContext, settings: RuleSettings) -> Iterator[Draft]:
                         "pages no longer list it",
                         {"url": state.snap.url, "run_id": ctx.run.id,
                          "snapshot_id": state.snap.id, "fetched_at": state.snap.fetched_at})
+
+
+@rule("crawl.removed", "Listing removed from the store", "minor", scope="store")
+def removed(ctx: AuditContext, settings: RuleSettings) -> Iterator[Draft]:
+    """A listing was taken off the store: its own address answered 404 or 410 (or sent the
+    shopper to a page with no listing) on two looks in a row.
+
+    Removing a listing is something the agency did, and its problems did not get fixed: they
+    went with it (their findings become "gone", not "resolved"). Minor; major when the
+    listing was promoted or had findings open. The finding stays until someone answers it
+    (acknowledged, or waived when the removal was agreed); it resolves if the listing comes
+    back.
+
+    Example: the promoted rice cooker SH-0005, with a price finding open, answers 404 two
+    nights running: "SH-0005 (电饭煲 …) was removed from the store: its page answered HTTP
+    404 two looks running; 1 open finding went with it" (major)."""
+    for gone in ctx.removed_listings:
+        listing, last = gone.listing, gone.last_seen
+        name = listing.sku or listing.url
+        title = f" ({last.title})" if last and last.title else ""
+        went = len(gone.active_findings)
+        tail = f"; {went} open finding{'s' if went != 1 else ''} went with it" if went else ""
+        yield Draft(
+            listing.id, "removed",
+            f"{name}{title} was removed from the store: its page "
+            f"{_answered(gone.answer)} two looks running{tail}",
+            {"url": listing.url, "sku": listing.sku, "gone_since": listing.gone_since,
+             "last_seen": listing.last_seen, "last_title": last.title if last else None,
+             "last_price": str(last.price) if last and last.price is not None else None,
+             "promoted": gone.promoted, "answer": gone.answer,
+             "findings_gone": [f.id for f in gone.active_findings]},
+            severity="major" if gone.promoted or went else None)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from audits.catalog import load_catalog
+from audits.clipped_text import SKU, clip
 from audits.contract import load_contract
 from audits.ledger import Ledger
 from .common import (CATALOG_HEADER, USER_ERRORS, ContractOption, DbOption, fail,
@@ -116,7 +118,12 @@ def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
                   highlight=False, soft_wrap=True)
     open_now = ledger.findings(status=["open", "acknowledged"])
     update = outcome.update
+    gone = f", {len(update.gone)} gone with a removed listing" if update.gone else ""
     console.print(f"{len(update.new)} new, {len(update.reopened)} reopened, "
-                  f"{len(update.resolved)} resolved; open now: {findings_summary(open_now)}")
+                  f"{len(update.resolved)} resolved{gone}; open now: {findings_summary(open_now)}")
+    removed = ledger.gone_in_run(outcome.run.id)
+    if removed:
+        console.print(Text("Removed from the store: " + ", ".join(
+            clip(g.sku, SKU) or g.url for g in removed), style="bold yellow"))
     if open_now:
         console.print(findings_table(open_now, zone=store_zone(loaded)))

@@ -99,6 +99,8 @@ class Digest:
     new: list[FindingItem] = field(default_factory=list)
     still_open: list[tuple[str, list[FindingItem]]] = field(default_factory=list)
     resolved: list[FindingItem] = field(default_factory=list)
+    # Went with their listing when it was removed: not fixed, so not among the resolved.
+    gone: list[FindingItem] = field(default_factory=list)
     quota: QuotaStatus | None = None
     quota_window: str = ""
     changes: list[ChangeItem] = field(default_factory=list)
@@ -127,10 +129,12 @@ class Digest:
             "new": [i.finding.id for i in self.new],
             "open": [i.finding.id for _, items in self.still_open for i in items],
             "resolved": [i.finding.id for i in self.resolved],
+            "gone": [i.finding.id for i in self.gone],
         }
 
     def items(self) -> list[FindingItem]:
-        return self.new + [i for _, items in self.still_open for i in items] + self.resolved
+        return (self.new + [i for _, items in self.still_open for i in items] + self.resolved
+                + self.gone)
 
 
 def _local(iso: str | None, zone: tzinfo) -> str:
@@ -255,6 +259,7 @@ def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = N
     still = [items.item(f) for f in active if not is_new(f)]
     by_severity = [(s, [i for i in still if i.finding.severity == s]) for s in SEVERITIES]
     resolved = [items.item(f) for f in ledger.findings_resolved_since(since)]
+    gone = [items.item(f) for f in ledger.findings_resolved_since(since, status="gone")]
     quota = quota_progress(ledger, contract, now)
     window = (f"{_local(quota.window_start, zone)} – {_local(quota.window_end, zone)}")
     return Digest(
@@ -263,7 +268,7 @@ def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = N
         since_label=since.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
         first_email=last is None, counts=counts, new=new,
         still_open=[(s, group) for s, group in by_severity if group], resolved=resolved,
-        quota=quota if quota.enabled else None, quota_window=window,
+        gone=gone, quota=quota if quota.enabled else None, quota_window=window,
         changes=_changes(ledger, items, since, contract.store.currency),
         dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem)
 
