@@ -6,7 +6,7 @@ Chromium itself reaches no network: its proxy is a loopback address that refuses
 connection (bound, never listening), so what it would send on its own (a preconnect to where
 a script navigates, an iframe's origin) reaches no one, and WebRTC may not send UDP outside
 that proxy. Every request a page makes goes through the `prepare`d context's route handler
-instead (the fetcher's).
+instead (the fetcher's). Each page says it is a desktop Chromium (`crawler.identity`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Error as PlaywrightErr
 from playwright.async_api import async_playwright
 
 from .browser import LAUNCH_ARGS, find_chromium
+from .identity import NOT_AUTOMATED_ARGS, present_as_desktop
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class PagePool:
         if generation != self._generation:
             return  # its browser was replaced, with a full pool of new pages
         if page.is_closed():
-            page = await self._context.new_page()
+            page = await self._new_page()
         self._pages.put_nowait((generation, page))
 
     async def _launch(self) -> None:
@@ -105,7 +106,7 @@ class PagePool:
         self._pw = await async_playwright().start()
         self._browser = await self._pw.chromium.launch(
             executable_path=find_chromium(prefer_headless_shell=self.headless),
-            args=LAUNCH_ARGS + no_network_args(self._sink.getsockname()[1]),
+            args=LAUNCH_ARGS + NOT_AUTOMATED_ARGS + no_network_args(self._sink.getsockname()[1]),
             headless=self.headless,
         )
         self._context = await self._browser.new_context(
@@ -113,7 +114,12 @@ class PagePool:
         )
         await self.prepare(self._context)
         for _ in range(self.size):
-            self._pages.put_nowait((self._generation, await self._context.new_page()))
+            self._pages.put_nowait((self._generation, await self._new_page()))
+
+    async def _new_page(self):
+        page = await self._context.new_page()
+        await present_as_desktop(page, self._browser.version)
+        return page
 
     async def _close_browser(self) -> None:
         """Close the browser, and if that does not come back in time, stop Playwright (its

@@ -11,9 +11,8 @@ from collections.abc import Iterable
 import httpx
 
 from .fetch import ACCEPT_ENCODING, MAX_REDIRECTS
+from .identity import http_headers, installed_version
 from .origins import origin_guard
-
-USER_AGENT = "storeaudit/0.1 (merchant contract audit)"
 
 
 def crawl_client(origins: Iterable[str], *, timeout_s: float,
@@ -22,7 +21,8 @@ def crawl_client(origins: Iterable[str], *, timeout_s: float,
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s),
         limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency),
-        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
+        # A desktop Chromium's headers: a store cannot tell the audit from a shopper by them.
+        headers={**http_headers(installed_version()), "Accept-Encoding": ACCEPT_ENCODING},
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         event_hooks={"request": [origin_guard(origins)]},
