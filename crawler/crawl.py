@@ -126,8 +126,8 @@ async def crawl(
         listed = set(listing_urls)
         undiscovered = [u for u in known_urls if u not in listed]
         if undiscovered:
-            log.warning("%d known listings are not on the sitemap or category pages; read "
-                        "through their own URLs", len(undiscovered))
+            log.info("%d known listings are not on the sitemap or category pages; read "
+                     "through their own URLs", len(undiscovered))
         to_read = listing_urls + undiscovered
         if progress:
             progress.discovered(len(to_read))

@@ -69,14 +69,20 @@ def run_table(run: Run, ledger: Ledger, zone: tzinfo | None = None) -> Table:
 
 
 def failures_table(ledger: Ledger, run: Run) -> Table | None:
+    """The pages that could not be read, and those whose store said the listing is not there
+    (a listing is removed once its page says so twice running)."""
     failed = [s for s in ledger.run_snapshots(run.id) if not s.ok]
     if not failed:
         return None
-    table = Table(title="Pages that could not be read", title_justify="left")
+    table = Table(title="Pages that could not be read, or say the listing is not there",
+                  title_justify="left")
     table.add_column("URL")
-    table.add_column("error", style="red")
+    table.add_column("answer", style="red")
     for snap in failed:
-        table.add_row(Text(snap.url), Text(snap.error or ""))
+        said = snap.error or ""
+        if snap.absent:
+            said += " (not there: removed if so again next time)"
+        table.add_row(Text(snap.url), Text(said))
     return table
 
 
