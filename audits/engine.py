@@ -8,7 +8,7 @@ not visit, or store-level rules in a crawl too incomplete to judge the store.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -77,8 +77,26 @@ def audit_run(ledger: Ledger, contract: Contract, catalog: dict[str, CatalogEntr
                                    d.evidence, (now + RESPONSE_TIME[level]).isoformat()))
         if rule.id == INCOMPLETE_RULE and drafts:
             incomplete = True
+    seen = _with_what_changed(ledger, run, seen)
     gone = [l.id for l in ledger.listings(include_gone=True) if l.gone_since] if full else []
     update = ledger.reconcile_findings(run.id, seen, evaluated, gone)
     if broken:
         ledger.note_run_error(run.id, "; ".join(f"{k}: {v}" for k, v in broken.items()))
     return AuditOutcome(run, update, broken, incomplete)
+
+
+def _with_what_changed(ledger: Ledger, run: Run, seen: list[NewFinding]) -> list[NewFinding]:
+    """Give each listing finding's evidence what changed on its listing in this run: every
+    tracked value that differs from the look before, both values and both times ("changed"),
+    and when that look was ("compared_with"; None: the first look at the listing). The ledger
+    keeps these from the first sighting (FIRST_SIGHTING), so a finding names the change that
+    raised it."""
+    changes: dict[int, list[dict]] = {}
+    for c in ledger.changes_in_run(run.id):
+        changes.setdefault(c.listing_id, []).append(
+            {"field": c.field, "before": c.before, "after": c.after,
+             "before_at": c.before_at, "after_at": c.after_at})
+    previous = ledger.previous_look(run.id)
+    return [f if f.listing_id is None or "changed" in f.evidence else replace(f, evidence={
+        **f.evidence, "changed": changes.get(f.listing_id, []),
+        "compared_with": previous.get(f.listing_id)}) for f in seen]

@@ -45,10 +45,32 @@
       h("div", {}, [h("span", {class: "sev sev-" + f.severity, text: f.severity}), " ",
                     h("span", {class: "meta", text: f.response})]),
       h("div", {class: "msg", text: f.message}),
+      changedLines(f),
       meta,
       actions
     ]);
     return item;
+  }
+
+  // What had changed on the listing when the finding was first seen (its evidence), as text:
+  // "price ¥299.00 → ¥199.00 (15 Nov, 02:00 → 16 Nov, 02:00)".
+  function changedLines(f) {
+    var changed = f.evidence && Array.isArray(f.evidence.changed) ? f.evidence.changed : [];
+    if (!changed.length) return null;
+    var cur = f.evidence.currency;
+    function show(field, v) {
+      if (v === null || v === undefined) return "—";
+      if (field === "price" || field === "list_price") return SA.money(v, cur);
+      if (Array.isArray(v)) return v.length + " images";
+      return String(v);
+    }
+    return h("div", {class: "changed"}, changed.slice(0, 5).map(function (c) {
+      var field = String(c.field || "?");
+      var when = c.before_at && c.after_at
+        ? " (" + SA.shortTime(c.before_at) + " → " + SA.shortTime(c.after_at) + ")" : "";
+      return h("div", {text: field.replace(/_/g, " ") + " " + show(field, c.before) + " → " +
+                             show(field, c.after) + when});
+    }));
   }
 
   function valuesTable(view) {

@@ -48,3 +48,30 @@ def test_crawl_records_the_sample_store_and_prints_a_summary(tmp_path, store):
     assert f"{listed - 1}" in result.output  # pages ok
     assert "Pages that could not be read" in result.output
     assert "HTTP 500" in result.output
+
+
+def test_audit_prints_what_changed_and_what_was_removed(tmp_path, store):
+    """Issue #16: `storeaudit audit` printed nothing about a deleted listing, and no before
+    → after."""
+    from demostore import scenario
+
+    text = (demostore_dir() / "contract.toml").read_text(encoding="utf-8")
+    text = text.replace('base_url = "http://127.0.0.1:8765"', f'base_url = "{store.url}"')
+    text = text.replace('catalog = "catalog.csv"',
+                        f'catalog = "{(demostore_dir() / "catalog.csv").as_posix()}"')
+    text = text.replace("[email]\n", f'[email]\noutbox = "{(tmp_path / "outbox").as_posix()}"\n')
+    contract = tmp_path / "contract.toml"
+    contract.write_text(text, encoding="utf-8")
+    args = ["audit", "-c", str(contract), "--db", str(tmp_path / "l.db")]
+    rice = store.product(scenario.REMOVED_SKU)
+    for day in (scenario.JACKET_DROP_DAY - 1, scenario.JACKET_DROP_DAY):
+        store.day = day
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert "¥299.00" in result.output and "¥199.00" in result.output  # the jacket's drop
+    store.faults[rice.url_path] = "404"
+    runner.invoke(app, args)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"{scenario.REMOVED_SKU} │ listing │ on the store │ gone" in result.output
+    assert "was removed" in result.output  # the removal finding, among the open ones

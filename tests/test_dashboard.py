@@ -673,3 +673,19 @@ def test_a_finding_gone_with_its_listing_says_so_and_not_resolved(page, api_serv
     page.goto(f"{api_server.url}/")
     removal = shop.finding(ledger, "crawl.removed", "SH-2", status="open")
     assert page.locator(f'a[href="/findings/{removal.id}"]').count() >= 1
+
+
+def test_a_finding_shows_what_changed_before_and_after_with_both_times(page, api_server, shop):
+    """Issue #16: SH-2 went from ¥199 to ¥129 the night its floor finding was raised."""
+    floor = shop.finding(api_server.ledger, "prices.below_floor", "SH-2", status="open")
+    log_in(page, api_server, api_server.merchant)
+    page.goto(f"{api_server.url}/findings/{floor.id}")
+    page.get_by_role("heading", name="What changed").wait_for()
+    rows = page.locator("table.changed tbody tr")
+    assert rows.count() == 1
+    assert rows.locator("th").inner_text() == "price"
+    before, after = rows.locator("td").all_inner_texts()
+    assert before.startswith("¥199.00") and after.startswith("¥129.00")
+    [change] = floor.evidence["changed"]
+    assert local(change["before_at"]) in before and local(change["after_at"]) in after
+    assert "changed" not in page.locator("table.evidence:not(.changed)").inner_text()

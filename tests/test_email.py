@@ -278,6 +278,11 @@ def test_the_nightly_email_arrives_with_new_findings_first_images_and_links(worl
     assert "<script" not in html and "<b>x" not in html
     assert HOSTILE in text
 
+    # Each new finding says what changed when it was raised (issue #16): the floor finding,
+    # the jacket's price the night before and now.
+    assert "changed: price ¥299.00 → ¥120.00 (2026-11-15 02:00 → 2026-11-16 02:00)" in text
+    assert "changed: price ¥299.00 → ¥120.00" in html.replace("<wbr>", "")
+
     # The day's changes and the quota are there too.
     assert "¥299.00" in html and "¥120.00" in html and "山禾 羽绒服 2026新款" in html
     assert "1 of 1" in html and "quota met" in html

@@ -14,6 +14,8 @@ position, as a person would (the overlay ignores synthetic clicks).
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import json
 import shutil
@@ -394,6 +396,8 @@ def test_the_jackets_page_shows_the_below_floor_finding_with_deadline_and_floor(
     finding = next(f for f in api_get(world, f"/api/findings?sku={JACKET}") if f["rule_id"] == "prices.below_floor")
     assert "Price ¥199.00 is under the floor ¥240.00" in text
     assert "CRITICAL" in text and "prices.below_floor" in text
+    # What changed when it was raised (issue #16): the drop itself, with both looks' times.
+    assert re.search(r"price ¥299\.00 → ¥199\.00 \(.+ → .+\)", text), text
     assert "deadline" in text and "overdue by" in text, "found on day 2: its 24 h deadline has passed"
     assert "answer within 1 h" in text.lower() or finding["response"] in text
     assert "floor ¥240.00" in text and "✗ under" in text

@@ -189,3 +189,25 @@ def test_registry_add_hashes_images_and_refuses_non_images(tmp_path, ledger):
     assert (entry.label, entry.source) == ("logo", "brand notice") and entry.phash
     listed = runner.invoke(app, ["registry", "list", "--db", str(ledger.path)])
     assert "logo" in listed.output
+
+
+def test_a_finding_names_the_change_that_raised_it_with_both_values_and_times(h):
+    """Issue #16: evidence that holds in a dispute: the value before and after, and when each
+    was seen; kept from the first sighting while the finding stays open."""
+    audit(h, listing("A", price="160", promoted=True))
+    first_look = h.clock.now()
+    audit(h, listing("A", price="120", promoted=True))
+    raised_at = h.clock.now()
+    [floor] = h.ledger.findings(rule_id="prices.below_floor")
+    [change] = floor.evidence["changed"]
+    assert (change["field"], change["before"], change["after"]) == ("price", "160", "120")
+    assert change["before_at"] == first_look.isoformat() == floor.evidence["compared_with"]
+    assert change["after_at"] == raised_at.isoformat()
+    audit(h, listing("A", price="125", promoted=True))  # still under: the same finding
+    again = h.ledger.finding(floor.id)
+    assert again.evidence["changed"] == floor.evidence["changed"]
+    assert "125" in again.message
+    # A listing first seen with the problem: nothing to compare with, and it says so.
+    audit(h, listing("A", price="125", promoted=True), listing("B", price="99"))
+    [discount] = h.ledger.findings(rule_id="prices.unapproved_discount", sku="B")
+    assert discount.evidence["changed"] == [] and discount.evidence["compared_with"] is None

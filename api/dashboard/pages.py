@@ -150,10 +150,39 @@ def _evidence_value(key: str, value: Any, currency: str | None, session: Session
     return value
 
 
+CHANGE_KEYS = ("changed", "compared_with")  # shown as "What changed", not as rows
+
+
 def _evidence_rows(evidence: dict[str, Any], session: Session) -> list[tuple[str, Any]]:
     currency = evidence.get("currency") or session.contract.store.currency
     return [(key.replace("_", " "), _evidence_value(key, value, currency, session))
-            for key, value in evidence.items()]
+            for key, value in evidence.items() if key not in CHANGE_KEYS]
+
+
+def _changed_value(field: str, value: Any, currency: str) -> str:
+    if value is None:
+        return "—"
+    if field in PRICE_KEYS:
+        return _evidence_value(field, str(value), currency, None)
+    if field == "image_urls" and isinstance(value, list):
+        return f"{len(value)} image{'s' if len(value) != 1 else ''}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _what_changed(evidence: dict[str, Any], session: Session) -> list[dict[str, str]] | None:
+    """The finding's "what changed" as rows (field, before, after, both times); None when
+    the finding predates this evidence (nothing recorded either way)."""
+    if not isinstance(evidence.get("changed"), list):
+        return None
+    currency = evidence.get("currency") or session.contract.store.currency
+    return [{"field": str(c.get("field", "?")).replace("_", " "),
+             "before": _changed_value(c.get("field"), c.get("before"), currency),
+             "after": _changed_value(c.get("field"), c.get("after"), currency),
+             "before_at": session.local(c["before_at"]) if c.get("before_at") else "",
+             "after_at": session.local(c["after_at"]) if c.get("after_at") else ""}
+            for c in evidence["changed"] if isinstance(c, dict)]
 
 
 def finding_page(request: Request, session: Session, finding_id: int, *, error: str | None = None,
@@ -184,6 +213,9 @@ def finding_page(request: Request, session: Session, finding_id: int, *, error: 
     return render(
         request, "finding.html", status_code=status_code, flash=_flash(request), error=error,
         form=form or {}, f=finding, row=row, listing=listing, evidence=_evidence_rows(evidence, session),
+        changed=_what_changed(evidence, session),
+        compared_with=(session.local(evidence["compared_with"])
+                       if isinstance(evidence.get("compared_with"), str) else None),
         registry=registry, listing_picture=listing_picture,
         events=ledger.events(finding_id=finding_id), local=session.local,
         rule_names=RULE_NAMES, rule=RULES_BY_ID.get(finding.rule_id),

@@ -18,6 +18,11 @@ class FindingError(ValueError):
     """A person asked for something the finding's state does not allow; the message says why."""
 
 
+# Evidence keys written when a finding is first seen and kept while it stays active: what had
+# changed on the listing (audits.engine), against the look before.
+FIRST_SIGHTING = ("changed", "compared_with")
+
+
 class FindingRecords(LedgerBase):
     def reconcile_findings(
         self,
@@ -35,6 +40,10 @@ class FindingRecords(LedgerBase):
         An active finding on a listing of `gone_listings` raised before the listing went
         becomes `gone`: the problem left with the listing, it was not fixed.
 
+        A finding seen again keeps the evidence of its first sighting under FIRST_SIGHTING
+        (what had changed then): the nights after, nothing has changed, and that is not what
+        a dispute needs.
+
         The run is complete when this commits, in the same transaction: a process that dies
         half-way leaves the findings as they were and the run unfinished (abandoned later).
         """
@@ -45,10 +54,15 @@ class FindingRecords(LedgerBase):
             matched: set[int] = set()
             for new in seen:
                 row = self._one(
-                    "SELECT id, status FROM findings WHERE rule_id = ? AND listing_id IS ? "
-                    "AND fingerprint = ?", [new.rule_id, new.listing_id, new.fingerprint])
+                    "SELECT id, status, evidence FROM findings WHERE rule_id = ? AND "
+                    "listing_id IS ? AND fingerprint = ?",
+                    [new.rule_id, new.listing_id, new.fingerprint])
+                evidence = dict(new.evidence)
+                if row is not None and row["status"] in ACTIVE_STATUSES:
+                    first = json.loads(row["evidence"] or "{}")
+                    evidence.update({k: first[k] for k in FIRST_SIGHTING if k in first})
                 values = {"severity": new.severity, "message": new.message,
-                          "evidence": json.dumps(new.evidence, ensure_ascii=False, default=str),
+                          "evidence": json.dumps(evidence, ensure_ascii=False, default=str),
                           "last_seen": now, "run_id": run_id}
                 if row is None:
                     pk = self.db["findings"].insert({

@@ -103,8 +103,17 @@ class HistoryQueries(LedgerBase):
             for name in TRACKED_FIELDS:
                 if getattr(before, name) != getattr(snap, name):
                     changes.append(FieldChange(snap.listing_id, snap.sku, name,
-                                               getattr(before, name), getattr(snap, name)))
+                                               getattr(before, name), getattr(snap, name),
+                                               before.fetched_at, snap.fetched_at))
         return changes
+
+    def previous_look(self, run_id: int) -> dict[int, str]:
+        """Listing id -> when its previous good snapshot before `run_id` was taken, for the
+        listings this run read."""
+        return {r["listing_id"]: r["at"] for r in self.db.query(
+            "SELECT s.listing_id, max(p.fetched_at) AS at FROM snapshots s "
+            "JOIN snapshots p ON p.listing_id = s.listing_id AND p.error IS NULL "
+            "AND p.run_id < s.run_id WHERE s.run_id = ? GROUP BY s.listing_id", [run_id])}
 
     def gone_in_run(self, run_id: int) -> list[Listing]:
         """The listings this run found removed (it may still be under way)."""

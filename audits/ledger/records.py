@@ -187,6 +187,8 @@ class FieldChange:
     field: str
     before: object
     after: object
+    before_at: str | None = None  # when each of the two snapshots was taken
+    after_at: str | None = None
 
 
 TRACKED_FIELDS = ("title", "price", "list_price", "availability", "stock_count", "promoted",

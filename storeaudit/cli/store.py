@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.text import Text
-
 from audits.catalog import load_catalog
-from audits.clipped_text import SKU, clip
 from audits.contract import load_contract
 from audits.ledger import Ledger
 from .common import (CATALOG_HEADER, USER_ERRORS, ContractOption, DbOption, fail,
@@ -93,7 +90,8 @@ def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
     email.critical_immediately)."""
     from audits.audit_then_tell import audit_then_tell
 
-    from ..console import RichCrawlProgress, failures_table, findings_summary, findings_table, run_table
+    from ..console import (RichCrawlProgress, changes_table, failures_table, findings_summary,
+                           findings_table, run_table)
 
     try:
         loaded = load_contract(contract)
@@ -121,9 +119,10 @@ def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
     gone = f", {len(update.gone)} gone with a removed listing" if update.gone else ""
     console.print(f"{len(update.new)} new, {len(update.reopened)} reopened, "
                   f"{len(update.resolved)} resolved{gone}; open now: {findings_summary(open_now)}")
-    removed = ledger.gone_in_run(outcome.run.id)
-    if removed:
-        console.print(Text("Removed from the store: " + ", ".join(
-            clip(g.sku, SKU) or g.url for g in removed), style="bold yellow"))
+    # What changed since the look before (before → after), and what was taken off the store.
+    changes = ledger.changes_in_run(outcome.run.id)
+    removed = [g.sku or g.url for g in ledger.gone_in_run(outcome.run.id)]
+    if changes or removed:
+        console.print(changes_table(changes, removed, loaded.store.currency))
     if open_now:
         console.print(findings_table(open_now, zone=store_zone(loaded)))

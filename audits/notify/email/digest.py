@@ -61,6 +61,8 @@ class FindingItem:
     resolved_at: str | None = None
     image: ImagePair | None = None
     listing_link: str | None = None  # the listing's page on the dashboard: its whole title
+    # What changed when it was first seen: "price ¥299.00 → ¥199.00 (… 02:00 → … 02:00)".
+    changed: list[str] = field(default_factory=list)
 
     @property
     def f(self) -> Finding:
@@ -174,6 +176,23 @@ class _Items:
             return None, listing.url if listing else None
         return snap.title, snap.url
 
+    def changed(self, evidence: dict) -> list[str]:
+        """The evidence's "what changed" as lines a person reads."""
+        currency = self.contract.store.currency
+        lines = []
+        for c in evidence.get("changed") or []:
+            if not isinstance(c, dict):
+                continue
+            name = str(c.get("field", "?"))
+            show = (lambda v: "—" if v is None else format_price(v, currency)) \
+                if name in ("price", "list_price") else \
+                (lambda v: f"{len(v)} images" if isinstance(v, list) else
+                 "—" if v is None else str(v))
+            lines.append(f"{name.replace('_', ' ')} {show(c.get('before'))} → "
+                         f"{show(c.get('after'))} ({_local(c.get('before_at'), self.zone)} → "
+                         f"{_local(c.get('after_at'), self.zone)})")
+        return lines
+
     def item(self, f: Finding) -> FindingItem:
         title, url = self.title_of(f.listing_id)
         deadline = datetime.fromisoformat(f.deadline) if f.deadline else None
@@ -201,6 +220,7 @@ class _Items:
             deadline=_local(f.deadline, self.zone),
             overdue=bool(deadline and f.status == "open" and deadline < self.now),
             fix_by=fix_by, resolved_at=_local(f.resolved_at, self.zone), image=image,
+            changed=self.changed(f.evidence or {}),
             listing_link=(f"{self.dashboard}/listings/{f.listing_id}"
                           if f.listing_id is not None else None))
 
