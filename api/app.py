@@ -13,8 +13,8 @@ from audits.contract import Contract
 
 from .deps import Services
 from .refusals import http_exception_with_allow
-from .routes import (approvals, findings, health, listings, me, overlay, registry, runs,
-                     spot_checks)
+from .routes import (approvals, findings, health, listings, me, observations, overlay,
+                     registry, runs, spot_checks)
 from .settings import ApiSettings
 
 # A token's shape (audits.ledger.tokens: "sa_" and 43 URL-safe characters). The API reads
@@ -67,7 +67,7 @@ def create_app(settings: ApiSettings | None = None, *, contract: Contract | None
         allow_credentials=False,
     )
     for module in (health, me, overlay, findings, listings, approvals, registry, spot_checks,
-                   runs):
+                   runs, observations):
         app.include_router(module.router)
     from .dashboard import router as dashboard_router
 

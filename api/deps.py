@@ -28,6 +28,7 @@ class Services:
         self._idle: queue.SimpleQueue[Ledger] = queue.SimpleQueue()
         self._schema_checked = False
         self.spot_limiter = RateLimiter(settings.spot_checks_per_minute)
+        self.observation_limiter = RateLimiter(settings.observations_per_minute)
 
     @cached_property
     def contract(self) -> Contract:

@@ -172,6 +172,49 @@ class SpotCheckOut(BaseModel):
         description="Findings on the listings this spot-check looked at, after it ran")
 
 
+class ObservationIn(BaseModel):
+    """What the merchant's browser read on a product page, as the plain strings it found
+    (the server reads them with the crawler's own price and stock readers)."""
+
+    url: str = Field(max_length=2000, description="The product page, on the store's origins")
+    title: str | None = Field(default=None, max_length=2000)
+    price: str | None = Field(default=None, max_length=100,
+                              description='The price as shown or marked up: "¥199.00", "199"')
+    currency: str | None = Field(default=None, max_length=10)
+    availability: str | None = Field(default=None, max_length=200,
+                                     description="schema.org availability, or the page's words")
+    stock: str | None = Field(default=None, max_length=500,
+                              description='The stock text shown: "仅剩 3 件", "Sold out"')
+    promoted: bool | None = Field(default=None, description="The promoted badge is shown")
+
+
+class ObservationOut(BaseModel):
+    id: int
+    listing_id: int
+    url: str
+    observed_at: IsoTime
+    title: str | None
+    price: str | None
+    currency: str | None
+    availability: str | None
+    stock_count: int | None
+    promoted: bool | None
+    crawler: Literal["agrees", "started", "just looked", "busy"] = Field(
+        description="What the crawler does about it: its look within the hour agrees; it looks "
+                    "now (run_id); it looked moments ago; another audit runs")
+    run_id: int | None = Field(default=None, description="The crawler's look, when started")
+
+
+class ReadRules(BaseModel):
+    """How to read a product page as the crawler does: structured data (JSON-LD, then
+    microdata) first, then these CSS selectors (null: not looked for)."""
+
+    title: str | None
+    price: str | None
+    stock: str | None
+    promoted: str | None
+
+
 class QuotaOut(BaseModel):
     changed: int
     quota: int
@@ -220,6 +263,9 @@ class OverlayListing(BaseModel):
 class OverlayOut(BaseModel):
     page: Literal["listing", "other"]
     listing: OverlayListing | None
+    read_with: ReadRules | None = Field(
+        default=None, description="On a listing's page: how the extension reads it to report "
+                                  "what the merchant's browser saw (POST /api/observations)")
     cards: list[CardSummary] = Field(
         description="Listings with open findings, for badging product cards by URL path or SKU")
     open_counts: dict[str, int]

@@ -27,6 +27,8 @@ class ApiSettings(BaseModel):
     extension_origins: list[str] = Field(default_factory=lambda: [SHIPPED_EXTENSION_ORIGIN])
     # Spot-checks each token may start per minute (they crawl the store: be polite).
     spot_checks_per_minute: int = Field(default=6, ge=1)
+    # Reports of what the merchant's browser saw (the extension, one per product page view).
+    observations_per_minute: int = Field(default=30, ge=1)
     # Always send the session cookie with Secure (HTTPS only). It is Secure anyway for a
     # request that came over HTTPS, directly or through a proxy on this machine that says so
     # in X-Forwarded-Proto (uvicorn trusts that header from 127.0.0.1 only).

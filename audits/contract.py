@@ -155,6 +155,11 @@ class ScheduleSettings(_Strict):
     # process comes back within this many hours of its time; later, it waits for the next.
     catch_up_hours: float = Field(default=12, ge=0, le=24)
     email_after_nightly: bool = True
+    # Checks of a few listings a day at times nobody can guess (audits/random_checks.py):
+    # what the store shows between nightlies, when an agency expects nobody to look.
+    random_checks: int = Field(default=0, ge=0, le=24)
+    store_hours: str = "09:00-22:00"   # the hours (store time) the random checks fall in
+    random_check_listings: int = Field(default=10, ge=1, le=50)
 
     @field_validator("nightly")
     @classmethod
@@ -168,6 +173,17 @@ class ScheduleSettings(_Strict):
         if len(set(times)) != len(times):
             raise ValueError("the same time is listed twice")
         return sorted(times)
+
+    @field_validator("store_hours")
+    @classmethod
+    def _store_hours(cls, v: str) -> str:
+        start, sep, end = v.partition("-")
+        if not sep:
+            raise ValueError(f"{v!r} is not a span of hours like \"09:00-22:00\"")
+        start, end = _clock_time(start), _clock_time(end)
+        if end <= start:
+            raise ValueError(f"{v!r}: the end must be later the same day than the start")
+        return f"{start}-{end}"
 
     @model_validator(mode="after")
     def _not_at_nightly(self) -> "ScheduleSettings":
@@ -194,6 +210,16 @@ class SmtpSettings(_Strict):
     @property
     def effective_port(self) -> int:
         return self.port or SMTP_PORTS[self.security]
+
+
+class EvidenceSettings(_Strict):
+    """What is kept beside a finding for a dispute: a screenshot of its listing's page as the
+    crawler's browser rendered it, when the finding was first seen and when it was resolved."""
+
+    screenshots: bool = True
+    retention_days: float = Field(default=90, gt=0, le=3650)
+    max_mb: float = Field(default=200, gt=0, le=100_000)   # all screenshots together
+    max_per_audit: int = Field(default=20, ge=1, le=500)   # the worst findings first
 
 
 class EmailSettings(_Strict):
@@ -258,6 +284,7 @@ class Contract(_Strict):
     rules: RulesSettings = Field(default_factory=RulesSettings)  # type: ignore[valid-type]
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     def rule_settings(self, rule_id: str) -> RuleSettings:
         family, name = rule_id.split(".", 1)

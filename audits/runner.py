@@ -16,6 +16,7 @@ from crawler.crawl import CrawlProgress, crawl_sync
 from .catalog import CatalogEntry, load_catalog
 from .contract import Contract
 from .engine import AuditOutcome, audit_run
+from .evidence import keep_screenshots
 from .ledger import Ledger, LedgerError, Run
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,10 @@ def run_audit(
     catalog: dict[str, CatalogEntry] | None = None,
     run_id: int | None = None,
 ) -> AuditOutcome:
-    """Crawl, record, and judge the run against the contract. The run is complete when its
-    findings are written (the same transaction); the crawl and the findings are each all or
-    nothing, so a failure in between keeps the crawl and leaves the findings as they were.
+    """Crawl, record, and judge the run against the contract, then keep screenshots of the
+    pages of the findings it raised and resolved (`audits.evidence`). The run is complete when
+    its findings are written (the same transaction); the crawl and the findings are each all
+    or nothing, so a failure in between keeps the crawl and leaves the findings as they were.
 
     The catalog is read before the crawl starts: a bad sheet is refused before anything
     is written."""
@@ -95,4 +97,6 @@ def run_audit(
     except BaseException as e:
         _mark_failed(ledger, run.id, f"the findings could not be updated: {type(e).__name__}: {e}")
         raise
+    # The pages of what it raised and resolved, as evidence; the run is complete already.
+    keep_screenshots(contract, ledger, outcome)
     return replace(outcome, run=ledger.run(run.id))

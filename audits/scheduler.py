@@ -11,7 +11,9 @@ the scheduler's memory, so that it survives restarts:
   within `schedule.catch_up_hours`; several missed nights are one catch-up run (coalesced), and
   once a run has started it is never run again for that night, whatever became of it;
 * an extra crawl is due the same way, within EXTRA_GRACE, and is satisfied by any audit of the
-  whole store (nightly or extra) started after its time.
+  whole store (nightly or extra) started after its time;
+* a random check (`audits.random_checks`) is due at its drawn time when the nightly and the
+  extras are not, and is never announced: `next_runs` leaves the random checks out.
 
 `AuditScheduler.tick()` does whatever is due now. `start()` has an APScheduler
 BackgroundScheduler call it at start-up (the catch-up) and then every `tick_seconds`; tests
@@ -47,6 +49,7 @@ from .contract import Contract
 from .ledger import Ledger
 from .notify import retry_pending
 from .notify.email import digest_follows_nightly
+from .random_checks import random_check_config, random_check_due
 from .runner import run_audit
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,7 @@ class Job:
     name: str              # "nightly", "extra 14:00"
     kind: str              # the run kind it records: "nightly" or "extra"
     at: str                # "02:00", store time
-    trigger: CronTrigger
+    trigger: CronTrigger | None  # None: a random check, due once at its drawn time
 
     def last_fire(self, now: datetime) -> datetime | None:
         """The latest scheduled time at or before `now`."""
@@ -182,7 +185,10 @@ class AuditScheduler:
         self.clock = clock or SystemClock()
         if audit is None:
             catalog = catalog if catalog is not None else load_catalog(contract.catalog_path())
-            audit = lambda c, ledger, kind: run_audit(c, ledger, kind=kind, catalog=catalog)  # noqa: E731
+            def audit(c: Contract, ledger: Ledger, kind: str):
+                # A random check reads its chosen listings; every other kind the whole store.
+                config = random_check_config(c, ledger) if kind == "random" else None
+                return run_audit(c, ledger, kind=kind, catalog=catalog, config=config)
         self.audit = audit
         self.tick_seconds = tick_seconds
         self.slot_wait = slot_wait
@@ -218,6 +224,11 @@ class AuditScheduler:
             if note not in self._noted:
                 self._noted.add(note)
                 log.log(level, "%s", note)
+        if due is None:
+            check = random_check_due(self.contract, ledger, now)
+            if check is not None:
+                due = Due(Job("random check", "random", f"{check.scheduled:%H:%M}", None),
+                          check.scheduled, catch_up=False)
         if due is not None and (due.job.name, due.scheduled) not in self._attempted:
             done += self._run(ledger, due)
         return done

@@ -88,6 +88,11 @@ class PageStuck(Exception):
 class BrowserFetcher:
     """Async context manager: `async with BrowserFetcher(...) as f: page = await f.fetch(url)`."""
 
+    # What the page is not given (a subclass that shows the page, crawler.screenshots, needs
+    # its pictures and styles).
+    blocked_resources = frozenset(BLOCKED_RESOURCES)
+    loads_images = False
+
     def __init__(
         self,
         concurrency: int = 4,
@@ -112,7 +117,8 @@ class BrowserFetcher:
         self.hard_deadline_s = timeout_s + fill_timeout_s + 2 * READ_GRACE_S
         # page -> ("redirect" | "refused", address, why) of its navigation, for `_render`
         self._navigations: dict[object, tuple[str, str, str | None]] = {}
-        self.pool = PagePool(self.concurrency, self._prepare, headless=headless)
+        self.pool = PagePool(self.concurrency, self._prepare, headless=headless,
+                             images=self.loads_images)
 
     @property
     def replaced_pages(self) -> int:
@@ -146,7 +152,7 @@ class BrowserFetcher:
                 await route.continue_()  # in-page data, nothing goes out
                 return
             problem = refusal(request.url, self.origins)
-            if problem or (not navigation and request.resource_type in BLOCKED_RESOURCES):
+            if problem or (not navigation and request.resource_type in self.blocked_resources):
                 if problem and navigation:
                     self._note(request, "refused", request.url, problem)
                 await route.abort("blockedbyclient")

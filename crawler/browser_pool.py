@@ -28,10 +28,12 @@ log = logging.getLogger(__name__)
 CLOSE_WAIT_S = 5.0
 
 
-def no_network_args(sink_port: int) -> list[str]:
-    """Chromium's flags for a browser whose only way out is the route handler."""
+def no_network_args(sink_port: int, images: bool = False) -> list[str]:
+    """Chromium's flags for a browser whose only way out is the route handler (`images`: it
+    loads pictures, for a screenshot; else it does not ask for them at all)."""
     return [f"--proxy-server=http://127.0.0.1:{sink_port}",
-            "--proxy-bypass-list=<-loopback>", "--blink-settings=imagesEnabled=false",
+            "--proxy-bypass-list=<-loopback>",
+            *([] if images else ["--blink-settings=imagesEnabled=false"]),
             # WebRTC does not go through a proxy: without this a page's RTCPeerConnection
             # sends STUN over UDP to any address it names.
             "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
@@ -43,8 +45,9 @@ class PagePool:
     `prepare(context)` sets up each new browser context (its routes) before pages open."""
 
     def __init__(self, size: int, prepare: Callable[[BrowserContext], Awaitable[None]],
-                 headless: bool = True):
+                 headless: bool = True, images: bool = False):
         self.size = max(1, size)
+        self.images = images  # its pages load pictures (a screenshot's), else never ask
         self.prepare = prepare
         self.headless = headless
         self.replaced_pages = 0     # pages closed because their scripts froze them
@@ -106,7 +109,8 @@ class PagePool:
         self._pw = await async_playwright().start()
         self._browser = await self._pw.chromium.launch(
             executable_path=find_chromium(prefer_headless_shell=self.headless),
-            args=LAUNCH_ARGS + NOT_AUTOMATED_ARGS + no_network_args(self._sink.getsockname()[1]),
+            args=LAUNCH_ARGS + NOT_AUTOMATED_ARGS + no_network_args(self._sink.getsockname()[1],
+                                                                    self.images),
             headless=self.headless,
         )
         self._context = await self._browser.new_context(

@@ -17,7 +17,6 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Protocol
 from urllib.parse import urljoin
@@ -33,6 +32,7 @@ from .hash_workers import HashWorkers, usable_cores
 from .images import ImageHasher
 from .page_reader import LazyBrowser, PageReader
 from .polite import Politeness
+from .run_sync import run_sync
 from .snapshot import CrawlResult, ImageInfo, KnownPage, PageState, Snapshot
 
 log = logging.getLogger(__name__)
@@ -225,11 +225,4 @@ def _hash_workers(config: CrawlConfig, listings: int) -> HashWorkers | None:
 
 def crawl_sync(config: CrawlConfig, **kwargs) -> CrawlResult:
     """Run a crawl to completion from synchronous code."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(crawl(config, **kwargs))
-    # Called from inside a running event loop (a test runner's, a notebook's): give the crawl
-    # a loop of its own on a worker thread rather than fail.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl") as pool:
-        return pool.submit(asyncio.run, crawl(config, **kwargs)).result()
+    return run_sync(crawl(config, **kwargs))

@@ -9,6 +9,11 @@ The fault kinds (`store.faults`, `store.fault_times`, `store.retry_after`,
 `store.offsite_url`, `store.timeout_seconds`) and the middleware that plays them are in
 demostore/faults.py.
 
+`store.shopper_prices[sku] = Decimal("199")` makes the store two-faced for that listing: a
+request carrying a `session` cookie (a shopper's browser, logged in) is shown that price, one
+without (the crawler keeps no session) the listing's own. The agency's trick the extension's
+second witness catches.
+
 `store.hits` counts requests by path prefix ("/p", "/c", "/img", "/api", "/sitemap.xml", "/" ...);
 "/img:304" counts image requests answered 304 Not Modified, "/img:200" image bodies sent;
 "/p:304" product pages answered 304 (product pages carry an ETag of their bytes).
@@ -80,6 +85,7 @@ class DemoStore:
         # The benchmark passes a quicker drawing so that it measures the audit, not Pillow.
         self.draw_image = draw_image
         self.day = day
+        self.hour = scenario.NIGHTLY_HOUR  # the time of day it shows (store time, 0..23)
         self.hostile_titles = hostile_titles
         # The faults it plays, by path, and their settings (demostore/faults.py).
         self.timeout_seconds = timeout_seconds  # how long the "timeout" fault hangs
@@ -88,17 +94,18 @@ class DemoStore:
         self.dribble_seconds = 1.0  # between the bytes of a "dribble" fault
         self.stun_url = "stun:127.0.0.1:9"  # where the "webrtc" fault's script sends STUN
         self.faults: dict[str, str] = {}
+        self.shopper_prices: dict[str, Any] = {}  # sku -> the price a logged-in browser sees
         self.fault_times: dict[str, int] = {}  # path -> requests the fault still plays
         self.hits: Counter[str] = Counter()
         self.path_hits: Counter[str] = Counter()
-        self._views: dict[tuple[int, int, bool], DayView] = {}
+        self._views: dict[tuple, DayView] = {}
         self._base: dict[str, Product] | None = None
         self.asgi = create_app(self)
 
     # ---------------------------------------------------------------- data
     def products(self) -> list[Product]:
         """The listings as they are on `self.day` (fresh copies, removed ones included)."""
-        return scenario.state_on(self.day, self.size, self.hostile_titles)
+        return scenario.state_on(self.day, self.size, self.hostile_titles, self.hour)
 
     def product(self, sku: str) -> Product | None:
         p = self.view().by_sku.get(sku)
@@ -108,7 +115,8 @@ class DemoStore:
         return [p.copy() for p in self.view().live]
 
     def view(self) -> DayView:
-        key = (self.day, self.size, self.hostile_titles)
+        key = (self.day, self.size, self.hostile_titles,
+               scenario.daytime_events(self.day, self.hour))
         v = self._views.get(key)
         if v is None:
             v = DayView(scenario.shared_state(*key))
@@ -206,6 +214,9 @@ def create_app(store: DemoStore) -> Any:
             return render(request, "error.html", status=404, code=404,
                           message="很抱歉，您查看的宝贝不存在，可能已下架或者被转移。",
                           gone=p is not None)
+        if p.sku in store.shopper_prices and request.cookies.get("session"):
+            p = p.copy()
+            p.price = store.shopper_prices[p.sku]
         base = _base_url(request)
         related = [q for q in v.by_category.get(p.category, []) if q.sku != p.sku][:4]
         jsonld = None
@@ -240,17 +251,24 @@ def create_app(store: DemoStore) -> Any:
 
     async def scenario_control(request: Request) -> JSONResponse:
         """The demo's remote control: GET says which scenario day the store is on and what
-        the agency did that day; POST {"day": N} moves the store to day N."""
+        the agency did that day; POST {"day": N} moves the store to day N at the nightly's
+        hour, {"day": N, "hour": H} to day N at H:00 (store time; daytime events show)."""
         if request.method == "POST":
             try:
-                day = int((await request.json())["day"])
-            except (ValueError, KeyError, TypeError, json.JSONDecodeError):
-                return JSONResponse({"error": 'send {"day": N}'}, status_code=400)
+                asked = await request.json()
+                day = int(asked["day"])
+                hour = int(asked.get("hour", scenario.NIGHTLY_HOUR))
+            except (ValueError, KeyError, TypeError, AttributeError, json.JSONDecodeError):
+                return JSONResponse({"error": 'send {"day": N} or {"day": N, "hour": H}'},
+                                    status_code=400)
             if not 0 <= day < scenario.DAYS:
                 return JSONResponse({"error": f"day must be 0..{scenario.DAYS - 1}"}, status_code=400)
-            store.day = day
+            if not 0 <= hour < 24:
+                return JSONResponse({"error": "hour must be 0..23"}, status_code=400)
+            store.day, store.hour = day, hour
         return JSONResponse({
-            "day": store.day, "days": scenario.DAYS, "date": scenario.date_of(store.day).isoformat(),
+            "day": store.day, "hour": store.hour, "days": scenario.DAYS,
+            "date": scenario.date_of(store.day).isoformat(),
             "events": [{"sku": e.sku, "kind": e.kind, "description": e.description}
                        for e in scenario.events_on(store.day)],
         }, headers={"Cache-Control": "no-store"})

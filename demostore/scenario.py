@@ -20,7 +20,9 @@ Timeline (default store):
   day 9   REMOVED_SKU removed (404, gone from the sitemap and its category page)
   day 10  FORBIDDEN_TERM_SKU renamed again without 全网第一 (the finding can resolve);
           SH-0024 renamed (adds 加厚 保暖)
-  day 11  SH-0010 renamed a second time (adds 包邮)
+  day 11  SH-0010 renamed a second time (adds 包邮); from 12:00 to 23:00 store time the
+          promoted JACKET_SKU sells at 149, under its floor, and is back at 299 before the
+          nightly: only a random check in the day can see it (a daytime event)
   day 12  SH-0027 renamed (adds 2026新款)
   day 13  nothing happens
 
@@ -60,6 +62,9 @@ LOW_STOCK_DAY = 5
 OUT_OF_STOCK_DAY = 7
 INFRINGING_DAY = 6
 REMOVED_DAY = 9
+AFTERNOON_DIP_DAY = 11
+AFTERNOON_DIP_HOURS = (12, 23)   # store time, [from, until)
+NIGHTLY_HOUR = 2                 # the nightly audit's hour: what "day N" shows by default
 HIDDEN_SKU = LONG_TITLE_SKU
 HIDDEN_DAY = 8
 FORBIDDEN_TERM_DAY = 3
@@ -69,6 +74,7 @@ LONG_TITLE_DAY = 7
 # --- values -----------------------------------------------------------------------------------
 JACKET_PRICE = Decimal("299.00")
 JACKET_DROP_PRICE = Decimal("199.00")
+JACKET_DIP_PRICE = Decimal("149.00")
 JACKET_COST = Decimal("160.00")
 SOFA_REFERENCE_PRICE = Decimal("4999.00")
 SOFA_DISCOUNT_PRICE = Decimal("2999.00")
@@ -93,7 +99,8 @@ class Event:
 
     kind is one of "rename", "price", "stock", "image", "hide", "remove". `changes` are field
     assignments; `add_keywords` puts keywords into the title just after the brand; `add_image`
-    appends a gallery image path.
+    appends a gallery image path. `hours` (store time, [from, until)): a daytime event, which
+    the store shows only within those hours of its day and undoes after.
     """
 
     day: int
@@ -103,6 +110,13 @@ class Event:
     changes: tuple[tuple[str, Any], ...] = ()
     add_keywords: tuple[str, ...] = ()
     add_image: str | None = None
+    hours: tuple[int, int] | None = None
+
+    def shown_at(self, day: int, hour: int) -> bool:
+        """Whether the store shows this event's change on `day` at `hour` (store time)."""
+        if self.hours is None:
+            return self.day <= day
+        return self.day == day and self.hours[0] <= hour < self.hours[1]
 
     def apply(self, product: Product) -> None:
         for name, value in self.changes:
@@ -170,6 +184,10 @@ EVENTS: list[Event] = [
           changes=(("title", FORBIDDEN_FIXED_TITLE),)),
     _rename(10, "SH-0024", "加厚", "保暖"),
     _rename(11, "SH-0010", "包邮"),
+    Event(AFTERNOON_DIP_DAY, JACKET_SKU, "price",
+          f"from {AFTERNOON_DIP_HOURS[0]}:00 to {AFTERNOON_DIP_HOURS[1]}:00 the promoted down "
+          "jacket sells at ¥149 (under its ¥240 floor), back to ¥299 before the nightly",
+          changes=(("price", JACKET_DIP_PRICE),), hours=AFTERNOON_DIP_HOURS),
     _rename(12, "SH-0027", "2026新款"),
 ]
 
@@ -182,8 +200,15 @@ def events_on(day: int) -> list[Event]:
     return [e for e in EVENTS if e.day == day]
 
 
-def events_until(day: int) -> list[Event]:
-    return [e for e in EVENTS if e.day <= day]
+def events_until(day: int, hour: int = NIGHTLY_HOUR) -> list[Event]:
+    """The events the store shows on `day` at `hour`, in order."""
+    return [e for e in EVENTS if e.shown_at(day, hour)]
+
+
+def daytime_events(day: int, hour: int) -> tuple[int, ...]:
+    """Which daytime events (by index in EVENTS) are shown on `day` at `hour`: with the day,
+    all that tells one moment of the store from another."""
+    return tuple(i for i, e in enumerate(EVENTS) if e.hours and e.shown_at(day, hour))
 
 
 def _check_day(day: int) -> int:
@@ -193,10 +218,13 @@ def _check_day(day: int) -> int:
 
 
 @lru_cache(maxsize=64)
-def _state(day: int, size: int, hostile_titles: bool) -> tuple[Product, ...]:
+def _state(day: int, size: int, hostile_titles: bool,
+           daytime: tuple[int, ...] = ()) -> tuple[Product, ...]:
     products = build_products(size)
     by_sku = {p.sku: p for p in products}
-    for event in events_until(day):
+    for i, event in enumerate(EVENTS):
+        if not (event.hours is None and event.day <= day) and i not in daytime:
+            continue
         product = by_sku.get(event.sku)
         if product is not None:
             event.apply(product)
@@ -207,14 +235,19 @@ def _state(day: int, size: int, hostile_titles: bool) -> tuple[Product, ...]:
     return tuple(products)
 
 
-def state_on(day: int, size: int = 60, hostile_titles: bool = False) -> list[Product]:
-    """The listings as they are on `day` (fresh copies; removed ones flagged removed=True)."""
-    return [p.copy() for p in _state(_check_day(day), size, hostile_titles)]
+def state_on(day: int, size: int = 60, hostile_titles: bool = False,
+             hour: int = NIGHTLY_HOUR) -> list[Product]:
+    """The listings as they are on `day` at `hour` (fresh copies; removed ones flagged
+    removed=True)."""
+    return [p.copy() for p in _state(_check_day(day), size, hostile_titles,
+                                     daytime_events(day, hour))]
 
 
-def shared_state(day: int, size: int = 60, hostile_titles: bool = False) -> tuple[Product, ...]:
-    """Like state_on but shared and cached: for read-only use (the web app). Do not mutate."""
-    return _state(_check_day(day), size, hostile_titles)
+def shared_state(day: int, size: int = 60, hostile_titles: bool = False,
+                 daytime: tuple[int, ...] = ()) -> tuple[Product, ...]:
+    """Like state_on but shared and cached: for read-only use (the web app). Do not mutate.
+    `daytime`: the daytime events shown (`daytime_events`)."""
+    return _state(_check_day(day), size, hostile_titles, daytime)
 
 
 def last_changed(sku: str, day: int) -> int | None:

@@ -171,7 +171,7 @@ function syncContentScripts() {
       var script = {id: SA.CONTENT_SCRIPT_ID,
                     js: ["shared.js", "content-core.js", "content-dom.js", "content-styles.js", "content-layer.js",
                          "content-badges.js", "content-sparkline.js", "content-panel.js", "content-actions.js",
-                         "content.js"],
+                         "content-witness.js", "content.js"],
                     runAt: "document_idle", allFrames: false, persistAcrossSessions: true};
       try {
         await chrome.scripting.registerContentScripts([Object.assign({}, script, {
@@ -247,7 +247,32 @@ function senderOrigin(sender) {
   return sender.origin || SA.originOf(sender.url || "");
 }
 
-var PAGE_MESSAGES = ["overlay", "identity", "spotCheck", "spotCheckStatus", "acknowledge", "waive", "approve"];
+var PAGE_MESSAGES = ["overlay", "identity", "spotCheck", "spotCheckStatus", "acknowledge", "waive", "approve",
+                     "observe"];
+
+// The second witness (content-witness.js): one report per page per REPORT_EVERY_MS, however
+// often the page is opened; the API limits each token too.
+var REPORT_EVERY_MS = 5 * 60 * 1000;
+var lastReported = new Map();
+
+function plainText(value, limit) {
+  return value === null || value === undefined ? null : String(value).slice(0, limit);
+}
+
+async function observe(settings, message) {
+  if (!isStoreUrl(settings, message.url)) { throw new ApiError("not-store"); }
+  var identity = await cachedIdentity(settings);
+  if (!identity || identity.role !== "merchant") { return {skipped: "only the merchant's browser reports"}; }
+  var url = String(message.url).split("#")[0];
+  var last = lastReported.get(url);
+  if (last !== undefined && Date.now() - last < REPORT_EVERY_MS) { return {skipped: "reported lately"}; }
+  lastReported.set(url, Date.now());
+  return apiCall(settings, "POST", "/api/observations", {
+    url: url, title: plainText(message.title, 2000), price: plainText(message.price, 100),
+    currency: plainText(message.currency, 10), availability: plainText(message.availability, 200),
+    stock: plainText(message.stock, 500),
+    promoted: typeof message.promoted === "boolean" ? message.promoted : null});
+}
 
 async function handle(message, sender) {
   var settings = await getSettings();
@@ -267,6 +292,8 @@ async function handle(message, sender) {
       return apiCall(settings, "GET", "/api/overlay?url=" + encodeURIComponent(String(message.url).split("#")[0]));
     case "identity":
       return cachedIdentity(settings);
+    case "observe":
+      return observe(settings, message);
     case "spotCheck":
       // Starts the audit; the caller polls with spotCheckStatus (one short message each time
       // keeps this worker alive, where one long wait here might outlive its idle limit).

@@ -21,6 +21,7 @@
      content-sparkline.js  the price-history chart (SVG built node by node)
      content-panel.js      the panel on a listing's page
      content-actions.js    what the panel's buttons do: acknowledge, waive, approve, spot-check
+     content-witness.js    what this browser sees on a listing's page, reported as a second witness
      content.js            the entry: asks what this page is and shows the panel or the badges
 
    The service worker registers them in this order (background.js, syncContentScripts). */

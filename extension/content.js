@@ -39,6 +39,10 @@
         state.identity = who.ok ? who.data : null;
       }
       renderPanel();
+      if (state.reportedUrl !== state.url) { // once per page view: what this browser sees
+        state.reportedUrl = state.url;
+        O.reportView();
+      }
     } else {
       if (ui.panel) { ui.panel.remove(); ui.panel = null; }
       renderBadges();

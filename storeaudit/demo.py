@@ -4,11 +4,15 @@ the real crawler on a simulated clock, and show what was seen.
 The sample store runs as its own process and is driven over HTTP (its scenario endpoint), the
 way a real store is only ever seen from outside. Each simulated night is an audit like the
 scheduler's nightly one (`audits.audit_then_tell`): the audit slot, the run, then every
-notifier, so the night's email is the one the merchant would get.
+notifier, so the night's email is the one the merchant would get. After each night come the
+day's random checks (`audits.random_checks`) at the times the contract's `random_checks` draws,
+from the fixed DEMO_SECRET so that the replay is the same every time: the store is moved to the
+hour of each, and what it shows then is audited.
 """
 
 from __future__ import annotations
 
+import random
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +28,7 @@ from audits.catalog import load_catalog
 from audits.clock import ManualClock
 from audits.contract import Contract
 from audits.ledger import Ledger
+from audits.random_checks import SECRET_NAME, check_times, random_check_config
 from audits.registry import add_to_registry
 
 from .console import (RichCrawlProgress, changes_table, failures_table, findings_summary,
@@ -32,6 +37,9 @@ from .sample_store import demo_contract, export_registry_images, sample_store, s
 from .serving import run_api
 
 NIGHTLY_HOUR = 2  # each scenario day is crawled at 02:00 store time, as the nightly audit is
+# The ledger's random-check secret in the replay (a real ledger makes its own, unguessable):
+# fixed, so the replay draws the same check times and listings every time.
+DEMO_SECRET = "storeaudit demo replay"
 
 
 def run_demo(console: Console, *, days: int = 14, size: int = 60,
@@ -55,6 +63,7 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
         zone = ZoneInfo(contract.store.timezone)
         clock = ManualClock(datetime.now(zone))
         ledger = Ledger(db_path, clock)
+        ledger.set_secret(SECRET_NAME, DEMO_SECRET)
         console.print(f"Sample store running at [link={url}]{url}[/link]; ledger: {db_path}")
         added = add_to_registry(ledger, [export_registry_images(Path(tmp))],
                                 source="rights holder's takedown notice (sample)")
@@ -78,6 +87,7 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
                        first=day == 0, zone=zone)
             emails = [d for d in told.deliveries if d.notifier == "email" and d.kind == "digest"]
             email_record = emails[-1] if emails else email_record
+            _random_checks(console, contract, ledger, clock, url, day, night, catalog)
         open_now = ledger.findings(status=["open", "acknowledged"])
         console.print(Rule("After two weeks" if days == 14 else f"After {days} days"))
         console.print(f"Open findings: {findings_summary(open_now)}")
@@ -106,6 +116,29 @@ def serve_ledger(console: Console, ledger: Ledger, contract: Contract, store_url
     console.print(f"  Agency token:   {agency}", highlight=False, soft_wrap=True)
     console.print("  Press Ctrl+C to stop.")
     run_api(settings, contract, host="127.0.0.1", port=port)
+
+
+def _random_checks(console: Console, contract: Contract, ledger: Ledger, clock: ManualClock,
+                   url: str, day: int, night: datetime, catalog) -> None:
+    """The day's random checks, each at its drawn time with the store as it is then."""
+    zone = night.tzinfo
+    for at in check_times(DEMO_SECRET, night.date(), contract.schedule, zone):
+        set_store_day(url, day, at.hour)
+        clock.set(at)
+        rng = random.Random(f"{DEMO_SECRET} {at.isoformat()}")
+        told = audit_then_tell(contract, ledger, kind="random", holder="the demo's replay",
+                               wait=0, catalog=catalog,
+                               config=random_check_config(contract, ledger, rng))
+        told.raise_error()
+        update = told.outcome.update
+        raised = ledger.findings(ids=update.new + update.reopened)
+        line = (f"  random check {at:%H:%M}: {told.outcome.run.pages_ok} listings read, "
+                + (f"{len(raised)} new finding(s)" if raised else "nothing new"))
+        console.print(Text(line, style="bold red" if raised else "dim"))
+        if raised:
+            console.print(findings_table(raised, title=f"Seen by the random check at {at:%H:%M}",
+                                         zone=zone))
+    set_store_day(url, day)
 
 
 def _print_day(console: Console, ledger: Ledger, outcome, currency: str, first: bool,

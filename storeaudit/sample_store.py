@@ -49,8 +49,10 @@ def export_registry_images(folder: Path) -> Path:
     return folder
 
 
-def set_store_day(base_url: str, day: int) -> dict:
-    """Move the sample store to a scenario day; returns its date and the agency's events."""
-    response = httpx.post(f"{base_url}/__scenario__", json={"day": day}, timeout=10)
+def set_store_day(base_url: str, day: int, hour: int | None = None) -> dict:
+    """Move the sample store to a scenario day (at `hour`, store time; by default the
+    nightly's); returns its date and the agency's events."""
+    asked = {"day": day} if hour is None else {"day": day, "hour": hour}
+    response = httpx.post(f"{base_url}/__scenario__", json=asked, timeout=10)
     response.raise_for_status()
     return response.json()

@@ -689,3 +689,24 @@ def test_a_finding_shows_what_changed_before_and_after_with_both_times(page, api
     [change] = floor.evidence["changed"]
     assert local(change["before_at"]) in before and local(change["after_at"]) in after
     assert "changed" not in page.locator("table.evidence:not(.changed)").inner_text()
+
+
+def test_a_resolved_finding_shows_the_look_that_resolved_it(page, api_server, shop, clock):
+    """Issue #16: SH-2, under its floor at ¥129, is seen back at ¥299 by the next look: the
+    finding's page shows the value that raised it beside the one that resolved it."""
+    ledger = api_server.ledger
+    floor = shop.finding(ledger, "prices.below_floor", "SH-2", status="open")
+    restored = listing("SH-2", price="299.00", url=ledger.listing(shop.listing_ids["SH-2"]).url)
+    run = History(ledger, clock).night(restored, days=0.01)
+    audit_run(ledger, shop.contract, load_catalog(shop.contract.catalog_path()), run, full=False)
+    resolved = ledger.finding(floor.id)
+    assert resolved.status == "resolved" and resolved.evidence["resolved_by"]["price"] == "299.00"
+    log_in(page, api_server, api_server.merchant)
+    page.goto(f"{api_server.url}/findings/{floor.id}")
+    page.get_by_role("heading", name="What changed").wait_for()
+    assert page.locator("table.changed thead th").last.text_content() == "when resolved"
+    row = page.locator("table.changed tbody tr").first
+    before, after, then = row.locator("td").all_inner_texts()
+    assert before.startswith("¥199.00") and after.startswith("¥129.00")
+    assert then.startswith("¥299.00") and local(resolved.evidence["resolved_by"]["at"]) in then
+    assert "resolved by" not in page.locator("table.evidence:not(.changed)").inner_text()

@@ -636,3 +636,98 @@ def test_with_the_api_stopped_the_store_shows_one_quiet_notice_and_still_works(w
     page.click("nav.category-nav a[href='/c/kitchen']")
     page.wait_for_url("**/c/kitchen")
     assert page.locator("article.product-card").count() > 0
+
+
+# ---------------------------------------------------------------------------- 8. second witness
+
+WITNESS_SKUS = (JACKET, SOFA, POWER_BANK, KNIFE_SET, HOSTILE_SKU, "SH-0007", "SH-0020")
+TWO_FACED_SKU = "SH-0012"  # a listing no other test here looks at
+
+
+def _observations(world, listing_id: int):
+    from audits.ledger import Ledger
+    with Ledger(world["db"]) as ledger:
+        return ledger.observations(listing_id=listing_id)
+
+
+def test_the_extension_reads_each_listing_as_the_crawler_did(world, ext, page):
+    """The second witness is worth something only if both read a page the same way: on pages
+    built from JSON-LD, microdata and selectors alone, with a list price, low and no stock and
+    a hostile title, what the merchant's browser reports is what the crawler recorded."""
+    from audits.ledger import Ledger
+    from audits.observations import read_values
+
+    with Ledger(world["db"]) as ledger:
+        crawled = {s.sku: s for s in ledger.latest_snapshots()}
+    for sku in WITNESS_SKUS:
+        overlay = open_with_overlay(page, ext, page_url(world, sku))
+        overlay.panel_text()
+        # (a price the page's own script fills in comes a moment after the panel)
+        read = overlay.wait("(function () { var O = window.__storeauditOverlay;"
+                            " var r = O.readListing(O.state.overlay.read_with);"
+                            " return r.price !== null && r; })()", what=f"{sku}'s price")
+        values = read_values(world["contract"], **read)
+        snap = crawled[sku]
+        assert (values["title"], values["price"], values["availability"], values["promoted"]) == \
+            (" ".join(snap.title.split()), str(snap.price), snap.availability, snap.promoted), sku
+        if snap.stock_count is not None:
+            assert values["stock_count"] == snap.stock_count, sku
+        # ...and the page view was reported, agreeing: the crawler was not sent to look again.
+        listing_id = snap.listing_id
+        reported = _wait_for(lambda: _observations(world, listing_id))
+        assert reported and str(reported[-1].price) == str(snap.price), sku
+
+
+def _wait_for(check, timeout: float = 15):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_a_page_showing_the_crawler_another_price_is_caught_by_the_merchants_browser(world, ext,
+                                                                                    page):
+    """The store shows a logged-in shopper ¥199 for SH-0012 and the crawler, which has no
+    session, the listing's own price: the merchant's page view is reported, the crawler looks
+    again at once, and the panel shows the disagreement with both prices and both times."""
+    store = world["store"]
+    own_price = store.product(TWO_FACED_SKU).price
+    runs_before = {r["id"] for r in api_get(world, "/api/runs")["runs"]}
+    store.shopper_prices[TWO_FACED_SKU] = own_price - 100
+    ext.context.add_cookies([{"name": "session", "value": "shopper-1", "url": world["store_url"]}])
+    try:
+        overlay = open_with_overlay(page, ext, page_url(world, TWO_FACED_SKU))
+        text = overlay.wait("sa.panel() && sa.panel().innerText.indexOf('Your browser saw') >= 0 "
+                            "&& sa.panel().innerText", timeout=60,
+                            what="the view mismatch in the panel")
+    finally:
+        ext.context.clear_cookies()
+        store.shopper_prices.clear()
+    seen = f"¥{own_price - 100:,.2f}"
+    crawled = f"¥{own_price:,.2f}"
+    assert re.search(rf"Your browser saw {re.escape(seen)} at \d\d:\d\d, the crawler "
+                     rf"{re.escape(crawled)} at \d\d:\d\d", text), text
+    [finding] = [f for f in api_get(world, f"/api/findings?sku={TWO_FACED_SKU}")
+                 if f["rule_id"] == "crawl.view_mismatch"]
+    assert finding["severity"] == "major" and finding["status"] == "open"
+    assert finding["evidence"]["differences"] == [
+        {"field": "price", "browser": f"{own_price - 100:.2f}", "crawler": f"{own_price:.2f}"}]
+    [look] = [r for r in api_get(world, "/api/runs")["runs"] if r["id"] not in runs_before]
+    assert look["kind"] == "spot" and look["status"] == "complete"
+    # The browser's view is kept as its own kind of snapshot, beside the crawler's.
+    kept = _observations(world, finding["listing_id"])
+    assert str(kept[-1].price) == f"{own_price - 100:.2f}"
+    assert kept[-1].reported_by == "Merchant Li (merchant)"
+
+
+def test_the_agency_cannot_report_what_a_browser_saw(world):
+    response = httpx.post(world["api_url"] + "/api/observations",
+                          json={"url": page_url(world, JACKET), "price": "1.00"},
+                          headers={"Authorization": f"Bearer {world['agency']}"}, timeout=30)
+    assert response.status_code == 403
+    off_store = httpx.post(world["api_url"] + "/api/observations",
+                           json={"url": "http://elsewhere.test/p/1", "price": "1.00"},
+                           headers={"Authorization": f"Bearer {world['merchant']}"}, timeout=30)
+    assert off_store.status_code == 422 and "not one of the store's origins" in off_store.text

@@ -1,5 +1,6 @@
 """Files the dashboard serves: its stylesheet, the thumbnails the crawl kept of the store's
-images, and registry images for side-by-side checks.
+images, the screenshots kept as a finding's evidence, and registry images for side-by-side
+checks.
 
 The store's pictures are shown only as the thumbnails storeaudit made of the bytes it
 downloaded (`/images/<sha256>.jpg`, from the ledger): no page ever points a browser at an
@@ -42,7 +43,23 @@ def kept_thumbnail(sha256: str, request: Request,
     thumbnail = session.ledger.thumbnail(sha256) if _SHA256.fullmatch(sha256) else None
     if thumbnail is None:
         return _missing(request, "No picture of this image is kept.")
-    return Response(thumbnail.jpeg, media_type="image/jpeg", headers={
+    return _kept_jpeg(thumbnail.jpeg)
+
+
+@router.get("/screenshots/{screenshot_id}.jpg")
+def kept_screenshot(screenshot_id: int, request: Request,
+                    session: Session = Depends(logged_in)) -> Response:
+    """A screenshot kept as a finding's evidence (a JPEG storeaudit's browser made)."""
+    jpeg = session.ledger.screenshot_jpeg(screenshot_id)
+    if jpeg is None:
+        return _missing(request, "This screenshot is no longer kept (see [evidence] in the "
+                                 "contract for how long screenshots are kept).")
+    return _kept_jpeg(jpeg)
+
+
+def _kept_jpeg(jpeg: bytes) -> Response:
+    """A JPEG the ledger keeps, which never changes under its address: cached for a day."""
+    return Response(jpeg, media_type="image/jpeg", headers={
         "Content-Disposition": "inline",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "X-Content-Type-Options": "nosniff",

@@ -150,7 +150,8 @@ def _evidence_value(key: str, value: Any, currency: str | None, session: Session
     return value
 
 
-CHANGE_KEYS = ("changed", "compared_with")  # shown as "What changed", not as rows
+# Shown as "What changed" (with the look that resolved it), not as rows.
+CHANGE_KEYS = ("changed", "compared_with", "resolved_by")
 
 
 def _evidence_rows(evidence: dict[str, Any], session: Session) -> list[tuple[str, Any]]:
@@ -177,11 +178,16 @@ def _what_changed(evidence: dict[str, Any], session: Session) -> list[dict[str, 
     if not isinstance(evidence.get("changed"), list):
         return None
     currency = evidence.get("currency") or session.contract.store.currency
+    look = evidence.get("resolved_by") if isinstance(evidence.get("resolved_by"), dict) else {}
     return [{"field": str(c.get("field", "?")).replace("_", " "),
              "before": _changed_value(c.get("field"), c.get("before"), currency),
              "after": _changed_value(c.get("field"), c.get("after"), currency),
              "before_at": session.local(c["before_at"]) if c.get("before_at") else "",
-             "after_at": session.local(c["after_at"]) if c.get("after_at") else ""}
+             "after_at": session.local(c["after_at"]) if c.get("after_at") else "",
+             # what the look that resolved it read ("" when it did not read this value)
+             "resolved": (_changed_value(c.get("field"), look[c.get("field")], currency)
+                          if c.get("field") in look else ""),
+             "resolved_at": session.local(look["at"]) if look.get("at") else ""}
             for c in evidence["changed"] if isinstance(c, dict)]
 
 
@@ -214,6 +220,8 @@ def finding_page(request: Request, session: Session, finding_id: int, *, error: 
         request, "finding.html", status_code=status_code, flash=_flash(request), error=error,
         form=form or {}, f=finding, row=row, listing=listing, evidence=_evidence_rows(evidence, session),
         changed=_what_changed(evidence, session),
+        resolved_look=isinstance(evidence.get("resolved_by"), dict),
+        screenshots=ledger.screenshots(finding_id),
         compared_with=(session.local(evidence["compared_with"])
                        if isinstance(evidence.get("compared_with"), str) else None),
         registry=registry, listing_picture=listing_picture,

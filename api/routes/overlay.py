@@ -23,7 +23,7 @@ from . import AuthFirstRoute
 from ..deps import Services, any_role, get_ledger, services
 from ..refusals import refusals
 from ..schemas import (CardFinding, CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
-                       SnapshotOut)
+                       ReadRules, SnapshotOut)
 
 router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute,
                    responses=refusals(401))
@@ -168,6 +168,13 @@ def overlay(request: Request, url: str = Query(max_length=2000, description="The
     return Response(body, media_type="application/json")
 
 
+def _read_rules(svc: Services) -> ReadRules:
+    """The contract's selectors, as the crawler reads listing pages with them."""
+    selectors = svc.contract.crawl_config().selectors
+    return ReadRules(title=selectors.title, price=selectors.price, stock=selectors.stock,
+                     promoted=selectors.promoted)
+
+
 def _answer(svc: Services, ledger: Ledger, url: str, dashboard_url: str, store_wide: tuple,
             now: datetime) -> OverlayOut:
     counts, quota, cards = store_wide
@@ -175,6 +182,7 @@ def _answer(svc: Services, ledger: Ledger, url: str, dashboard_url: str, store_w
     return OverlayOut(
         page="listing" if listing else "other",
         listing=_listing_view(svc, ledger, listing, now) if listing else None,
+        read_with=_read_rules(svc) if listing else None,
         cards=[] if listing else cards,
         open_counts=counts,
         quota=quota,

@@ -18,16 +18,20 @@ from .deliveries import DELIVERY_STATUSES, Delivery, DeliveryRecords
 from .findings import FindingError, FindingRecords
 from .history import HistoryQueries
 from .merchant import MerchantRecords
+from .observations import ObservationRecords
+from .screenshots import Screenshot, ScreenshotRecords
+from .secrets import SecretRecords
 from .tokens import ROLES, TokenRecords
 from .records import (Approval, FieldChange, Finding, FindingsUpdate, Listing, NewFinding,
-                      RegistryEntry, Run, StoredSnapshot, TitleChange, Token)
+                      Observation, RegistryEntry, Run, StoredSnapshot, TitleChange, Token)
 
 
 class Ledger(CrawlRecords, HistoryQueries, MerchantRecords, FindingRecords, TokenRecords,
-             DeliveryRecords):
+             DeliveryRecords, SecretRecords, ObservationRecords, ScreenshotRecords):
     """The storeaudit ledger (see the package docstring)."""
 
 
 __all__ = ["DELIVERY_STATUSES", "Approval", "Delivery", "FieldChange", "Finding", "FindingError",
-           "FindingsUpdate", "Ledger", "LedgerError", "Listing", "NewFinding", "ROLES", "RUN_KINDS",
-           "RegistryEntry", "Run", "StoredSnapshot", "TitleChange", "Token"]
+           "FindingsUpdate", "Ledger", "LedgerError", "Listing", "NewFinding", "Observation",
+           "ROLES", "RUN_KINDS", "RegistryEntry", "Run", "Screenshot", "StoredSnapshot",
+           "TitleChange", "Token"]

@@ -11,7 +11,8 @@ from .base import utc_iso
 from .records import Run, row_of_page_state, row_of_snapshot, run_of_row
 from .thumbnails import ThumbnailRecords
 
-RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo")  # extra: the contract's extra_crawls
+# extra: the contract's extra_crawls; random: a check at a time nobody could guess
+RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo", "random")
 
 
 # What became of a run left 'running' by a process that stopped (killed, power cut): whether

@@ -83,7 +83,8 @@ class FindingRecords(LedgerBase):
                 matched.add(row["id"] if row else pk)
             marks = ",".join("?" * len(ACTIVE_STATUSES))
             for row in list(self.db.query(
-                    f"SELECT f.id, f.rule_id, f.listing_id, f.first_seen, l.gone_since "
+                    f"SELECT f.id, f.rule_id, f.listing_id, f.first_seen, f.evidence, "
+                    f"l.gone_since "
                     f"FROM findings f LEFT JOIN listings l ON l.id = f.listing_id "
                     f"WHERE f.status IN ({marks})", list(ACTIVE_STATUSES))):
                 if row["id"] in matched:
@@ -96,11 +97,29 @@ class FindingRecords(LedgerBase):
                     status, note, into = "resolved", "no longer seen", update.resolved
                 else:
                     continue
-                self.db["findings"].update(row["id"], {"status": status, "resolved_at": now,
-                                                       "note": note})
+                values = {"status": status, "resolved_at": now, "note": note}
+                look = (self._look_in_run(row["listing_id"], run_id)
+                        if status == "resolved" else None)
+                if look is not None:  # the look that no longer saw it, beside the first one
+                    values["evidence"] = json.dumps(
+                        {**json.loads(row["evidence"] or "{}"), "resolved_by": look},
+                        ensure_ascii=False, default=str)
+                self.db["findings"].update(row["id"], values)
                 into.append(row["id"])
             self._finish_run(run_id)
         return update
+
+    def _look_in_run(self, listing_id: int | None, run_id: int) -> dict | None:
+        """What the run's good look at the listing saw: its time and tracked values."""
+        if listing_id is None:
+            return None
+        snap = self._one("SELECT * FROM snapshots WHERE listing_id = ? AND run_id = ? AND "
+                         "error IS NULL ORDER BY id DESC LIMIT 1", [listing_id, run_id])
+        if snap is None:
+            return None
+        return {"at": snap["fetched_at"], "run_id": run_id,
+                **{k: snap[k] for k in ("title", "price", "availability", "stock_count")},
+                "promoted": None if snap["promoted"] is None else bool(snap["promoted"])}
 
     def findings(self, *, status: str | Iterable[str] | None = None, severity: str | None = None,
                  rule_id: str | None = None, listing_id: int | None = None,

@@ -107,6 +107,18 @@ class HistoryQueries(LedgerBase):
                                                before.fetched_at, snap.fetched_at))
         return changes
 
+    def last_changed(self) -> dict[int, str]:
+        """Listing id -> when a good look last saw any of its values differ from the look
+        before (listings never seen to change are left out)."""
+        return {r["listing_id"]: r["at"] for r in self.db.query(
+            """WITH ok AS (
+                 SELECT listing_id, fetched_at, content_hash,
+                        LAG(content_hash) OVER (PARTITION BY listing_id
+                                                ORDER BY fetched_at, id) AS before
+                 FROM snapshots WHERE error IS NULL)
+               SELECT listing_id, max(fetched_at) AS at FROM ok
+               WHERE before IS NOT NULL AND before != content_hash GROUP BY listing_id""")}
+
     def previous_look(self, run_id: int) -> dict[int, str]:
         """Listing id -> when its previous good snapshot before `run_id` was taken, for the
         listings this run read."""

@@ -123,6 +123,32 @@ class Token:
     revoked: str | None
 
 
+@dataclass(frozen=True)
+class Observation:
+    """A listing as the merchant's own browser showed it (the extension read it)."""
+
+    id: int
+    listing_id: int
+    url: str
+    observed_at: str
+    title: str | None
+    price: Decimal | None
+    currency: str | None
+    availability: str | None
+    stock_count: int | None
+    promoted: bool | None
+    reported_by: str | None
+
+
+def observation_of_row(r: dict) -> Observation:
+    return Observation(
+        id=r["id"], listing_id=r["listing_id"], url=r["url"], observed_at=r["observed_at"],
+        title=r["title"], price=None if r["price"] is None else Decimal(r["price"]),
+        currency=r["currency"], availability=r["availability"], stock_count=r["stock_count"],
+        promoted=None if r["promoted"] is None else bool(r["promoted"]),
+        reported_by=r["reported_by"])
+
+
 # gone: its listing was removed from the store while the finding was active. Not fixed: the
 # problem left with the listing (the removal itself is a finding of its own, crawl.removed).
 FINDING_STATUSES = ("open", "acknowledged", "resolved", "waived", "gone")

@@ -9,8 +9,9 @@ import sqlite_utils
 
 # 2: snapshots.unchanged, the pages table; 3: emails became deliveries; 4: the thumbnails
 # table (a ledger before it has none: its images show "no picture kept" until recrawled);
-# 5: snapshots.absent and snapshots.undiscovered (empty before: a listing then counts as seen).
-SCHEMA_VERSION = 5
+# 5: snapshots.absent and snapshots.undiscovered (empty before: a listing then counts as seen);
+# 6: the secrets, observations and screenshots tables.
+SCHEMA_VERSION = 6
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -86,6 +87,24 @@ TABLES: dict[str, dict] = {
         "subject": str, "recipients": str, "finding_ids": str, "run_id": int, "path": str,
         "html_path": str,
     }, pk="id", not_null={"kind", "created", "status"}),
+    # Values only this ledger knows (the random checks' seed): made on first use, never
+    # shown by the API, and not in the contract, which the agency may read.
+    "secrets": dict(columns={"name": str, "value": str, "created": str}, pk="name",
+                    not_null={"value"}),
+    # What the merchant's own browser read on a listing page (the extension): the second
+    # witness beside the crawler's snapshots, a kind of snapshot of its own.
+    "observations": dict(columns={
+        "id": int, "listing_id": int, "url": str, "observed_at": str, "title": str,
+        "price": str, "currency": str, "availability": str, "stock_count": int,
+        "promoted": int, "reported_by": str,
+    }, pk="id", not_null={"listing_id", "url", "observed_at"},
+        foreign_keys=[("listing_id", "listings", "id")]),
+    # The listing's page as the crawler's browser rendered it when a finding was first seen
+    # and when it was resolved (moment): a JPEG, kept within the contract's [evidence] limits.
+    "screenshots": dict(columns={
+        "id": int, "finding_id": int, "moment": str, "run_id": int, "url": str,
+        "taken_at": str, "jpeg": bytes, "bytes": int, "width": int, "height": int,
+    }, pk="id", not_null={"finding_id", "moment", "taken_at", "jpeg", "bytes"}),
 }
 RENAMED = {"emails": "deliveries"}  # an older ledger's table -> its name now
 
@@ -100,6 +119,9 @@ INDEXES = [
     ("tokens", ["token_hash"]),
     ("deliveries", ["notifier", "kind", "status"]),
     ("runs", ["kind", "started"]),
+    ("observations", ["listing_id", "observed_at"]),
+    ("screenshots", ["finding_id", "moment"]),
+    ("screenshots", ["taken_at"]),
 ]
 
 

@@ -135,6 +135,10 @@ class AuditContext:
                                       answers.get(listing.id)))
         return out
 
+    def observations(self, listing_id: int, since: datetime) -> list:
+        """What the merchant's browser read on the listing after `since` (oldest first)."""
+        return self.ledger.observations(listing_id=listing_id, since=since)
+
     def title_changes(self, since: datetime) -> list[TitleChange]:
         return self.ledger.title_changes(since=since, until=self.now)
 

@@ -4,14 +4,20 @@ Findings on a page that failed are neither raised nor resolved (a rule never see
 fetch), so a crawl with many failures quietly audits less of the store: `crawl.incomplete`
 makes that visible. A listing left out of the sitemap and category pages is still read
 through its own URL (so its findings stay); `crawl.hidden` says that it was left out. A
-listing taken off the store is an agency action the merchant must see: `crawl.removed`.
+listing taken off the store is an agency action the merchant must see: `crawl.removed`. A
+store that serves the crawler a page of its own is caught by a second witness, the
+merchant's browser: `crawl.view_mismatch`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from pydantic import Field
+
+from crawler.prices import format_price
+from crawler.snapshot import IN_STOCK, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER
 
 from .base import Draft, RuleSettings, rule
 from .context import AuditContext
@@ -129,3 +135,92 @@ def removed(ctx: AuditContext, settings: RuleSettings) -> Iterator[Draft]:
              "promoted": gone.promoted, "answer": gone.answer,
              "findings_gone": [f.id for f in gone.active_findings]},
             severity="major" if gone.promoted or went else None)
+
+
+# ---------------------------------------------------------------- the second witness
+VIEW_FIELDS = ("price", "title", "availability", "promoted")
+ORDERABLE = {IN_STOCK, LOW_STOCK, PRE_ORDER}  # what counts as "can be bought" below
+
+
+def _same(field: str, browser, crawler) -> bool:
+    if field == "title":
+        return " ".join(str(browser).split()) == " ".join(str(crawler).split())
+    if field == "availability":  # the shopper's question: can it be bought?
+        return (browser in ORDERABLE) == (crawler in ORDERABLE)
+    return browser == crawler
+
+
+def view_differences(observation, snapshot) -> list[dict]:
+    """Where what the merchant's browser read (an Observation) and what the crawler read (a
+    StoredSnapshot) disagree: one {"field", "browser", "crawler"} per field both read. The
+    rule judges by it, and the API decides by it whether the crawler should look again now."""
+    out = []
+    for name in VIEW_FIELDS:
+        seen, crawled = getattr(observation, name), getattr(snapshot, name)
+        if seen is None or crawled is None or _same(name, seen, crawled):
+            continue
+        out.append({"field": name,
+                    "browser": str(seen) if name == "price" else seen,
+                    "crawler": str(crawled) if name == "price" else crawled})
+    return out
+
+
+class ViewMismatchSettings(RuleSettings):
+    window_minutes: int = Field(
+        default=60, ge=1, le=24 * 60,
+        description="How close in time (minutes) the merchant's browser and the crawler must "
+                    "have looked at a listing for their views to be compared.")
+
+
+AVAILABILITY_WORDS = {IN_STOCK: "in stock", LOW_STOCK: "low stock", PRE_ORDER: "pre-order",
+                      OUT_OF_STOCK: "out of stock"}
+
+
+def _shown(field: str, value, currency: str) -> str:
+    if field == "price":
+        return format_price(value, currency)
+    if field == "promoted":
+        return "promoted" if value else "not promoted"
+    if field == "availability":
+        return AVAILABILITY_WORDS.get(value, str(value))
+    return repr(value)
+
+
+@rule("crawl.view_mismatch", "Your browser and the crawler saw different pages", "major",
+      ViewMismatchSettings)
+def view_mismatch(ctx: AuditContext, settings: ViewMismatchSettings) -> Iterator[Draft]:
+    """Your own browser (the extension) and the crawler read the same listing within the
+    hour and saw different prices, titles, stock or promotion.
+
+    A store can recognise the audit's crawler and serve it a page made for it: the price the
+    contract allows, while shoppers pay another. The extension reads each product page you
+    view with the same extraction rules and reports the values; a disagreement close in time
+    is evidence of a page made for the audit (or of a change within the hour, which the two
+    times show). The finding names both values and both times.
+
+    Example: "Your browser saw ¥199.00 at 14:02, the crawler ¥299.00 at 14:05"."""
+    window = timedelta(minutes=settings.window_minutes)
+    for state in ctx.listings:
+        crawled_at = datetime.fromisoformat(state.snap.fetched_at)
+        near = [o for o in ctx.observations(state.id, crawled_at - window)
+                if abs(datetime.fromisoformat(o.observed_at) - crawled_at) <= window]
+        for observation in reversed(near):  # the latest that disagrees
+            differences = view_differences(observation, state.snap)
+            if not differences:
+                continue
+            first = differences[0]
+            seen_at = datetime.fromisoformat(observation.observed_at).astimezone(ctx.zone)
+            crawl_at = crawled_at.astimezone(ctx.zone)
+            more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
+            what = "" if first["field"] == "price" else f"{first['field'].replace('_', ' ')} "
+            yield Draft(
+                state.id, "view",
+                f"Your browser saw {what}{_shown(first['field'], first['browser'], ctx.currency)} "
+                f"at {seen_at:%H:%M}, the crawler "
+                f"{_shown(first['field'], first['crawler'], ctx.currency)} at "
+                f"{crawl_at:%H:%M}{more}",
+                {"url": state.snap.url, "differences": differences,
+                 "browser_at": observation.observed_at, "crawler_at": state.snap.fetched_at,
+                 "observation_id": observation.id, "snapshot_id": state.snap.id,
+                 "reported_by": observation.reported_by})
+            break

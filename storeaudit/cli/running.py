@@ -125,6 +125,7 @@ def status(contract: Path = ContractOption, db: Path = DbOption) -> None:
     runs = next_runs(loaded, now, ledger)
     if runs:
         console.print(schedule_table(runs, now, zone))
+        _print_random_checks(loaded)
     else:
         console.print("No schedule: [schedule] enabled = false in the contract.")
     holder = slot_holder(db)
@@ -166,6 +167,14 @@ def _ready(contract: Path, db: Path):
     return loaded, catalog
 
 
+def _print_random_checks(contract) -> None:
+    from audits.random_checks import describe
+
+    words = describe(contract.schedule)
+    if words:
+        console.print(f"  and {words}", highlight=False)
+
+
 def _print_schedule(contract, db: Path) -> None:
     from datetime import timezone
 
@@ -177,5 +186,6 @@ def _print_schedule(contract, db: Path) -> None:
         runs = next_runs(contract, now, ledger)
     if runs:
         console.print(schedule_table(runs, now, store_zone(contract)))
+        _print_random_checks(contract)
     else:
         console.print("The contract's schedule is off ([schedule] enabled = false).")

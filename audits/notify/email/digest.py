@@ -28,6 +28,8 @@ ACTIVE = ("open", "acknowledged")
 FIRST_DIGEST_WINDOW = timedelta(hours=24)
 CHANGE_FIELDS = ("title", "price")
 RULE_TEXT = {r.id: r.description for r in RULES}
+# How a finding was seen by a run that did not read the whole store.
+RUN_SEEN_BY = {"random": "a random check", "spot": "a spot-check"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ class FindingItem:
     listing_link: str | None = None  # the listing's page on the dashboard: its whole title
     # What changed when it was first seen: "price ¥299.00 → ¥199.00 (… 02:00 → … 02:00)".
     changed: list[str] = field(default_factory=list)
+    # A resolved one: what the look that no longer saw it read, against the last sighting.
+    restored: list[str] = field(default_factory=list)
+    seen_by: str | None = None   # "seen by a random check at …": its last look was not nightly
 
     @property
     def f(self) -> Finding:
@@ -178,20 +183,38 @@ class _Items:
 
     def changed(self, evidence: dict) -> list[str]:
         """The evidence's "what changed" as lines a person reads."""
+        return [self._change_line(c) for c in evidence.get("changed") or []
+                if isinstance(c, dict)]
+
+    def restored(self, evidence: dict) -> list[str]:
+        """For a resolved finding: each value that had changed, from what raised it to what
+        the look that resolved it read ("price ¥149.00 → ¥299.00 (20:39 → 02:00)")."""
+        look = evidence.get("resolved_by")
+        if not isinstance(look, dict):
+            return []
+        return [self._change_line({"field": c.get("field"), "before": c.get("after"),
+                                   "after": look[c.get("field")], "before_at": c.get("after_at"),
+                                   "after_at": look.get("at")})
+                for c in evidence.get("changed") or []
+                if isinstance(c, dict) and c.get("field") in look]
+
+    def _change_line(self, c: dict) -> str:
         currency = self.contract.store.currency
-        lines = []
-        for c in evidence.get("changed") or []:
-            if not isinstance(c, dict):
-                continue
-            name = str(c.get("field", "?"))
-            show = (lambda v: "—" if v is None else format_price(v, currency)) \
-                if name in ("price", "list_price") else \
-                (lambda v: f"{len(v)} images" if isinstance(v, list) else
-                 "—" if v is None else str(v))
-            lines.append(f"{name.replace('_', ' ')} {show(c.get('before'))} → "
-                         f"{show(c.get('after'))} ({_local(c.get('before_at'), self.zone)} → "
-                         f"{_local(c.get('after_at'), self.zone)})")
-        return lines
+        name = str(c.get("field", "?"))
+        show = (lambda v: "—" if v is None else format_price(v, currency)) \
+            if name in ("price", "list_price") else \
+            (lambda v: f"{len(v)} images" if isinstance(v, list) else
+             "—" if v is None else str(v))
+        return (f"{name.replace('_', ' ')} {show(c.get('before'))} → {show(c.get('after'))} "
+                f"({_local(c.get('before_at'), self.zone)} → "
+                f"{_local(c.get('after_at'), self.zone)})")
+
+    def seen_by(self, f: Finding) -> str | None:
+        """How a resolved finding was last seen, when not by a whole-store audit."""
+        if f.status != "resolved" or f.run_id is None:
+            return None
+        by = RUN_SEEN_BY.get(self.ledger.run(f.run_id).kind)
+        return by and f"seen by {by} at {_local(f.last_seen, self.zone)}, between nightly audits"
 
     def item(self, f: Finding) -> FindingItem:
         title, url = self.title_of(f.listing_id)
@@ -220,7 +243,8 @@ class _Items:
             deadline=_local(f.deadline, self.zone),
             overdue=bool(deadline and f.status == "open" and deadline < self.now),
             fix_by=fix_by, resolved_at=_local(f.resolved_at, self.zone), image=image,
-            changed=self.changed(f.evidence or {}),
+            changed=self.changed(f.evidence or {}), restored=self.restored(f.evidence or {}),
+            seen_by=self.seen_by(f),
             listing_link=(f"{self.dashboard}/listings/{f.listing_id}"
                           if f.listing_id is not None else None))
 
