@@ -48,6 +48,7 @@ def run_crawl(
                             # A whole-store crawl reads every listing it knows, listed or not.
                             known_urls=() if config.urls else
                             [listing.url for listing in ledger.listings()],
+                            known_shared=ledger.shared_image_keys(),
                             now=ledger.clock.now, progress=progress)
         return ledger.record_crawl(run_id, result, full=not config.urls, finish=finish)
     except BaseException as e:

@@ -33,6 +33,7 @@ from .images import ImageHasher
 from .page_reader import LazyBrowser, PageReader
 from .polite import Politeness
 from .run_sync import run_sync
+from .shared_images import find_shared, leave_out
 from .snapshot import CrawlResult, ImageInfo, KnownPage, PageState, Snapshot
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ async def crawl(
     known_images: Mapping[str, ImageInfo] | None = None,
     known_pages: Mapping[str, KnownPage] | None = None,
     known_urls: Iterable[str] = (),
+    known_shared: Iterable[str] = (),
     now: Callable[[], datetime] = _utcnow,
     progress: CrawlProgress | None = None,
 ) -> CrawlResult:
@@ -95,6 +97,11 @@ async def crawl(
     result's `thumbnails` are those of the images hashed this time; an image known to the
     caller gets none, so one whose thumbnail it does not keep is best left out of
     `known_images` (it is then downloaded whole, once).
+
+    Pictures shown on many listings (the store's placeholder, its logo) are left out of each
+    listing's images (`crawler.shared_images`): those a whole-store crawl finds, which the
+    result names (`shared_images`); a crawl of a few pages leaves out the `known_shared` ones
+    the last whole-store crawl found.
 
     `known_urls` are listing pages the caller knows: each is read through its own URL even
     when discovery does not list it (its snapshot then says `undiscovered`), because a store
@@ -172,6 +179,9 @@ async def crawl(
             await browser.close()
             if workers:
                 await asyncio.to_thread(workers.close)
+    # A whole-store crawl tells for itself; a few pages (a spot-check) go by the last one's.
+    shared = {} if config.urls else find_shared(snapshots, images)
+    leave_out(snapshots, images, known_shared if config.urls else shared)
     stats = dict(reader.stats, page_downloads=http.downloads, renders=browser.renders,
                  stuck_pages=browser.stuck,
                  image_downloads=hasher.downloads, images_fresh=hasher.reused_fresh)
@@ -187,6 +197,7 @@ async def crawl(
         thumbnails=hasher.thumbnails,
         pages=pages,
         stats=stats,
+        shared_images=shared,
     )
 
 

@@ -9,6 +9,11 @@
 * a range ("¥99-199", "¥99 ~ ¥199") gives its low end and the note "range 99–199";
   "from $20" / "¥99起" give the note "from";
 * a negative amount ("-¥5") is refused (price-parser would drop the sign);
+* Chinese myriads: "1.5万" is 15000 ("万" × 10,000, "亿" × 100,000,000);
+* a labelled pair gives the current price and the list price: "原价¥299 现价¥199",
+  "¥199 原价¥299", "到手价 ¥89", "券后价", "was $40 now $25", "RRP £30" (`list_price`);
+* three-decimal currencies (KWD, BHD, OMR, JOD, TND, LYD, IQD) keep their decimals:
+  "KWD 12.345" is 12.345, not 12345;
 * text that holds no price ("", "N/A", "暂无报价", "面议", "call for price") gives None, never 0.
 
 Hostile or odd text is refused (None) rather than misread, because a misread price is a
@@ -52,6 +57,24 @@ class ParsedPrice:
     amount: Decimal
     currency: str | None
     note: str | None = None
+    list_price: Decimal | None = None  # a labelled "原价/was/RRP" beside the current price
+
+
+# Labels that say which price of a pair is which (the current one, and the crossed-out one).
+_CURRENT_LABEL = re.compile(
+    r"(现价|到手价|券后价?|促销价|活动价|折后价|秒杀价|优惠价|特价|售价|"
+    r"\bnow\b|\bsale price\b|\bour price\b|\bprice now\b|\bjetzt\b|\bahora\b)",
+    re.IGNORECASE)
+_LIST_LABEL = re.compile(
+    r"(原价|划线价|市场价|参考价|吊牌价|专柜价|门市价|\bwas\b|\brrp\b|\bmsrp\b|\blist price\b|"
+    r"\bcompare at\b|\bregular price\b|\boriginal price\b|\bstatt\b|\bantes\b|\bprix barré\b)",
+    re.IGNORECASE)
+# Chinese myriads after a number: "1.5万" is 15000.
+_MYRIAD = {"万": Decimal(10_000), "萬": Decimal(10_000), "亿": Decimal(100_000_000),
+           "億": Decimal(100_000_000)}
+# Currencies with three decimals (ISO 4217): one separator and three digits is a decimal.
+THREE_DECIMALS = {"KWD", "BHD", "OMR", "JOD", "TND", "LYD", "IQD"}
+_THREE_DECIMAL_NUMBER = re.compile(r"(\d{1,3})[.,](\d{3})")
 
 
 _DOLLARS = {
@@ -194,6 +217,53 @@ def _amount(text: str) -> Decimal | None:
     return _plausible(_decimal_fix(text, value))
 
 
+def _scaled(amount: Decimal | None, after: str) -> Decimal | None:
+    """The amount times a myriad that follows it ("1.5万" -> 15000)."""
+    unit = after.lstrip()[:1]
+    if amount is None or unit not in _MYRIAD:
+        return amount
+    value = amount * _MYRIAD[unit]
+    return _plausible(value.quantize(Decimal(1)) if value == value.to_integral() else value)
+
+
+def _three_decimals(number: str, amount: Decimal | None, currency: str | None) -> Decimal | None:
+    match = _THREE_DECIMAL_NUMBER.fullmatch(number.strip())
+    if currency in THREE_DECIMALS and match:
+        return Decimal(f"{match.group(1)}.{match.group(2)}")
+    return amount
+
+
+def _labelled(text: str, default_currency: str | None) -> ParsedPrice | None:
+    """A text that labels its prices ("原价¥299 现价¥199"): the current one, with the list
+    price beside it; None when it labels none, or only one number."""
+    marks = sorted([(m.start(), m.end(), "current") for m in _CURRENT_LABEL.finditer(text)]
+                   + [(m.start(), m.end(), "list") for m in _LIST_LABEL.finditer(text)])
+    if not marks or len(_NUMBER.findall(text)) < 2 and marks[0][2] != "current":
+        return None
+    segments = [(None, text[:marks[0][0]])]
+    for i, (_, end, kind) in enumerate(marks):
+        part = text[end:(marks[i + 1][0] if i + 1 < len(marks) else len(text))]
+        number = _NUMBER.search(part)
+        # A label names the number right after it; what follows is unlabelled
+        # ("RRP £30 £19.99": £19.99 is the current price).
+        cut = number.end() if number else len(part)
+        while cut < len(part) and part[cut] in _MYRIAD:
+            cut += 1
+        segments += [(kind, part[:cut]), (None, part[cut:])]
+    read = [(kind, parse_price(part, default_currency)) for kind, part in segments
+            if _NUMBER.search(part)]
+    current = next((p for k, p in read if k == "current" and p), None) or \
+        next((p for k, p in read if k is None and p), None)
+    listed = next((p for k, p in read if k == "list" and p), None)
+    if current is None:
+        return None
+    # "原价299元 现价199元": a sign written after a number is read with the part after it
+    currency = current.currency or _currency_in(text, Price.fromstring(text).currency,
+                                                default_currency)
+    return ParsedPrice(current.amount, currency, current.note,
+                       listed.amount if listed else current.list_price)
+
+
 def _from_number(value: int | float | Decimal, default_currency: str | None) -> ParsedPrice | None:
     if isinstance(value, bool):
         return None
@@ -238,6 +308,10 @@ def parse_price(text: str | None, default_currency: str | None = None) -> Parsed
 
     if _FREE.match(text):
         return ParsedPrice(Decimal(0), default, "free")
+    if _CURRENT_LABEL.search(text) or _LIST_LABEL.search(text):
+        labelled = _labelled(text, default)
+        if labelled is not None:
+            return labelled
 
     numbers = list(_NUMBER.finditer(text))
     if not numbers:
@@ -256,8 +330,8 @@ def parse_price(text: str | None, default_currency: str | None = None) -> Parsed
     currency = _currency_in(text, pp.currency, default)
 
     if len(numbers) >= 2 and _RANGE_GAP.match(text[first.end() : numbers[1].start()]):
-        low = _amount(first.group())
-        high = _amount(numbers[1].group())
+        low = _scaled(_amount(first.group()), text[first.end():])
+        high = _scaled(_amount(numbers[1].group()), text[numbers[1].end():])
         if low is not None and high is not None:
             if high < low:
                 low, high = high, low
@@ -265,7 +339,9 @@ def parse_price(text: str | None, default_currency: str | None = None) -> Parsed
                 return ParsedPrice(low, currency, None)
             return ParsedPrice(low, currency, f"range {low}–{high}")
 
-    amount = _plausible(_decimal_fix(first.group(), pp.amount))
+    amount = _plausible(_three_decimals(first.group(), _decimal_fix(first.group(), pp.amount),
+                                        currency))
+    amount = _scaled(amount, text[first.end():])
     if amount is None:
         return None
     note = "from" if _FROM.search(text) else None

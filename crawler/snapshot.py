@@ -172,6 +172,9 @@ class CrawlResult:
     # Per listing URL, the state to remember for next time (successful pages only).
     pages: dict[str, PageState] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)  # page_downloads, rendered, unchanged...
+    # Pictures on many listings, left out of their images (crawler.shared_images): key ->
+    # SharedImage. Only a whole-store crawl finds them.
+    shared_images: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def pages_ok(self) -> int:

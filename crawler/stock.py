@@ -23,7 +23,13 @@ _OUT = re.compile(
     r"(缺货|无货|没货|没有货|暂无现货|无现货|已?售罄|已?售完|已?卖完|已抢光|抢光了|暂时无货|"
     r"品切れ|在庫切れ|품절|"
     r"\bout[\s-]*of[\s-]*stock\b|\bsold[\s-]*out\b|\bnot\s+in\s+stock\b|\bno\s+stock\b|"
-    r"\bunavailable\b|\bnot\s+available\b|\bausverkauft\b|\bagotado\b|\bépuisé\b|\brupture\b)",
+    r"\bunavailable\b|\bnot\s+available\b|\bausverkauft\b|\bagotado\b|\bépuisé\b|\brupture\b|"
+    # restocking, notify-me, and the other main European languages
+    r"补货中|到货通知|缺货登记|\bback\s+in\s+stock\s+soon\b|\bnotify\s+me\s+when\s+available\b|"
+    r"\besaurit[oa]\b|\besgotad[oa]\b|\buitverkocht\b|\bwyprzedan[ey]\b|\bslutsåld\b|"
+    r"\butsolgt\b|\budsolgt\b|\bloppuunmyyty\b|\bnicht\s+(?:mehr\s+)?(?:verfügbar|lieferbar|auf\s+lager)\b|"
+    r"\bnon\s+disponibile\b|\bno\s+disponible\b|\bindisponible\b|\bnon\s+disponible\b|"
+    r"\bniedostępn[ya]\b|\bnedostupné\b|\btükendi\b|нет\s+в\s+наличии|распродан[оа]|在庫なし)",
     re.IGNORECASE,
 )
 _DISCONTINUED = re.compile(r"(已下架|下架|停产|\bdiscontinued\b|\bno longer available\b)", re.IGNORECASE)
@@ -33,7 +39,9 @@ _PRE = re.compile(
 )
 # "仅剩 3 件", "只剩3件", "Only 3 left", "Hurry, 2 left!", "最后 1 件"
 _LOW_COUNT = re.compile(
-    r"(?:仅剩|只剩|仅余|只余|最后|仅有|只有)\s*(\d+)|\bonly\s+(\d+)\s+(?:\w+\s+)?left\b|\b(\d+)\s+left\b",
+    r"(?:仅剩|只剩|仅余|只余|最后|仅有|只有)\s*(\d+)|\bonly\s+(\d+)\s+(?:\w+\s+)?left\b|\b(\d+)\s+left\b"
+    r"|\bplus\s+que\s+(\d+)\b|\bnur\s+noch\s+(\d+)\b|\bs[oó]lo\s+quedan\s+(\d+)\b"
+    r"|\bsolo\s+(\d+)\s+disponibil[ei]\b|\bnog\s+maar\s+(\d+)\b",
     re.IGNORECASE,
 )
 _LOW = re.compile(r"(仅剩|只剩|库存不足|库存紧张|即将售罄|少量库存|\blow\s+stock\b|\blimited\s+stock\b|\balmost\s+gone\b|残りわずか)", re.IGNORECASE)
@@ -43,7 +51,10 @@ _COUNT = re.compile(
     r"|\bin\s+stock\b\s*[(:：]?\s*(\d+)|\bstock\s*[:：]\s*(\d+)",
     re.IGNORECASE,
 )
-_IN = re.compile(r"(有货|现货|有库存|在售|可购买|在庫あり|\bin[\s-]*stock\b|\bavailable\b|\binstock\b)", re.IGNORECASE)
+_IN = re.compile(r"(有货|现货|有库存|在售|可购买|在庫あり|\bin[\s-]*stock\b|\bavailable\b|\binstock\b|"
+                 r"\bauf\s+lager\b|\ben\s+stock\b|\bdisponible\b|\bdisponibile\b|\bin\s+magazzino\b|"
+                 r"\bop\s+voorraad\b|\bpå\s+lager\b|\bem\s+estoque\b|\bw\s+magazynie\b|в\s+наличии)",
+                 re.IGNORECASE)
 
 
 def _clean(text: str) -> str:

@@ -17,6 +17,7 @@ from crawler.prices import format_price
 from crawler.snapshot import Snapshot
 
 from audits.clipped_text import MESSAGE, SKU, clip
+from audits.rules.crawl import AVAILABILITY_WORDS
 from audits.ledger import FieldChange, Finding, Ledger, Run
 
 
@@ -66,6 +67,40 @@ def run_table(run: Run, ledger: Ledger, zone: tzinfo | None = None) -> Table:
                   Text(str(run.pages_failed), style="red" if run.pages_failed else ""),
                   str(run.image_downloads), local_time(run.finished, zone))
     return table
+
+
+def setup_table(snapshots, currency: str | None) -> Table:
+    """What `init --from` read on the sample of listings, for the merchant to confirm."""
+    table = Table(title="What storeaudit read (check it against the store's pages)",
+                  title_justify="left")
+    for name in ("listing", "title", "price", "stock", "images", "read from"):
+        table.add_column(name, overflow="fold")
+    for snap in snapshots:
+        if not snap.ok:
+            table.add_row(Text(clip(snap.url)), Text(snap.error or "not read", style="red"),
+                          "", "", "", "")
+            continue
+        stock = AVAILABILITY_WORDS.get(snap.availability, snap.availability or "?") + (
+            f" ({snap.stock_count})" if snap.stock_count is not None else "")
+        table.add_row(Text(snap.sku or snap.url), Text(clip(snap.title or "—", 60)),
+                      format_price(snap.price, snap.currency or currency) or "—", stock,
+                      str(len(snap.image_urls)), snap.source or "—")
+    return table
+
+
+def shared_images_warning(ledger: Ledger, run: Run) -> Text | None:
+    """The pictures this crawl found on many listings and left out of their images."""
+    found = ledger.shared_images(run.id)
+    if not found:
+        return None
+    text = Text()
+    for s in found:
+        text.append("warning: ", style="bold yellow")
+        text.append(f"the same picture is on {s['listings']} of {s['of_listings']} listings "
+                    f"({', '.join(s['urls'][:2])}): taken for the store's placeholder, logo or "
+                    "badge, and not counted as a listing image. If it is a product photo, "
+                    "narrow [store.selectors] images to the gallery.\n")
+    return text
 
 
 def failures_table(ledger: Ledger, run: Run) -> Table | None:

@@ -535,3 +535,43 @@ def test_hidden_promoted_badge_does_not_count_as_promoted():
         '<span class="badge-promoted">推广</span>', '<span class="badge-promoted" style="display: none">推广</span>'
     )
     assert extract_listing(page(body=body), URL).promoted is False
+
+
+# Issue #17: availability from what the page says, in the languages stores write it in.
+STOCK_TEXTS = [
+    ("补货中", OUT_OF_STOCK, 0), ("暂时无货", OUT_OF_STOCK, 0), ("已售罄", OUT_OF_STOCK, 0),
+    ("esaurito", OUT_OF_STOCK, 0), ("Esgotado", OUT_OF_STOCK, 0), ("uitverkocht", OUT_OF_STOCK, 0),
+    ("Nicht auf Lager", OUT_OF_STOCK, 0), ("nicht mehr verfügbar", OUT_OF_STOCK, 0),
+    ("non disponibile", OUT_OF_STOCK, 0), ("No disponible", OUT_OF_STOCK, 0),
+    ("Back in stock soon", OUT_OF_STOCK, 0), ("Currently unavailable", OUT_OF_STOCK, 0),
+    ("нет в наличии", OUT_OF_STOCK, 0),
+    ("Auf Lager", IN_STOCK, None), ("En stock", IN_STOCK, None), ("In magazzino", IN_STOCK, None),
+    ("Op voorraad", IN_STOCK, None), ("в наличии", IN_STOCK, None),
+    ("In stock (56 available)", IN_STOCK, 56),
+    ("Plus que 2 en stock", LOW_STOCK, 2), ("Nur noch 2 auf Lager", LOW_STOCK, 2),
+    ("Sólo quedan 3", LOW_STOCK, 3), ("仅剩 3 件", LOW_STOCK, 3), ("only 3 left", LOW_STOCK, 3),
+]
+
+
+@pytest.mark.parametrize(("text", "availability", "count"), STOCK_TEXTS)
+def test_stock_phrases_in_the_main_languages(text, availability, count):
+    assert parse_stock(text) == (availability, count)
+
+
+def test_one_price_element_with_the_current_and_the_crossed_out_price_gives_both():
+    html = page(body='<h1 class="product-title">Jacket</h1>'
+                     '<div class="price">原价¥299 现价¥199</div><div class="stock">有货</div>')
+    got = extract_listing(html, "http://shop.test/p/1")
+    assert (got.price, got.list_price, got.currency) == (Decimal("199"), Decimal("299"), "CNY")
+
+
+def test_a_zero_price_on_an_out_of_stock_listing_is_no_price_shown():
+    html = page(jsonld({"@context": "https://schema.org", "@type": "Product", "name": "Lamp",
+                        "offers": {"@type": "Offer", "price": "0", "priceCurrency": "CNY",
+                                   "availability": "https://schema.org/OutOfStock"}}))
+    got = extract_listing(html, "http://shop.test/p/1")
+    assert got.price is None and got.price_note == "no price shown (0 while out of stock)"
+    assert got.availability == OUT_OF_STOCK and "price" in got.missing
+    free = page(body='<h1 class="product-title">Sticker</h1><div class="price">免费</div>'
+                     '<div class="stock">缺货</div>')
+    assert extract_listing(free, "http://shop.test/p/2").price == 0  # "free" says so itself

@@ -188,3 +188,39 @@ def test_numbers_from_structured_data():
 )
 def test_prices_display_with_their_sign(amount, currency, shown):
     assert format_price(amount, currency) == shown
+
+
+# Issue #17: the forms a Chinese or a three-decimal store prints, read as the shopper reads
+# them. (text, default, amount, currency, note, list price)
+SHOPPER_PRICES = [
+    ("1.5万", "CNY", D("15000"), "CNY", None, None),
+    ("¥1.25万", None, D("12500"), "CNY", None, None),
+    ("2万-3万", "CNY", D("20000"), "CNY", "range 20000–30000", None),
+    ("1.5 万元", None, D("15000"), "CNY", None, None),
+    ("原价¥299 现价¥199", None, D("199"), "CNY", None, D("299")),
+    ("¥199 原价¥299", None, D("199"), "CNY", None, D("299")),
+    ("原价299元 现价199元", None, D("199"), "CNY", None, D("299")),
+    ("划线价 ¥399 到手价 ¥299", None, D("299"), "CNY", None, D("399")),
+    ("到手价¥199", None, D("199"), "CNY", None, None),
+    ("券后价 ¥89", None, D("89"), "CNY", None, None),
+    ("券后 ¥89 原价 ¥129", None, D("89"), "CNY", None, D("129")),
+    ("¥99起", None, D("99"), "CNY", "from", None),
+    ("was $40 now $25", None, D("25"), "USD", None, D("40")),
+    ("RRP £30 £19.99", None, D("19.99"), "GBP", None, D("30")),
+    ("Now $19.99", None, D("19.99"), "USD", None, None),
+    ("statt 49,99 € jetzt 39,99 €", None, D("39.99"), "EUR", None, D("49.99")),
+    ("KWD 12.345", None, D("12.345"), "KWD", None, None),
+    ("12.345 KWD", None, D("12.345"), "KWD", None, None),
+    ("BHD 1.250", None, D("1.250"), "BHD", None, None),
+    ("3.500", "OMR", D("3.500"), "OMR", None, None),
+    ("12.800", "CNY", D("12800"), "CNY", None, None),  # two decimals: still a thousands dot
+]
+
+
+@pytest.mark.parametrize(("text", "default", "amount", "currency", "note", "list_price"),
+                         SHOPPER_PRICES)
+def test_the_price_the_shopper_sees_and_its_list_price(text, default, amount, currency, note,
+                                                       list_price):
+    parsed = parse_price(text, default)
+    assert parsed == ParsedPrice(amount, currency, note, list_price)
+    assert str(parsed.amount) == str(amount)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -81,6 +82,12 @@ class CrawlRecords(ThumbnailRecords):
             if pages:
                 self.db["pages"].upsert_all(pages, pk="url")
             self._mark_gone(absent, run_id, now)
+            if full:  # what the whole store shows on many listings, as of this crawl
+                self.db.execute("DELETE FROM shared_images")
+                self.db["shared_images"].insert_all(
+                    {"key": s.key, "urls": json.dumps(list(s.urls)), "listings": s.listings,
+                     "of_listings": s.of, "run_id": run_id}
+                    for s in result.shared_images.values())
             self.db["runs"].update(run_id, {
                 "pages_ok": result.pages_ok,
                 "pages_failed": result.pages_failed,
@@ -139,6 +146,17 @@ class CrawlRecords(ThumbnailRecords):
             f"INSERT INTO images ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
             f"ON CONFLICT(url) DO UPDATE SET {updates}",
             ([*(getattr(info, f) for f in fields), now, now] for info in images))
+
+    def shared_image_keys(self) -> list[str]:
+        """The pictures the last whole-store crawl found on many listings (sha256 or URL)."""
+        return [r["key"] for r in self.db.query("SELECT key FROM shared_images")]
+
+    def shared_images(self, run_id: int | None = None) -> list[dict]:
+        """Those pictures as {key, urls, listings, of_listings, run_id}, most shown first;
+        `run_id`: only if that crawl found them."""
+        return [{**r, "urls": json.loads(r["urls"] or "[]")} for r in self.db.query(
+            "SELECT * FROM shared_images WHERE ? IS NULL OR run_id = ? "
+            "ORDER BY listings DESC, key", [run_id, run_id])]
 
     def note_run_error(self, run_id: int, error: str) -> None:
         """Keep a problem met after the crawl (a rule that broke) on the run's record."""

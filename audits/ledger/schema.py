@@ -10,7 +10,7 @@ import sqlite_utils
 # 2: snapshots.unchanged, the pages table; 3: emails became deliveries; 4: the thumbnails
 # table (a ledger before it has none: its images show "no picture kept" until recrawled);
 # 5: snapshots.absent and snapshots.undiscovered (empty before: a listing then counts as seen);
-# 6: the secrets, observations and screenshots tables.
+# 6: the secrets, observations, screenshots and shared_images tables.
 SCHEMA_VERSION = 6
 
 TABLES: dict[str, dict] = {
@@ -105,6 +105,11 @@ TABLES: dict[str, dict] = {
         "id": int, "finding_id": int, "moment": str, "run_id": int, "url": str,
         "taken_at": str, "jpeg": bytes, "bytes": int, "width": int, "height": int,
     }, pk="id", not_null={"finding_id", "moment", "taken_at", "jpeg", "bytes"}),
+    # Pictures the last whole-store crawl found on many listings (the store's placeholder, a
+    # logo): left out of every listing's images, by sha256 (or URL), until the next one.
+    "shared_images": dict(columns={
+        "key": str, "urls": str, "listings": int, "of_listings": int, "run_id": int,
+    }, pk="key"),
 }
 RENAMED = {"emails": "deliveries"}  # an older ledger's table -> its name now
 

@@ -47,12 +47,13 @@ def from_css(
         parsed = parse_price(text, default_currency)
         if parsed is not None:
             found.price, found.currency, found.price_note = parsed.amount, parsed.currency, parsed.note
+            found.list_price = parsed.list_price  # "原价¥299 现价¥199" in one element
 
     els = select_elements(tree, sel.list_price, problems, "list_price")
     if els:
         parsed = parse_price(element_text(els[0]).strip() or els[0].get("content"), default_currency)
         if parsed is not None:
-            found.list_price = parsed.amount
+            found.list_price = parsed.list_price or parsed.amount
             found.currency = found.currency or parsed.currency
 
     els = select_elements(tree, sel.stock, problems, "stock")

@@ -19,7 +19,7 @@ from crawler.extract.opengraph import from_opengraph, opengraph_props
 from crawler.extract.schema_org import from_structured
 from crawler.extract.selectors import Selectors, select_elements
 from crawler.extract.values import Found
-from crawler.snapshot import LISTING_VALUE_FIELDS, ListingValues, Snapshot
+from crawler.snapshot import LISTING_VALUE_FIELDS, OUT_OF_STOCK, ListingValues, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,12 @@ def _extract_into(
     if result.currency is None and default_currency and (result.price is not None or result.list_price is not None):
         result.currency = default_currency.upper()
         result.sources["currency"] = "default"
+
+    # A zero price on a listing marked out of stock is the store showing no price (many
+    # platforms print 0 for an unpurchasable item), not a zero price; "free" says so itself.
+    if result.price == 0 and result.price_note != "free" and result.availability == OUT_OF_STOCK:
+        result.price, result.price_note = None, "no price shown (0 while out of stock)"
+        result.sources.pop("price", None)
 
     for name in PLACEHOLDER_FIELDS:
         els = select_elements(tree, getattr(sel, name), problems, name)

@@ -16,31 +16,74 @@ from .common import (CATALOG_HEADER, USER_ERRORS, ContractOption, DbOption, fail
 def init(
     directory: Path = typer.Argument(Path("."), help="Where to write the files."),
     force: bool = typer.Option(False, "--force", help="Overwrite files that already exist."),
+    from_url: str | None = typer.Option(
+        None, "--from", metavar="URL",
+        help="The store's address: find its sitemap and listing pages, tell its platform, read "
+             "its listings and show what was read, then write a contract for it and a catalog "
+             "with one row per SKU (costs to fill in)."),
+    max_listings: int = typer.Option(500, min=1, max=5000,
+                                     help="With --from: how many listings to read."),
+    sample: int = typer.Option(10, min=1, max=100, help="With --from: listings shown."),
 ) -> None:
     """Write a commented contract.toml template (every rule's section with its defaults and
-    what it checks) and an empty catalog.csv to fill in."""
+    what it checks) and an empty catalog.csv to fill in; with --from, filled in from the
+    store itself."""
     from audits.contract_template import contract_template
 
     directory.mkdir(parents=True, exist_ok=True)
-    targets = {
-        directory / "contract.toml": contract_template(),
-        directory / "catalog.csv": CATALOG_HEADER,
-    }
-    existing = [p for p in targets if p.exists()]
+    contract_path, catalog_path = directory / "contract.toml", directory / "catalog.csv"
+    existing = [p for p in (contract_path, catalog_path) if p.exists()]
     if existing and not force:
         fail(f"{', '.join(map(str, existing))} already exist; use --force to overwrite.")
-    for path, text in targets.items():
+    if from_url is None:
+        texts = {contract_path: contract_template(), catalog_path: CATALOG_HEADER}
+        next_step = ("Next: set [bold]store.base_url[/bold] in contract.toml, list your "
+                     "products in catalog.csv, then run [bold]storeaudit crawl[/bold].")
+    else:
+        setup = _survey(from_url, max_listings)
+        texts = {contract_path: setup.contract_text, catalog_path: setup.catalog_text}
+        next_step = ("Next: check [bold]contract.toml[/bold] (the \\[store] values above and every "
+                     "rule's), fill in each SKU's [bold]cost[/bold] in catalog.csv (and check "
+                     "reference_price: it is the price shown today), then run "
+                     "[bold]storeaudit audit[/bold].")
+        _print_setup(setup, sample)
+    for path, text in texts.items():
         path.write_text(text, encoding="utf-8")
         console.print(f"wrote {path}")
-    console.print("Next: set [bold]store.base_url[/bold] in contract.toml, list your products "
-                  "in catalog.csv, then run [bold]storeaudit crawl[/bold].")
+    console.print(next_step)
+
+
+def _survey(url: str, max_listings: int):
+    from audits.store_setup import SurveyFailed, set_up_from
+    from ..console import RichCrawlProgress
+
+    try:
+        with RichCrawlProgress(console, "Reading the listings") as progress:
+            return set_up_from(url, max_listings=max_listings, progress=progress)
+    except SurveyFailed as e:
+        fail(str(e))
+    except USER_ERRORS as e:
+        fail(f"{url}: {e}")
+
+
+def _print_setup(setup, sample: int) -> None:
+    from ..console import setup_table
+
+    survey = setup.survey
+    console.print(f"Store: [bold]{survey.title or survey.base_url}[/bold] — platform "
+                  f"{survey.platform}" + (f" ({survey.platform_why})" if survey.platform_why
+                                          else ""), highlight=False)
+    where = f"the sitemap {survey.sitemap}" if survey.sitemap else "the home page's links"
+    console.print(f"Listings: {setup.listings_found} found in {where}; listing pages match "
+                  f"{survey.listing_pattern!r}; {len(setup.snapshots)} read", highlight=False)
+    console.print(setup_table(setup.snapshots[:sample], setup.currency))
 
 
 @app.command()
 def crawl(contract: Path = ContractOption, db: Path = DbOption) -> None:
     """Crawl the store once now and record every listing's title, price, stock and images."""
     from audits.audit_lock import audit_slot
-    from ..console import RichCrawlProgress, failures_table, run_table
+    from ..console import RichCrawlProgress, run_table
     from audits.runner import run_crawl
 
     try:
@@ -53,9 +96,19 @@ def crawl(contract: Path = ContractOption, db: Path = DbOption) -> None:
     except USER_ERRORS as e:
         fail(str(e))
     console.print(run_table(run, ledger, store_zone(loaded)))
+    _print_what_was_not_read(ledger, run)
+
+
+def _print_what_was_not_read(ledger: Ledger, run) -> None:
+    """The pages that could not be read, and the pictures left out as not a listing's own."""
+    from ..console import failures_table, shared_images_warning
+
     failures = failures_table(ledger, run)
     if failures:
         console.print(failures)
+    shared = shared_images_warning(ledger, run)
+    if shared:
+        console.print(shared, soft_wrap=True)
 
 
 @app.command()
@@ -90,8 +143,8 @@ def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
     email.critical_immediately)."""
     from audits.audit_then_tell import audit_then_tell
 
-    from ..console import (RichCrawlProgress, changes_table, failures_table, findings_summary,
-                           findings_table, run_table)
+    from ..console import (RichCrawlProgress, changes_table, findings_summary, findings_table,
+                           run_table)
 
     try:
         loaded = load_contract(contract)
@@ -108,9 +161,7 @@ def audit(contract: Path = ContractOption, db: Path = DbOption) -> None:
     for record in told.deliveries:
         print_delivery(record)
     console.print(run_table(outcome.run, ledger, store_zone(loaded)))
-    failures = failures_table(ledger, outcome.run)
-    if failures:
-        console.print(failures)
+    _print_what_was_not_read(ledger, outcome.run)
     for rule_id, error in outcome.broken_rules.items():
         err.print(f"[red]rule {rule_id} broke and judged nothing this run:[/red] {error}",
                   highlight=False, soft_wrap=True)

@@ -1,0 +1,93 @@
+"""Issue #17: a picture shown on many listings (the store's placeholder, a logo, a badge) is
+not a listing's own: it is left out of their images, never matched against the registry for
+each of them, and `storeaudit crawl` warns about it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from typer.testing import CliRunner
+
+from audits.ledger import Ledger
+from crawler.shared_images import find_shared, leave_out
+from crawler.snapshot import ImageInfo, Snapshot
+from pictures import encode, picture
+from servers import serve
+from storeaudit.cli import app
+
+LISTINGS = 10
+PLACEHOLDER = encode(picture("the store's 暂无图片 placeholder"))
+
+
+def _store() -> Starlette:
+    """Ten listings, each with two photos of its own; four of them (40 %) also show the
+    store's placeholder picture, at one URL on two and another URL on the other two."""
+    shows = {0: "/static/nophoto.png", 3: "/static/nophoto.png", 5: "/img/blank.png",
+             8: "/img/blank.png"}
+
+    def product(request):
+        i = int(request.path_params["i"])
+        images = [f"/img/{i}-a.png", f"/img/{i}-b.png"] + ([shows[i]] if i in shows else [])
+        data = {"@context": "https://schema.org", "@type": "Product", "name": f"Lamp {i}",
+                "sku": f"L-{i}", "image": images,
+                "offers": {"@type": "Offer", "price": f"{100 + i}.00", "priceCurrency": "CNY",
+                           "availability": "https://schema.org/InStock"}}
+        return HTMLResponse(f'<html><head><script type="application/ld+json">{json.dumps(data)}'
+                            f'</script></head><body><h1>Lamp {i}</h1></body></html>')
+
+    def image(request):
+        name = request.path_params["name"]
+        body = PLACEHOLDER if name in ("nophoto.png", "blank.png") else \
+            encode(picture(f"photo {name}"))
+        return Response(body, media_type="image/png")
+
+    def sitemap(request):
+        urls = "".join(f"<url><loc>{request.base_url}p/{i}</loc></url>" for i in range(LISTINGS))
+        return Response(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+                        f'sitemap/0.9">{urls}</urlset>', media_type="application/xml")
+
+    return Starlette(routes=[Route("/p/{i}", product), Route("/img/{name}", image),
+                             Route("/static/{name}", image), Route("/sitemap.xml", sitemap)])
+
+
+def test_a_picture_on_more_than_a_fifth_of_the_listings_is_the_stores_not_theirs():
+    def snap(i, urls):
+        return Snapshot(url=f"http://s/p/{i}", title="t", image_urls=list(urls))
+    images = {f"http://s/{i}.png": ImageInfo(f"http://s/{i}.png", sha256=f"own{i}")
+              for i in range(10)}
+    images |= {"http://s/logo-a.png": ImageInfo("http://s/logo-a.png", sha256="logo"),
+               "http://s/logo-b.png": ImageInfo("http://s/logo-b.png", sha256="logo")}
+    snaps = [snap(i, [f"http://s/{i}.png"] + (["http://s/logo-a.png" if i % 2 else
+                                                "http://s/logo-b.png"] if i < 3 else []))
+             for i in range(10)]
+    shared = find_shared(snaps, images)
+    assert list(shared) == ["logo"] and shared["logo"].listings == 3 and shared["logo"].of == 10
+    leave_out(snaps, images, shared)
+    assert [s.image_urls for s in snaps] == [[f"http://s/{i}.png"] for i in range(10)]
+    # Two of ten is a fifth, not more: two listings may well share a photo.
+    again = [snap(i, [f"http://s/{i}.png"] + (["http://s/logo-a.png"] if i < 2 else []))
+             for i in range(10)]
+    assert find_shared(again, images) == {}
+
+
+@pytest.mark.e2e
+def test_a_placeholder_on_40_percent_of_listings_is_not_counted_and_the_crawl_warns(tmp_path):
+    with serve(_store()) as url:
+        contract = tmp_path / "contract.toml"
+        contract.write_text(f'[store]\nname = "Lamps"\nbase_url = "{url}"\n'
+                            f'timezone = "Asia/Shanghai"\n', encoding="utf-8")
+        result = CliRunner().invoke(app, ["crawl", "-c", str(contract),
+                                          "--db", str(tmp_path / "l.db")],
+                                    terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "warning: the same picture is on 4 of 10 listings" in result.output
+    assert "placeholder" in result.output and "[store.selectors] images" in result.output
+    with Ledger(tmp_path / "l.db") as ledger:
+        counts = {s.sku: len(s.image_urls) for s in ledger.latest_snapshots()}
+        assert counts == {f"L-{i}": 2 for i in range(LISTINGS)}
+        [shared] = ledger.shared_images()
+        assert shared["listings"] == 4 and len(shared["urls"]) == 2
