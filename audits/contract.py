@@ -63,6 +63,8 @@ class StoreSettings(_Strict):
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     timezone: str = "Asia/Shanghai"
     catalog: str = "catalog.csv"
+    # A platform preset: its public endpoints for discovery and exact values (crawler.presets).
+    platform: Literal["generic", "shopify", "woocommerce"] = "generic"
     selectors: SelectorSettings = Field(default_factory=SelectorSettings)
 
     @field_validator("name")
@@ -315,6 +317,7 @@ class Contract(_Strict):
             category_pattern=self.store.category_pattern,
             selectors=selectors,
             default_currency=self.store.currency,
+            platform=self.store.platform,
             **{k.name: k.to_config(getattr(self.crawl, k.key)) for k in CONTRACT_KNOBS},
         )
 

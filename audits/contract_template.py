@@ -12,7 +12,8 @@ from .rules.docs import contract_sections
 
 HEAD = Path(__file__).resolve().parent / "templates" / "contract_head.toml"
 # The [store] keys a set-up may fill in (`storeaudit init --from`), each on its own line.
-FILLED_KEYS = ("name", "base_url", "sitemap", "listing_pattern", "currency", "timezone")
+FILLED_KEYS = ("name", "base_url", "sitemap", "listing_pattern", "currency", "timezone",
+               "platform")
 
 
 def _filled(head: str, store: dict) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from crawler.crawl import CrawlProgress, crawl_sync
+from crawler.presets import PLATFORMS
 from crawler.run_sync import run_sync
 from crawler.snapshot import Snapshot
 from crawler.survey import Survey, SurveyFailed, survey_store
@@ -46,7 +47,8 @@ def _preface(survey: Survey, snapshots: list[Snapshot], found: int) -> str:
         f"Written by `storeaudit init --from {survey.base_url}` on "
         f"{datetime.now(timezone.utc):%Y-%m-%d}:",
         f"  platform: {survey.platform}"
-        + (f" ({survey.platform_why})" if survey.platform_why else " (no platform's signs found)"),
+        + (f" ({survey.platform_why})" if survey.platform_why else " (no platform's signs found)")
+        + ("" if survey.platform in PLATFORMS else ": no preset yet, its pages are read"),
         f"  listings: {found} found "
         + (f"in the sitemap {survey.sitemap}" if survey.sitemap else "through the home page's links")
         + f", listing pages like {survey.listing_urls[0] if survey.listing_urls else '?'}",
@@ -78,7 +80,9 @@ def set_up_from(url: str, *, max_listings: int = MAX_LISTINGS,
     was tried, what to set by hand) when its listings cannot be found."""
     survey = run_sync(survey_store(url))
     store = {"name": survey.title or survey.base_url, "base_url": survey.base_url,
-             "sitemap": survey.sitemap, "listing_pattern": survey.listing_pattern}
+             "sitemap": survey.sitemap, "listing_pattern": survey.listing_pattern,
+             # a platform with a preset reads its own endpoints; the others their pages
+             "platform": survey.platform if survey.platform in PLATFORMS else None}
     text = contract_template(store)
     config = parse_contract(text).crawl_config()
     urls = survey.listing_urls[:max_listings]

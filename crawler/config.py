@@ -72,6 +72,8 @@ class CrawlConfig:
     category_pattern: str = r"/(c|category|categories|collections)/"
     selectors: Selectors = field(default_factory=Selectors.defaults)
     default_currency: str | None = None
+    # A platform preset (crawler.presets): its documented endpoints for discovery and values.
+    platform: str = "generic"
     concurrency: int = knob(
         4, ge=1, le=32,
         help="Requests at once per origin: plain HTTP, image downloads and the browser alike.")

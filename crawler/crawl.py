@@ -32,7 +32,9 @@ from .hash_workers import HashWorkers, usable_cores
 from .images import ImageHasher
 from .page_reader import LazyBrowser, PageReader
 from .polite import Politeness
+from .presets import Preset, preset_for
 from .run_sync import run_sync
+from .same_photo import one_per_photo
 from .shared_images import find_shared, leave_out
 from .snapshot import CrawlResult, ImageInfo, KnownPage, PageState, Snapshot
 
@@ -58,14 +60,18 @@ class CrawlFailed(RuntimeError):
 NOT_READ = "not read: the crawl's deadline ({s:g} s) passed before this page was read"
 
 
-async def discover(config: CrawlConfig, client: httpx.AsyncClient) -> Discovery:
+async def discover(config: CrawlConfig, client: httpx.AsyncClient,
+                   preset: Preset | None = None) -> Discovery:
     if config.urls:
         urls = unique(urljoin(config.base_url, u) for u in config.urls)[: config.max_pages]
         return Discovery(urls)
     listing_re = re.compile(config.listing_pattern)
     found = Discovery()
     urls: list[str] = []
-    if config.sitemap_url:
+    if preset is not None:  # the platform's catalogue first; the sitemap if it says nothing
+        urls = await preset.listing_urls(client, config.base_url.rstrip("/"), config.max_pages,
+                                         config.page_timeout_s, found)
+    if not urls and config.sitemap_url:
         urls = await urls_from_sitemap(
             client, urljoin(config.base_url, config.sitemap_url), listing_re,
             config.allowed_origins(), deadline_s=config.page_timeout_s, found=found,
@@ -114,13 +120,14 @@ async def crawl(
     store's sitemap and category pages could not be read, which is not an empty store."""
     started = now().isoformat()
     known_pages = dict(known_pages or {})
+    preset = preset_for(config.platform)
     politeness = Politeness(config.concurrency, config.max_requests_per_second)
     deadline = asyncio.get_running_loop().time() + config.deadline_s
     async with crawl_client(config.allowed_origins(), timeout_s=config.page_timeout_s,
                             concurrency=config.concurrency) as client:
         try:
             async with asyncio.timeout_at(deadline):
-                found = await discover(config, client)
+                found = await discover(config, client, preset)
         except TimeoutError:
             raise CrawlFailed(f"finding the store's listings took longer than the crawl's "
                               f"deadline ({config.deadline_s:g} s)") from None
@@ -157,6 +164,8 @@ async def crawl(
 
         async def one(url: str) -> Snapshot:
             snap, state = await reader.read(url)
+            if preset is not None:  # the platform's own word on the values, over the page's
+                snap = await preset.refine(snap, client, config.page_timeout_s)
             if state is not None:
                 pages[url] = state
             for image_url in snap.image_urls:
@@ -182,6 +191,7 @@ async def crawl(
     # A whole-store crawl tells for itself; a few pages (a spot-check) go by the last one's.
     shared = {} if config.urls else find_shared(snapshots, images)
     leave_out(snapshots, images, known_shared if config.urls else shared)
+    one_per_photo(snapshots, images)  # a thumbnail and its full-size copy are one image
     stats = dict(reader.stats, page_downloads=http.downloads, renders=browser.renders,
                  stuck_pages=browser.stuck,
                  image_downloads=hasher.downloads, images_fresh=hasher.reused_fresh)

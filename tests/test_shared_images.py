@@ -91,3 +91,25 @@ def test_a_placeholder_on_40_percent_of_listings_is_not_counted_and_the_crawl_wa
         assert counts == {f"L-{i}": 2 for i in range(LISTINGS)}
         [shared] = ledger.shared_images()
         assert shared["listings"] == 4 and len(shared["urls"]) == 2
+
+
+def test_a_thumbnail_and_the_full_size_copy_of_one_photo_count_once():
+    from imaging import hash_image_bytes
+
+    from crawler.same_photo import one_per_photo
+
+    def info(url, img):
+        return ImageInfo(url, **{k: v for k, v in hash_image_bytes(encode(img, "JPEG")).items()
+                                 if k in ImageInfo.__dataclass_fields__})
+
+    photo, other = picture("the lamp, front", (800, 600)), picture("the lamp, side", (800, 600))
+    images = {"http://s/thumb.jpg": info("http://s/thumb.jpg", photo.resize((200, 150))),
+              "http://s/full.jpg": info("http://s/full.jpg", photo),
+              "http://s/side.jpg": info("http://s/side.jpg", other),
+              "http://s/broken.jpg": ImageInfo("http://s/broken.jpg", error="HTTP 404")}
+    snap = Snapshot(url="http://s/p/1", title="Lamp",
+                    image_urls=["http://s/thumb.jpg", "http://s/side.jpg", "http://s/full.jpg",
+                                "http://s/broken.jpg"])
+    assert one_per_photo([snap], images) == 1
+    # The full-size copy, at the thumbnail's place; the other photo and the unread one stay.
+    assert snap.image_urls == ["http://s/full.jpg", "http://s/side.jpg", "http://s/broken.jpg"]
