@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.extract.css import from_css
-from crawler.extract.document import base_url, element_text, is_shown, parse_html
+from crawler.extract.document import base_url, dedupe_urls, element_text, is_shown, parse_html
 from crawler.extract.jsonld import jsonld_items
 from crawler.extract.microdata import microdata_items
 from crawler.extract.opengraph import from_opengraph, opengraph_props
@@ -86,6 +86,21 @@ def extract_listing(
     return result
 
 
+def _take_images(result: Extracted, per_source: dict[str, Found | None]) -> None:
+    """Every listing image the markup and the gallery name, together: structured data often
+    names only the lead photo, and a gallery may leave out the one the markup names. The
+    same photo at two sizes is told apart later, by its hashes (crawler.same_photo).
+    OpenGraph's one picture for link previews counts only when nothing else names one."""
+    sources = [s for s in IMAGE_SOURCE_ORDER if s != OPENGRAPH
+               and per_source.get(s) is not None and per_source[s].image_urls]
+    if not sources and per_source.get(OPENGRAPH) is not None \
+            and per_source[OPENGRAPH].image_urls:
+        sources = [OPENGRAPH]
+    result.image_urls = dedupe_urls(u for s in sources for u in per_source[s].image_urls)
+    if sources:
+        result.sources["image_urls"] = sources[0]
+
+
 def _extract_into(
     result: Extracted,
     html: str,
@@ -118,8 +133,9 @@ def _extract_into(
                 result.sources[name] = source
                 return
 
-    for name in ("title", "sku", "price", "list_price", "availability", "stock_count", "image_urls"):
+    for name in ("title", "sku", "price", "list_price", "availability", "stock_count"):
         take(name)
+    _take_images(result, per_source)
 
     # The note and, when it has one, the currency go with the price they describe.
     price_source = result.sources.get("price")

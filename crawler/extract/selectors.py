@@ -35,15 +35,23 @@ class Selectors:
     @classmethod
     def defaults(cls) -> "Selectors":
         """Generic selectors for common stores and the sample store."""
+        # Platform-specific alternatives come first where a generic one would match the
+        # wrong element (Taobao/Tmall's first price is the crossed-out 原价; Magento's
+        # `.price` is in its old-price box too).
         return cls(
-            title="h1.product-title, .product-title, .product_title, .product-name, h1",
+            title=("h1.product-title, .product-title, .product_title, .product-name, "
+                   ".tb-main-title, .sku-name, .goods-title, .product-info-main .page-title, h1"),
             price=(
+                "#J_PromoPriceNum, .tb-promo-price .tb-rmb-num, .tm-promo-price .tm-price, "
+                ".p-price .price, .product-info-main .special-price .price, "
+                ".product-info-main [data-price-type=finalPrice] .price, "
                 ".price, .product-price, .product__price, .price-current, .current-price, "
-                "[itemprop=price]"
+                "[itemprop=price], .goods-price"
             ),
             list_price=(
                 "del.list-price, .list-price, .price del, .was-price, .compare-at-price, "
-                ".original-price, s.price"
+                ".original-price, s.price, #J_StrPrice .tb-rmb-num, #J_StrPrice, "
+                ".product-info-main .old-price .price, .price__compare, .price-item--regular"
             ),
             stock=".stock, .stock-status, .product-stock, .availability, [data-availability]",
             images=(
