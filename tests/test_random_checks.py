@@ -155,7 +155,9 @@ def test_a_price_dropped_in_the_afternoon_is_caught_by_a_random_check_with_both_
                 if p.get_content_type() == "text/plain")
     resolved = text.split("== Resolved since the last email", 1)[1]
     assert "Price ¥149.00 is under the floor ¥240.00" in resolved
-    assert "seen by a random check at 2026-11-20 20:39, between nightly audits" in resolved
-    assert "then: price ¥149.00 → ¥299.00 (2026-11-20 20:39 → 2026-11-21 02:00)" in resolved
+    lines = [line.strip() for line in resolved.splitlines()]
+    assert "resolved 2026-11-21 02:00 (no longer seen)" in lines  # each on a line of its own
+    assert "seen by a random check at 2026-11-20 20:39, between nightly audits" in lines
+    assert "then: price ¥149.00 → ¥299.00 (2026-11-20 20:39 → 2026-11-21 02:00)" in lines
     log = (tmp_path / "demo.log").read_text()
     assert "random check 20:39: 12 listings read, 2 new finding(s)" in log
