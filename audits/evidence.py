@@ -17,18 +17,16 @@ from crawler.screenshots import shoot_pages_sync
 from .contract import Contract
 from .engine import AuditOutcome
 from .ledger import Finding, Ledger, LedgerError
+from .rules import SEVERITIES
 
 log = logging.getLogger(__name__)
-
-SEVERITY_ORDER = {"critical": 0, "major": 1, "minor": 2}
-
 
 def _wanted(ledger: Ledger, outcome: AuditOutcome) -> list[tuple[Finding, str]]:
     update = outcome.update
     raised = [(f, "first_seen") for f in ledger.findings(ids=update.new + update.reopened)]
     resolved = [(f, "resolved") for f in ledger.findings(ids=update.resolved)]
     return sorted(((f, m) for f, m in raised + resolved if f.listing_id is not None and f.url),
-                  key=lambda fm: (SEVERITY_ORDER.get(fm[0].severity, 3), fm[0].id))
+                  key=lambda fm: (SEVERITIES.index(fm[0].severity), fm[0].id))
 
 
 def keep_screenshots(contract: Contract, ledger: Ledger, outcome: AuditOutcome) -> int:

@@ -212,20 +212,26 @@ class BrowserFetcher:
         problem = refusal(url, self.origins)
         if problem:
             return FetchedPage(url, error=f"not fetched: {problem}", permanent=True)
+        self.renders += 1
+        return await self.in_a_page(url, lambda page: self._load(page, url),
+                                    lambda why: FetchedPage(url, error=why, permanent=True))
+
+    async def in_a_page(self, url: str, work, stuck):
+        """`await work(page)` in one of the pool's pages, under the origin's politeness and
+        the render's hard deadline; `stuck(why)` when the page's scripts froze it (the page
+        is then replaced in the pool)."""
         async with self.politeness.request(url):
             generation, page = await self.pool.take()
-            stuck = False
+            frozen = False
             try:
-                self.renders += 1
                 async with asyncio.timeout(self.hard_deadline_s):
-                    return await self._load(page, url)
+                    return await work(page)
             except (TimeoutError, PageStuck):
-                stuck = True
+                frozen = True
                 log.warning("%s: %s", url, STUCK.format(s=self.hard_deadline_s))
-                return FetchedPage(url, error=STUCK.format(s=self.hard_deadline_s),
-                                   permanent=True)
+                return stuck(STUCK.format(s=self.hard_deadline_s))
             finally:
-                await self.pool.give_back(generation, page, stuck)
+                await self.pool.give_back(generation, page, frozen)
 
     async def _load(self, page, url: str) -> FetchedPage:
         bodies: dict[str, asyncio.Task] = {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import Error as PlaywrightError
 
-from .browser_fetch import STUCK, BrowserFetcher, PageStuck
+from .browser_fetch import BrowserFetcher
 from .config import CrawlConfig
 from .origins import refusal
 from .polite import Politeness
@@ -64,17 +64,8 @@ class PageShooter(BrowserFetcher):
         problem = refusal(url, self.origins)
         if problem:
             return Shot(url, error=f"not fetched: {problem}")
-        async with self.politeness.request(url):
-            generation, page = await self.pool.take()
-            stuck = False
-            try:
-                async with asyncio.timeout(self.hard_deadline_s):
-                    return await self._shoot(page, url)
-            except (TimeoutError, PageStuck):
-                stuck = True
-                return Shot(url, error=STUCK.format(s=self.hard_deadline_s))
-            finally:
-                await self.pool.give_back(generation, page, stuck)
+        return await self.in_a_page(url, lambda page: self._shoot(page, url),
+                                    lambda why: Shot(url, error=why))
 
     async def _shoot(self, page, url: str) -> Shot:
         response, failed = await self._navigate(page, url)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from audits.ledger import Ledger, Token
+from audits.rules import SEVERITIES
 from audits.rules.prices import price_limits
 from audits.summary import open_counts, quota_progress
 
@@ -30,7 +31,6 @@ router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute,
 
 HISTORY_POINTS = 30
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
-SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2}
 
 
 def _cards(ledger: Ledger) -> list[CardSummary]:
@@ -40,7 +40,7 @@ def _cards(ledger: Ledger) -> list[CardSummary]:
             by_listing[f.listing_id].append(f)
     cards = []
     for listing_id, found in by_listing.items():
-        found.sort(key=lambda f: SEVERITY_RANK[f.severity])
+        found.sort(key=lambda f: SEVERITIES.index(f.severity))
         url = found[0].url or ""
         cards.append(CardSummary(
             listing_id=listing_id, sku=found[0].sku, url=url, path=urlsplit(url).path,
