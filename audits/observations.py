@@ -6,7 +6,8 @@ found. They are turned into values here by the crawler's own readers (`parse_pri
 `normalize_availability`, `parse_stock`), so both witnesses read a page the same way, and kept
 as an observation (`Ledger.add_observation`), a snapshot of its own kind.
 
-When the crawler has not looked at the listing within the hour, or its last look disagrees
+When the crawler has not looked at the listing within the rule's window (`window_minutes`,
+an hour by default), or its last look disagrees
 with the browser, the crawler looks now (a spot-check of that one page, in the background):
 the `crawl.view_mismatch` rule then compares the two views, so a store that serves the
 crawler a page of its own is caught within minutes of the merchant seeing the real one. An
@@ -31,7 +32,6 @@ from .spot_check import SpotCheckRefused, check_store_url, start_spot_check
 
 log = logging.getLogger(__name__)
 
-RECENT_LOOK = timedelta(hours=1)          # a crawler look this fresh is compared, not redone
 LOOK_AGAIN_AFTER = timedelta(minutes=10)  # at most one look per listing this often, on reports
 MAX_TITLE = 500
 
@@ -93,7 +93,9 @@ def report_view(contract: Contract, ledger: Ledger, *, url: str, reported_by: st
     good = ledger.history(listing.id, ok_only=True)
     last = good[-1] if good else None
     age = (ledger.clock.now() - datetime.fromisoformat(last.fetched_at)) if last else None
-    if last is not None and age < RECENT_LOOK and not view_differences(observation, last):
+    # A crawler look within the rule's window is compared, not redone (as the rule compares).
+    window = timedelta(minutes=contract.rule_settings("crawl.view_mismatch").window_minutes)
+    if last is not None and age < window and not view_differences(observation, last):
         return Reported(observation, "agrees")
     if last is not None and age < LOOK_AGAIN_AFTER and ledger.run(last.run_id).kind == "spot":
         return Reported(observation, "just looked")
