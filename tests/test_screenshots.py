@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -111,3 +112,29 @@ def test_a_findings_screenshots_are_taken_kept_and_shown_on_its_page(tmp_path, p
             # Without a session the screenshot is not served.
             anonymous = httpx.get(f"{api}/screenshots/{shots[0].id}.jpg", timeout=30)
             assert anonymous.status_code in (303, 401) and not anonymous.content.startswith(b"\xff\xd8")
+
+
+@pytest.mark.e2e
+def test_a_page_that_freezes_or_leaves_the_store_costs_its_screenshot_only(store):
+    """The agency's pages: one whose script spins for ever after load, one that sends the
+    browser to another site. Neither stalls the shooter past its deadline nor is followed;
+    the well-behaved page beside them is still shot."""
+    import time
+
+    from crawler.config import CrawlConfig
+    from crawler.screenshots import shoot_pages_sync
+    from demostore import scenario
+
+    spinning, leaving, fine = (store.url + store.product(sku).url_path
+                               for sku in (scenario.JACKET_SKU, scenario.SOFA_SKU, "SH-0008"))
+    store.faults[store.product(scenario.JACKET_SKU).url_path] = "spinscript"
+    store.faults[store.product(scenario.SOFA_SKU).url_path] = "offsite"
+    config = CrawlConfig(base_url=store.url, page_timeout_s=5)
+    started = time.monotonic()
+    shots = shoot_pages_sync(config, [spinning, leaving, fine])
+    assert time.monotonic() - started < 30
+    assert shots[fine].jpeg is not None and shots[fine].error is None
+    assert shots[leaving].jpeg is None and "not followed" in shots[leaving].error
+    # A page frozen after load cannot paint: it is given up within the page timeout, saying so.
+    assert shots[spinning].jpeg is None
+    assert re.search(r"Timeout 5000ms exceeded|kept it busy", shots[spinning].error)
