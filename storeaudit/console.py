@@ -98,7 +98,8 @@ def shared_images_warning(ledger: Ledger, run: Run) -> Text | None:
         text.append("warning: ", style="bold yellow")
         text.append(f"the same picture is on {s['listings']} of {s['of_listings']} listings "
                     f"({', '.join(s['urls'][:2])}): taken for the store's placeholder, logo or "
-                    "badge, and not counted as a listing image. If it is a product photo, "
+                    "badge, and not counted as a listing image (it is still checked against "
+                    "the registry of infringing images, once). If it is a product photo, "
                     "narrow [store.selectors] images to the gallery.\n")
     return text
 

@@ -113,3 +113,36 @@ def test_a_thumbnail_and_the_full_size_copy_of_one_photo_count_once():
     assert one_per_photo([snap], images) == 1
     # The full-size copy, at the thumbnail's place; the other photo and the unread one stay.
     assert snap.image_urls == ["http://s/full.jpg", "http://s/side.jpg", "http://s/broken.jpg"]
+
+
+@pytest.mark.e2e
+def test_a_stolen_photo_used_as_the_placeholder_is_still_one_finding(tmp_path):
+    """The agency's way round the registry: put the stolen photo on so many listings that it
+    reads as the store's own placeholder. It stays out of each listing's images, and is looked
+    up once: one store-level finding that says how many listings show it."""
+    stolen = tmp_path / "stolen.png"
+    stolen.write_bytes(PLACEHOLDER)  # the rights holder's photo, served as the "placeholder"
+    db = str(tmp_path / "l.db")
+    runner = CliRunner()
+    added = runner.invoke(app, ["registry", "add", str(stolen), "--label", "rights_holder_lamp",
+                                "--db", db])
+    assert added.exit_code == 0, added.output
+    with serve(_store()) as url:
+        contract = tmp_path / "contract.toml"
+        contract.write_text(f'[store]\nname = "Lamps"\nbase_url = "{url}"\n'
+                            f'timezone = "Asia/Shanghai"\n', encoding="utf-8")
+        (tmp_path / "catalog.csv").write_text("sku,cost,reference_price,promoted\n",
+                                              encoding="utf-8")
+        result = runner.invoke(app, ["audit", "-c", str(contract), "--db", db],
+                               terminal_width=200)
+    with Ledger(db) as ledger:
+        found = [f for f in ledger.findings() if f.rule_id == "images.infringing"]
+    assert len(found) == 1, result.output
+    [finding] = found
+    assert finding.listing_id is None
+    assert finding.message.startswith("A picture shown on 4 of 10 listings matches the known "
+                                      "infringing image 'rights_holder_lamp'")
+    assert finding.evidence["image_urls"][0].endswith(("/nophoto.png", "/blank.png"))
+    shown = " ".join(result.output.split())
+    assert "still checked against the registry" in shown
+    assert "1 new" in shown and "critical" in shown and "A picture" in shown

@@ -166,6 +166,12 @@ class AuditContext:
     def images(self, urls: list[str]) -> dict[str, ImageInfo]:
         return self.ledger.images(urls)
 
+    @cached_property
+    def shared_images(self) -> list[dict]:
+        """The pictures the last whole-store crawl found on many listings and left out of
+        their images (crawler.shared_images): {key, urls, listings, of_listings}."""
+        return self.ledger.shared_images()
+
     @staticmethod
     def discount(price: Decimal, reference: Decimal) -> Decimal:
         """How far under the reference a price is, as a fraction (0.4 = 40% off)."""

@@ -6,6 +6,10 @@ mirror image's and its crops'), then a decision on the candidates — near on ph
 together, and the same colours. A copy resized, recompressed, cropped a little, framed, put on a
 white canvas, watermarked, captioned or mirrored is caught; the same product in another colour
 or on another backdrop is not (measured: `python -m bench images`).
+
+A picture the crawl found on many listings (crawler.shared_images) is not any listing's image,
+but it is still looked up, once: a match is one store-level finding naming how many listings
+show it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pydantic import Field
+
+from crawler.snapshot import ImageInfo
 
 from ..image_match import (COLOUR_LIMIT, DHASH_RADIUS, PHASH_RADIUS, SUM_LIMIT, Probe,
                            RegistryImage, RegistryIndex)
@@ -64,49 +70,65 @@ def infringing(ctx: AuditContext, settings: InfringingSettings) -> Iterator[Draf
                           dhash_radius=settings.max_dhash_distance,
                           sum_limit=settings.max_combined_distance,
                           colour_limit=settings.max_colour_distance)
-    seen = []  # (listing state, position, image info) of every hashed image, in listing order
+    seen = []  # (listing state or None for a shared picture, position, info, shared)
     probes = []
+
+    def probe(state, position: int, info: ImageInfo | None, shared: dict | None) -> None:
+        if info is None or info.error:
+            return
+        p = Probe.of(len(probes), phash=info.phash, dhash=info.dhash,
+                     core_phash=info.core_phash, core_dhash=info.core_dhash,
+                     colour=info.colour)
+        if p is not None:
+            seen.append((state, position, info, shared))
+            probes.append(p)
+
     for state in ctx.listings:
         urls = list(dict.fromkeys(state.snap.image_urls))  # an image listed twice is one image
         infos = ctx.images(urls)
         for position, url in enumerate(urls, start=1):
-            info = infos.get(url)
-            if info is None or info.error:
-                continue
-            probe = Probe.of(len(probes), phash=info.phash, dhash=info.dhash,
-                             core_phash=info.core_phash, core_dhash=info.core_dhash,
-                             colour=info.colour)
-            if probe is not None:
-                seen.append((state, position, info))
-                probes.append(probe)
-    for (state, position, info), matches in zip(seen, index.match(probes)):
+            probe(state, position, infos.get(url), None)
+    # A picture on many listings is left out of each one's images (the store's placeholder,
+    # its logo), so a stolen photo put on a fifth of the store must be looked up here, once:
+    # it is one store-level finding, not one per listing and not none.
+    for shared in ctx.shared_images:
+        infos = ctx.images(shared["urls"][:1])
+        probe(None, 0, infos.get(shared["urls"][0]) if shared["urls"] else None, shared)
+    for (state, position, info, shared), matches in zip(seen, index.match(probes)):
         for m in sorted(matches, key=lambda m: m.registry_id):
             entry = entries[m.registry_id]
             how = "" if m.variant == "as registered" else f", {m.variant}"
+            evidence = {
+                "image_url": info.url,
+                "image_sha256": info.sha256,
+                "image_phash": m.listing_phash,
+                "registry_id": entry.id,
+                "registry_label": entry.label,
+                "registry_source": entry.source,
+                "registry_phash": m.matched_phash,
+                "hash": "phash",
+                "distance": m.phash_distance,
+                "max_distance": settings.max_distance,
+                "dhash_distance": m.dhash_distance,
+                "colour_distance": m.colour_distance,
+                "matched_form": m.variant,
+                "hashed": m.hashed,
+                "run_id": ctx.run.id,
+            }
+            if shared is not None:
+                yield Draft(
+                    None, f"registry:{entry.id}:shared:{shared['key']}",
+                    f"A picture shown on {shared['listings']} of {shared['of_listings']} "
+                    f"listings matches the known infringing image '{entry.label}' (phash "
+                    f"distance {m.phash_distance} of 64{how})",
+                    {**evidence, "shared_on_listings": shared["listings"],
+                     "of_listings": shared["of_listings"], "image_urls": shared["urls"]},
+                )
+                continue
             yield Draft(
                 state.id, f"registry:{entry.id}:{info.url}",
                 f"Image {position} matches the known infringing image '{entry.label}' "
                 f"(phash distance {m.phash_distance} of 64{how})",
-                {
-                    "listing_url": state.snap.url,
-                    "sku": state.sku,
-                    "image_position": position,
-                    "image_url": info.url,
-                    "image_sha256": info.sha256,
-                    "image_phash": m.listing_phash,
-                    "registry_id": entry.id,
-                    "registry_label": entry.label,
-                    "registry_source": entry.source,
-                    "registry_phash": m.matched_phash,
-                    "hash": "phash",
-                    "distance": m.phash_distance,
-                    "max_distance": settings.max_distance,
-                    "dhash_distance": m.dhash_distance,
-                    "colour_distance": m.colour_distance,
-                    "matched_form": m.variant,
-                    "hashed": m.hashed,
-                    "snapshot_id": state.snap.id,
-                    "run_id": ctx.run.id,
-                },
+                {"listing_url": state.snap.url, "sku": state.sku, "image_position": position,
+                 **evidence, "snapshot_id": state.snap.id},
             )
-
