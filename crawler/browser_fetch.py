@@ -58,13 +58,44 @@ _REDIRECT_STUB = "<!DOCTYPE html><html><head><title></title></head><body></body>
 # Chromium ~50 ms of CPU per page (a third of a render). The page can tamper with what runs
 # in its world; it could as well write what it likes into its DOM, so nothing is lost, and a
 # read that does not come back as text in time falls back to page.content().
-_READ_WHEN_FILLED_JS = """([selector, ms]) => new Promise(resolve => {
+_READ_WHEN_FILLED_JS = r"""([selector, ms]) => new Promise(resolve => {
   const started = Date.now();
   const read = () => {
+    markShown();
     const doctype = document.doctype;
     const root = document.documentElement;
     resolve((doctype ? new XMLSerializer().serializeToString(doctype) : "") +
             (root ? root.outerHTML : ""));
+  };
+  // What only the rendered page knows, written onto the elements it is about: a price
+  // struck through by a style sheet, a part hidden by one (crawler.extract.shown). Any
+  // such mark the page wrote itself is taken off first; nothing of the page's runs between.
+  const markShown = () => {
+    for (const el of document.querySelectorAll("[data-storeaudit-struck],[data-storeaudit-hidden]")) {
+      el.removeAttribute("data-storeaudit-struck");
+      el.removeAttribute("data-storeaudit-hidden");
+    }
+    const root = document.body || document.documentElement;
+    if (!root) return;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const seen = new Set();
+    let node, left = 4000;
+    while ((node = walker.nextNode()) && left > 0) {
+      const el = node.parentElement;
+      if (!el || seen.has(el) || !/\d/.test(node.nodeValue)) continue;
+      seen.add(el);
+      left--;
+      for (let e = el, i = 0; e && i < 4; e = e.parentElement, i++) {
+        if (getComputedStyle(e).textDecorationLine.includes("line-through")) {
+          el.setAttribute("data-storeaudit-struck", "");
+          break;
+        }
+      }
+      if (el.checkVisibility && !el.checkVisibility({visibilityProperty: true,
+                                                     checkVisibilityCSS: true})) {
+        el.setAttribute("data-storeaudit-hidden", "");
+      }
+    }
   };
   const filled = () => {
     if (!selector) return true;

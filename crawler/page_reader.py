@@ -35,12 +35,15 @@ from .extract import extract_listing
 from .extract.walls import wall_reason
 from .fetch import FetchedPage, Fetcher, HttpFetcher
 from .polite import Politeness
-from .snapshot import ABSENT_STATUSES, KnownPage, PageState, Snapshot
+from .snapshot import (ABSENT_STATUSES, DISCONTINUED, OUT_OF_STOCK, KnownPage, PageState,
+                       Snapshot)
 
 log = logging.getLogger(__name__)
 
 # Without these a page tells us nothing we can audit: it is recorded as failed.
 ESSENTIAL_FIELDS = ("title", "price")
+# ... except that a listing the page says cannot be bought may show no price.
+NOT_FOR_SALE = (OUT_OF_STOCK, DISCONTINUED)
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 CUT_OFF = "page cut off part-way: the HTML stops before </html> (a truncated response)"
 WALL = "login or verification wall instead of the listing"
@@ -65,8 +68,12 @@ def _read_page(page: FetchedPage, config: CrawlConfig,
         # what the listing dropped: none of its values are used.
         return Snapshot(page.url, error=CUT_OFF, **base), []
     data = extract_listing(page.html, page.final_url or page.url, config.selectors,
-                           config.default_currency)
+                           config.default_currency, rendered=page.fetched_with == "browser")
     missing = [f for f in ESSENTIAL_FIELDS if getattr(data, f) in (None, "")]
+    if missing == ["price"] and data.availability in NOT_FOR_SALE and "price" not in data.placeholders:
+        # A listing out of stock or discontinued often shows no price at all: that is what
+        # the page says ("no price shown"), not a page we could not read.
+        missing, data.price_note = [], data.price_note or "no price shown"
     script_filled = list(dict.fromkeys(missing + data.placeholders))
     wall = None
     if missing and not (data.placeholders or data.sku or data.sources.get("price")):

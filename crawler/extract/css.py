@@ -17,6 +17,7 @@ from crawler.extract.document import (
 )
 from crawler.extract.selectors import Selectors, select_elements
 from crawler.extract.values import Found
+from crawler.extract.shown import in_another_part
 from crawler.prices import parse_price
 from crawler.stock import normalize_availability, parse_stock
 
@@ -40,7 +41,7 @@ def from_css(
     if els:
         found.title = collapse_text(element_text(els[0]))
 
-    els = select_elements(tree, sel.price, problems, "price")
+    els = _own(select_elements(tree, sel.price, problems, "price"))
     if els:
         el = els[0]
         text = element_text(el, skip=("del", "s", "strike")).strip() or (el.get("content") or "")
@@ -49,14 +50,14 @@ def from_css(
             found.price, found.currency, found.price_note = parsed.amount, parsed.currency, parsed.note
             found.list_price = parsed.list_price  # "原价¥299 现价¥199" in one element
 
-    els = select_elements(tree, sel.list_price, problems, "list_price")
+    els = _own(select_elements(tree, sel.list_price, problems, "list_price"))
     if els:
         parsed = parse_price(element_text(els[0]).strip() or els[0].get("content"), default_currency)
         if parsed is not None:
             found.list_price = parsed.list_price or parsed.amount
             found.currency = found.currency or parsed.currency
 
-    els = select_elements(tree, sel.stock, problems, "stock")
+    els = _own(select_elements(tree, sel.stock, problems, "stock"))
     if els:
         el = els[0]
         text = element_text(el)
@@ -78,6 +79,12 @@ def from_css(
         el = els[0]
         found.sku = collapse_text(el.get("data-sku") or el.get("content")) or _sku_text(element_text(el))
     return found
+
+
+def _own(els: list[Any]) -> list[Any]:
+    """The matches that are this listing's: a generic selector's first match may be a related
+    product's price or the header cart's total."""
+    return [el for el in els if not in_another_part(el)]
 
 
 def _element_image_urls(el: Any, base: str) -> list[str | None]:

@@ -8,6 +8,7 @@ See the package doc (`crawler.extract`) for what each source reads.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,15 @@ from crawler.extract.opengraph import from_opengraph, opengraph_props
 from crawler.extract.schema_org import from_structured
 from crawler.extract.selectors import Selectors, select_elements
 from crawler.extract.values import Found
-from crawler.snapshot import LISTING_VALUE_FIELDS, OUT_OF_STOCK, ListingValues, Snapshot
+from crawler.extract.shown import Shown, buyable, read_shown
+from crawler.prices import format_price
+from crawler.snapshot import (IN_STOCK, LISTING_VALUE_FIELDS, LOW_STOCK, OUT_OF_STOCK,
+                              ListingValues, Snapshot)
 
 log = logging.getLogger(__name__)
 
 JSONLD, MICRODATA, OPENGRAPH, CSS = "jsonld", "microdata", "opengraph", "css"
+SHOWN = "page"  # what the product block shows a shopper (crawler.extract.shown)
 SOURCE_ORDER = (JSONLD, MICRODATA, OPENGRAPH, CSS)
 # og:image is the one picture for link previews, not the gallery: the page's own gallery
 # (CSS) lists every listing image, so it comes before OpenGraph for images.
@@ -67,6 +72,7 @@ def extract_listing(
     url: str,
     selectors: Selectors | None = None,
     default_currency: str | None = None,
+    rendered: bool = False,
 ) -> Extracted:
     """Read one listing page. Never raises on odd HTML; see the package doc for the merge.
 
@@ -74,11 +80,13 @@ def extract_listing(
     `Selectors.defaults()`; a Selectors field left None is not looked
     for (use `Selectors.with_defaults()` to fill gaps). `promoted` is True when the promoted
     selector matches, False when it does not, None when there is no promoted selector or the
-    page could not be read at all.
+    page could not be read at all. `rendered`: the HTML is the browser's, with its marks of
+    what a style sheet strikes through or hides (crawler.browser_fetch); plain HTTP's marks
+    are the page's own, and ignored.
     """
     result = Extracted()
     try:
-        _extract_into(result, html, url, selectors, default_currency)
+        _extract_into(result, html, url, selectors, default_currency, rendered)
     except Exception as exc:  # a last guard: odd input must not take the crawl down
         log.exception("extract_listing failed for %s", url)
         result.problems.append(f"extract: {type(exc).__name__}: {exc}")
@@ -86,19 +94,79 @@ def extract_listing(
     return result
 
 
-def _take_images(result: Extracted, per_source: dict[str, Found | None]) -> None:
+def _take_images(result: Extracted, per_source: dict[str, Found | None], shown: Shown) -> None:
     """Every listing image the markup and the gallery name, together: structured data often
     names only the lead photo, and a gallery may leave out the one the markup names. The
-    same photo at two sizes is told apart later, by its hashes (crawler.same_photo).
-    OpenGraph's one picture for link previews counts only when nothing else names one."""
-    sources = [s for s in IMAGE_SOURCE_ORDER if s != OPENGRAPH
-               and per_source.get(s) is not None and per_source[s].image_urls]
-    if not sources and per_source.get(OPENGRAPH) is not None \
+    gallery is the selectors' when they find one, else the pictures of the product block
+    (crawler.extract.shown). The same photo at two sizes is told apart later, by its
+    hashes (crawler.same_photo). OpenGraph's one picture for link previews counts only when
+    nothing else names one."""
+    galleries = {s: per_source[s].image_urls for s in IMAGE_SOURCE_ORDER if s != OPENGRAPH
+                 and per_source.get(s) is not None and per_source[s].image_urls}
+    if CSS not in galleries and shown.image_urls:
+        galleries[SHOWN] = shown.image_urls
+    if not galleries and per_source.get(OPENGRAPH) is not None \
             and per_source[OPENGRAPH].image_urls:
-        sources = [OPENGRAPH]
-    result.image_urls = dedupe_urls(u for s in sources for u in per_source[s].image_urls)
-    if sources:
-        result.sources["image_urls"] = sources[0]
+        galleries[OPENGRAPH] = per_source[OPENGRAPH].image_urls
+    result.image_urls = dedupe_urls(u for urls in galleries.values() for u in urls)
+    if galleries:
+        result.sources["image_urls"] = next(iter(galleries))
+
+
+def _what_the_page_shows(result: Extracted, shown: Shown) -> None:
+    """The price and stock a shopper sees win over the markup's, and a disagreement is kept
+    in the note: a discount only the page shows, an expired sale left in the JSON-LD, the
+    variant the page presents among several offers, stock words the markup does not have."""
+    notes = [result.price_note] if result.price_note else []
+    if shown.price is not None and shown.price.note != "free":
+        amount = shown.price.amount
+        if result.price is None:
+            result.price, result.sources["price"] = amount, SHOWN
+            notes = [shown.price.note] if shown.price.note else []
+            result.currency = result.currency or shown.price.currency
+        elif amount != result.price and not _within(amount, result.price_note):
+            notes.append(f"the page shows {format_price(amount, result.currency)}; the "
+                         f"markup says {format_price(result.price, result.currency)}")
+            result.price, result.sources["price"] = amount, SHOWN
+        elif amount != result.price:  # one of the variant offers: the one on display
+            result.price, result.sources["price"] = amount, SHOWN
+    if shown.price is not None and result.sources.get("list_price") == CSS:
+        result.list_price = None  # a selector's first "was" price; the block's is surer
+        result.sources.pop("list_price")
+    if shown.list_price is not None and result.price is not None \
+            and shown.list_price > result.price:
+        result.list_price, result.sources["list_price"] = shown.list_price, SHOWN
+    if result.list_price is not None and result.price is not None \
+            and result.list_price <= result.price:
+        result.list_price = None  # a "was" price no higher than the price is no discount
+        result.sources.pop("list_price", None)
+
+    said = shown.availability or buyable(shown)
+    markup = result.availability
+    if said and said != markup:
+        if markup is None or (markup == IN_STOCK and said == LOW_STOCK):
+            result.availability, result.sources["availability"] = said, SHOWN
+        elif markup == OUT_OF_STOCK and shown.can_buy and said in (IN_STOCK, LOW_STOCK):
+            notes.append("stock: the markup says out of stock; the page offers add to cart")
+            result.availability, result.sources["availability"] = said, SHOWN
+        elif shown.availability and markup == IN_STOCK and said == OUT_OF_STOCK \
+                and shown.can_buy is not True:
+            notes.append("stock: the markup says in stock; the page says out of stock")
+            result.availability, result.sources["availability"] = said, SHOWN
+    if shown.stock_count is not None and result.stock_count is None:
+        result.stock_count = shown.stock_count
+    result.price_note = "; ".join(dict.fromkeys(n for n in notes if n)) or None
+
+
+def _within(amount, note: str | None) -> bool:
+    """The amount is inside the markup's "range LOW–HIGH" of variant offers."""
+    if not note or not note.startswith("range "):
+        return False
+    try:
+        low, high = (Decimal(x) for x in note[6:].split("–"))
+    except Exception:
+        return False
+    return low <= amount <= high
 
 
 def _extract_into(
@@ -107,6 +175,7 @@ def _extract_into(
     url: str,
     selectors: Selectors | None,
     default_currency: str | None,
+    rendered: bool = False,
 ) -> None:
     sel = selectors if selectors is not None else Selectors.defaults()
     tree = parse_html(html)
@@ -135,7 +204,8 @@ def _extract_into(
 
     for name in ("title", "sku", "price", "list_price", "availability", "stock_count"):
         take(name)
-    _take_images(result, per_source)
+    shown = read_shown(tree, base, result.title, default_currency, rendered)
+    _take_images(result, per_source, shown)
 
     # The note and, when it has one, the currency go with the price they describe.
     price_source = result.sources.get("price")
@@ -151,6 +221,7 @@ def _extract_into(
     if result.currency is None and default_currency and (result.price is not None or result.list_price is not None):
         result.currency = default_currency.upper()
         result.sources["currency"] = "default"
+    _what_the_page_shows(result, shown)
 
     # A zero price on a listing marked out of stock is the store showing no price (many
     # platforms print 0 for an unpurchasable item), not a zero price; "free" says so itself.

@@ -1,0 +1,71 @@
+"""What the page shows a shopper beside the product's title, read from its HTML: the price,
+the struck-through or "was / RRP / 原价" list price, the stock words, whether add-to-cart can
+be pressed, and the gallery's pictures.
+
+The markup (JSON-LD, microdata, OpenGraph) is what the store tells machines; this is what it
+tells people, and the two differ more often than they should: a discount an app shows but
+the markup never heard of, an expired sale price left in the JSON-LD, several variant offers
+where the page presents one. `crawler.extract.page` merges the two.
+
+- `block`: the product block around the title, and what in it is not this listing's;
+- `price`, `stock`, `gallery`: what the block shows of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crawler.extract.document import collapse_text, element_text
+from crawler.extract.shown.block import (MARKS, block_with, drop_page_marks, in_another_part,
+                                         title_element, top_block)
+from crawler.extract.shown.gallery import shown_gallery
+from crawler.extract.shown.price import shown_prices
+from crawler.extract.shown.stock import shown_stock
+from crawler.prices import ParsedPrice
+from crawler.snapshot import IN_STOCK, OUT_OF_STOCK
+
+
+@dataclass
+class Shown:
+    """What the product block shows (any of it may be None: not shown, or not found)."""
+
+    price: ParsedPrice | None = None
+    list_price: Decimal | None = None
+    availability: str | None = None
+    stock_count: int | None = None
+    # True: an add-to-cart button that can be pressed; False: one that is disabled.
+    can_buy: bool | None = None
+    image_urls: list[str] = field(default_factory=list)
+
+
+def read_shown(tree: Any, base: str, title: str | None, currency: str | None,
+               rendered: bool = False) -> Shown:
+    """What the product block beside `title` (or the page's first <h1>) shows. `rendered`:
+    the browser marked what style sheets strike through or hide (MARKS); in HTML from plain
+    HTTP such marks are the page's own, and are dropped."""
+    if not rendered:
+        drop_page_marks(tree)
+    title_el = title_element(tree, title)
+    if title_el is None:
+        return Shown()
+    keep = frozenset((title_el, *title_el.iterancestors()))
+    price, listed = shown_prices(title_el, currency, keep)
+    block = block_with(title_el, lambda n: len(collapse_text(element_text(n)) or "") > 200)
+    if block is None:
+        block = top_block(title_el)
+    availability, count, can_buy = shown_stock(block, keep) if block is not None else \
+        (None, None, None)
+    return Shown(price=price, list_price=listed, availability=availability, stock_count=count,
+                 can_buy=can_buy, image_urls=shown_gallery(title_el, base, keep))
+
+
+def buyable(shown: Shown) -> str | None:
+    """The availability the add-to-cart button says, when the words did not."""
+    if shown.can_buy is None:
+        return None
+    return IN_STOCK if shown.can_buy else OUT_OF_STOCK
+
+
+__all__ = ["MARKS", "Shown", "buyable", "in_another_part", "read_shown"]
