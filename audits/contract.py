@@ -24,6 +24,7 @@ from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, 
 from crawler.config import CONTRACT_KNOBS, CrawlConfig
 from crawler.extract import Selectors
 from crawler.origins import normal_origin, origin_of
+from crawler.presets.pages import platform_pages, platform_selectors
 
 from .contract_errors import (ContractError, contract_error, line_of_key, quoted_number,
                               refuse_dates)
@@ -64,7 +65,8 @@ class StoreSettings(_Strict):
     timezone: str = "Asia/Shanghai"
     catalog: str = "catalog.csv"
     # A platform preset: its public endpoints for discovery and exact values (crawler.presets).
-    platform: Literal["generic", "shopify", "woocommerce"] = "generic"
+    platform: Literal["generic", "shopify", "woocommerce", "magento", "taobao", "tmall",
+                      "jd"] = "generic"
     selectors: SelectorSettings = Field(default_factory=SelectorSettings)
 
     @field_validator("name")
@@ -305,16 +307,23 @@ class Contract(_Strict):
         return self.model_copy(update={"store": StoreSettings.model_validate(store.model_dump())})
 
     def crawl_config(self) -> CrawlConfig:
-        given = self.store.selectors.model_dump(exclude_none=True)
-        defaults = Selectors.defaults()
+        # The contract's own selectors first, then the platform's, then the generic ones; a
+        # pattern left at the generic default takes the platform's.
+        store, pages = self.store, platform_pages(self.store.platform)
+        given = store.selectors.model_dump(exclude_none=True)
+        defaults = platform_selectors(store.platform, Selectors.defaults())
         selectors = Selectors(**{**defaults.__dict__, **given})
+        generic = StoreSettings.model_fields
         return CrawlConfig(
-            base_url=self.store.base_url,
-            origins=list(self.store.origins),
-            sitemap_url=self.store.sitemap,
-            urls=list(self.store.urls),
-            listing_pattern=self.store.listing_pattern,
-            category_pattern=self.store.category_pattern,
+            base_url=store.base_url,
+            origins=list(store.origins),
+            sitemap_url=store.sitemap,
+            urls=list(store.urls),
+            listing_pattern=pages.listing_pattern if pages.listing_pattern and
+            store.listing_pattern == generic["listing_pattern"].default else store.listing_pattern,
+            category_pattern=pages.category_pattern if pages.category_pattern and
+            store.category_pattern == generic["category_pattern"].default
+            else store.category_pattern,
             selectors=selectors,
             default_currency=self.store.currency,
             platform=self.store.platform,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from crawler.crawl import CrawlProgress, crawl_sync
-from crawler.presets import PLATFORMS
+from crawler.presets import PLATFORMS, WITH_ENDPOINTS
 from crawler.run_sync import run_sync
 from crawler.snapshot import Snapshot
 from crawler.survey import Survey, SurveyFailed, survey_store
@@ -48,7 +48,9 @@ def _preface(survey: Survey, snapshots: list[Snapshot], found: int) -> str:
         f"{datetime.now(timezone.utc):%Y-%m-%d}:",
         f"  platform: {survey.platform}"
         + (f" ({survey.platform_why})" if survey.platform_why else " (no platform's signs found)")
-        + ("" if survey.platform in PLATFORMS else ": no preset yet, its pages are read"),
+        + (": read through its public endpoints" if survey.platform in WITH_ENDPOINTS
+           else ": its pages are read, with its selectors" if survey.platform in PLATFORMS
+           and survey.platform != "generic" else ""),
         f"  listings: {found} found "
         + (f"in the sitemap {survey.sitemap}" if survey.sitemap else "through the home page's links")
         + f", listing pages like {survey.listing_urls[0] if survey.listing_urls else '?'}",

@@ -239,3 +239,120 @@ def test_init_from_a_shopify_store_names_the_platform_and_reads_through_its_pres
     assert "$129.00" in out and "$69.00" in out  # the variants shown, not the pages' lowest
     catalog = (tmp_path / "catalog.csv").read_text(encoding="utf-8")
     assert "RRC-S,,159.00,yes" in catalog
+
+
+# Magento's GraphQL `products` items (Adobe Commerce's GraphQL reference): prices as numbers
+# with their currency, stock as IN_STOCK / OUT_OF_STOCK, the gallery as media_gallery.
+MAGENTO = [
+    {"__typename": "ConfigurableProduct", "sku": "MJ-01", "name": "Montana Wind Jacket",
+     "url_key": "montana-wind-jacket", "url_suffix": ".html", "stock_status": "IN_STOCK",
+     "only_x_left_in_stock": None,
+     "price_range": {"minimum_price": {"regular_price": {"value": 49, "currency": "EUR"},
+                                       "final_price": {"value": 39.2, "currency": "EUR"}},
+                     "maximum_price": {"final_price": {"value": 45}}},
+     "media_gallery": [{"url": "/media/catalog/product/m/j/mj01-back.png", "disabled": False,
+                        "position": 2},
+                       {"url": "/media/catalog/product/m/j/mj01.png", "disabled": False,
+                        "position": 1},
+                       {"url": "/media/catalog/product/m/j/mj01-old.png", "disabled": True,
+                        "position": 3}]},
+    {"__typename": "SimpleProduct", "sku": "24-MB01", "name": "Joust Duffle Bag",
+     "url_key": "joust-duffle-bag", "url_suffix": ".html", "stock_status": "IN_STOCK",
+     "only_x_left_in_stock": 2,
+     "price_range": {"minimum_price": {"regular_price": {"value": 34, "currency": "EUR"},
+                                       "final_price": {"value": 34, "currency": "EUR"}},
+                     "maximum_price": {"final_price": {"value": 34}}},
+     "media_gallery": []},
+    {"__typename": "SimpleProduct", "sku": "24-WG02", "name": "Didi Sport Watch",
+     "url_key": "didi-sport-watch", "url_suffix": ".html", "stock_status": "OUT_OF_STOCK",
+     "only_x_left_in_stock": None,
+     "price_range": {"minimum_price": {"regular_price": {"value": 92, "currency": "EUR"},
+                                       "final_price": {"value": 92, "currency": "EUR"}},
+                     "maximum_price": {"final_price": {"value": 92}}},
+     "media_gallery": []},
+]
+
+
+def magento_store(hits: Counter) -> Starlette:
+    """A Magento store's /graphql (GET, as documented for queries) and its product pages."""
+    import re as _re
+
+    def graphql(request):
+        hits["graphql"] += 1
+        query = request.query_params.get("query", "")
+        key = _re.search(r'url_key: \{eq: "([^"]+)"\}', query)
+        if key:
+            items, pages = [p for p in MAGENTO if p["url_key"] == key.group(1)], 1
+        else:
+            page = int(_re.search(r"currentPage: (\d+)", query).group(1))
+            assert "pageSize: 100" in query and 'price: {from: "0"}' in query
+            items, pages = {1: MAGENTO[:2], 2: MAGENTO[2:]}[page], 2
+        return JSONResponse({"data": {"products": {
+            "items": items, "page_info": {"current_page": 1, "total_pages": pages}}}})
+
+    def product(request):
+        p = next(p for p in MAGENTO if p["url_key"] == request.path_params["key"])
+        return HTMLResponse(_theme_page(p["name"], "€99,00", False))
+
+    return Starlette(routes=[Route("/graphql", graphql), Route("/{key}.html", product)])
+
+
+def test_magento_values_come_from_the_price_range_and_the_stock_status():
+    from crawler.presets.magento import product_values as magento_values
+
+    jacket = magento_values(MAGENTO[0])
+    assert (jacket["price"], jacket["list_price"], jacket["currency"], jacket["sku"]) == \
+        (D("39.2"), D("49"), "EUR", "MJ-01")
+    assert jacket["price_note"] == "range 39.2–45" and jacket["availability"] == IN_STOCK
+    assert jacket["image_urls"] == ["/media/catalog/product/m/j/mj01.png",
+                                    "/media/catalog/product/m/j/mj01-back.png"]
+    bag = magento_values(MAGENTO[1])
+    assert (bag["availability"], bag["stock_count"], bag["list_price"]) == (LOW_STOCK, 2, None)
+    watch = magento_values(MAGENTO[2])
+    assert (watch["availability"], watch["stock_count"]) == (OUT_OF_STOCK, 0)
+
+
+@pytest.mark.e2e
+def test_a_magento_store_is_read_from_its_graphql_catalogue():
+    hits = Counter()
+    with serve(magento_store(hits)) as url:
+        result = crawl_sync(dataclasses.replace(_config(url, "magento"), sitemap_url=None))
+        assert hits["graphql"] == 2  # the catalogue's two pages, nothing per product
+        alone = crawl_sync(dataclasses.replace(_config(url, "magento"),
+                                               urls=["/didi-sport-watch.html"]))
+    snaps = {s.sku: s for s in result.snapshots}
+    assert sorted(snaps) == ["24-MB01", "24-WG02", "MJ-01"]
+    jacket = snaps["MJ-01"]
+    assert (jacket.price, jacket.list_price, jacket.currency) == (D("39.2"), D("49"), "EUR")
+    assert jacket.price_note == "range 39.2–45; the page shows 99.00"
+    assert snaps["24-MB01"].availability == LOW_STOCK
+    [watch] = alone.snapshots
+    assert (watch.sku, watch.availability, watch.price) == ("24-WG02", OUT_OF_STOCK, D("92"))
+    assert hits["graphql"] == 3  # the page read alone asked for its own product
+
+
+@pytest.mark.parametrize("platform, page, price, list_price, stock", [
+    ("taobao", '<h3 class="tb-main-title" data-title="山野行冲锋衣">山野行冲锋衣</h3>'
+     '<div id="J_StrPrice"><em class="tb-rmb">¥</em><em class="tb-rmb-num">299.00</em></div>'
+     '<div class="tb-promo-price"><em class="tb-rmb">¥</em><em id="J_PromoPriceNum" '
+     'class="tb-rmb-num">199.00</em></div><span id="J_SpanStock">库存2318件</span>',
+     "199.00", "299.00", IN_STOCK),
+    ("jd", '<div class="sku-name">海雀 H7 电视</div><div class="summary-price"><div '
+     'class="p-price"><span>￥</span><span class="price J-p-100034567890">4299.00</span></div>'
+     '</div><div id="store-prompt"><strong>无货</strong>，此商品暂时售完</div>',
+     "4299.00", None, OUT_OF_STOCK),
+])
+def test_a_platform_brings_the_selectors_of_its_item_pages(platform, page, price, list_price,
+                                                           stock):
+    from audits.contract import parse_contract
+    from audits.contract_template import contract_template
+    from crawler.extract import extract_listing
+
+    config = parse_contract(contract_template({"name": "s", "platform": platform})).crawl_config()
+    got = extract_listing(f"<html><body>{page}</body></html>", "https://shop.example/item",
+                          config.selectors, "CNY")
+    assert (got.price, got.list_price, got.availability) == \
+        (D(price), D(list_price) if list_price else None, stock)
+    assert got.sources["price"] == "css"
+    assert config.listing_pattern != parse_contract(contract_template({"name": "s"})) \
+        .crawl_config().listing_pattern

@@ -11,6 +11,11 @@ falls back to the sitemap, with the reason noted.
 
 * `shopify` (`crawler/presets/shopify.py`): /products.json and /products/<handle>.js.
 * `woocommerce` (`crawler/presets/woocommerce.py`): the Store API, /wp-json/wc/store/v1/products.
+* `magento` (`crawler/presets/magento.py`): the storefront GraphQL API, /graphql.
+
+Every platform, these and `taobao`, `tmall`, `jd` (which have no open endpoint), also has the
+shapes of its pages: its listing and category URLs and its themes' selectors
+(`crawler/presets/pages.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import httpx
 from ..discover import Discovery
 from ..snapshot import Snapshot
 
-PLATFORMS = ("generic", "shopify", "woocommerce")
+PLATFORMS = ("generic", "shopify", "woocommerce", "magento", "taobao", "tmall", "jd")
+# Those with open, documented endpoints (a Preset); the others are read from their pages.
+WITH_ENDPOINTS = ("shopify", "woocommerce", "magento")
 
 
 class Preset(Protocol):
@@ -43,7 +50,10 @@ def preset_for(platform: str) -> Preset | None:
     if platform == "woocommerce":
         from .woocommerce import WooCommercePreset
         return WooCommercePreset()
+    if platform == "magento":
+        from .magento import MagentoPreset
+        return MagentoPreset()
     return None
 
 
-__all__ = ["PLATFORMS", "Preset", "preset_for"]
+__all__ = ["PLATFORMS", "WITH_ENDPOINTS", "Preset", "preset_for"]
