@@ -52,14 +52,20 @@ TRACKED_RESOURCES = {"script", "xhr", "fetch"}
 REDIRECT_STATUS = {301, 302, 303, 307, 308}
 _REDIRECT_STUB = "<!DOCTYPE html><html><head><title></title></head><body></body></html>"
 
-# The page's HTML once every element the selector matches has text (or there is none, or
-# `ms` have passed), read in one call in the page's own world: Playwright's wait_for_function
+# The page's HTML once every element the selector matches has text (or there is none) and
+# no shown price box is left empty, or the page has gone quiet, or `ms` have passed; read
+# in one call in the page's own world: Playwright's wait_for_function
 # and page.content() each go through its utility world and injected script, which cost
 # Chromium ~50 ms of CPU per page (a third of a render). The page can tamper with what runs
 # in its world; it could as well write what it likes into its DOM, so nothing is lost, and a
 # read that does not come back as text in time falls back to page.content().
 _READ_WHEN_FILLED_JS = r"""([selector, ms]) => new Promise(resolve => {
   const started = Date.now();
+  const QUIET_MS = 500, NO_CHANGE_MS = 1200;
+  const PRICE_SLOTS = ["price", "preis", "prix", "precio", "prezzo", "prijs", "pris", "cena",
+                       "preco", "jiage", "kakaku"].map(w => `[class*="${w}" i],[id*="${w}" i]`)
+                      .join(",");
+  const OLD_PRICE = /old|was|compare|origin|strike|regular|market|list-?price|del\b/i;
   const read = () => {
     markShown();
     const doctype = document.doctype;
@@ -102,8 +108,31 @@ _READ_WHEN_FILLED_JS = r"""([selector, ms]) => new Promise(resolve => {
     const els = document.querySelectorAll(selector);
     return els.length === 0 || Array.from(els).every(e => e.textContent.trim().length > 0);
   };
+  // A shown price box with nothing in it yet ("price", "prijs", "jiage" in its class or id,
+  // not an old price's): a script of the page's is still to fill it in.
+  const emptySlot = () => {
+    for (const el of document.querySelectorAll(PRICE_SLOTS)) {
+      if (el.textContent.trim() || el.querySelector("img") || OLD_PRICE.test(
+          (el.className && el.className.baseVal === undefined ? el.className : "") + " " + el.id)) continue;
+      if (el.checkVisibility && !el.checkVisibility({visibilityProperty: true,
+                                                     checkVisibilityCSS: true})) continue;
+      return true;
+    }
+    return false;
+  };
+  // Or the page has gone quiet: no change for QUIET_MS after its last one, or none at all
+  // for NO_CHANGE_MS (a price that arrives later than that is waited for only up to `ms`).
+  let changed = 0;
+  const observer = new MutationObserver(() => { changed = Date.now(); });
+  observer.observe(document.documentElement || document, {subtree: true, childList: true,
+                                                          characterData: true});
+  const quiet = () => changed ? Date.now() - changed >= QUIET_MS
+                              : Date.now() - started >= NO_CHANGE_MS;
   const check = () => {
-    if (filled() || Date.now() - started >= ms) read(); else setTimeout(check, 50);
+    if ((filled() && (!emptySlot() || quiet())) || Date.now() - started >= ms) {
+      observer.disconnect();
+      read();
+    } else setTimeout(check, 50);
   };
   check();
 })"""

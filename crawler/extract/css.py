@@ -15,7 +15,7 @@ from crawler.extract.document import (
     dedupe_urls,
     element_text,
 )
-from crawler.extract.selectors import Selectors, select_elements
+from crawler.extract.selectors import Selectors, select_elements, select_first
 from crawler.extract.values import Found
 from crawler.extract.shown import in_another_part
 from crawler.prices import parse_price
@@ -37,11 +37,18 @@ def from_css(
     tree: Any, base: str, sel: Selectors, default_currency: str | None, problems: list[str]
 ) -> Found:
     found = Found()
-    els = select_elements(tree, sel.title, problems, "title")
+
+    def first(field: str) -> list[Any]:
+        alternative, els = select_first(tree, getattr(sel, field), problems, field, keep=_own)
+        if alternative is not None and not sel.is_generic(field, alternative):
+            found.precise.add(field)
+        return els
+
+    els = first("title")
     if els:
         found.title = collapse_text(element_text(els[0]))
 
-    els = _own(select_elements(tree, sel.price, problems, "price"))
+    els = first("price")
     if els:
         el = els[0]
         text = element_text(el, skip=("del", "s", "strike")).strip() or (el.get("content") or "")
@@ -50,14 +57,14 @@ def from_css(
             found.price, found.currency, found.price_note = parsed.amount, parsed.currency, parsed.note
             found.list_price = parsed.list_price  # "原价¥299 现价¥199" in one element
 
-    els = _own(select_elements(tree, sel.list_price, problems, "list_price"))
+    els = first("list_price")
     if els:
         parsed = parse_price(element_text(els[0]).strip() or els[0].get("content"), default_currency)
         if parsed is not None:
             found.list_price = parsed.list_price or parsed.amount
             found.currency = found.currency or parsed.currency
 
-    els = _own(select_elements(tree, sel.stock, problems, "stock"))
+    els = first("stock")
     if els:
         el = els[0]
         text = element_text(el)
@@ -81,10 +88,10 @@ def from_css(
     return found
 
 
-def _own(els: list[Any]) -> list[Any]:
-    """The matches that are this listing's: a generic selector's first match may be a related
+def _own(el: Any) -> bool:
+    """The match is this listing's: a generic selector's first match may be a related
     product's price or the header cart's total."""
-    return [el for el in els if not in_another_part(el)]
+    return not in_another_part(el)
 
 
 def _element_image_urls(el: Any, base: str) -> list[str | None]:

@@ -13,22 +13,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.extract.css import from_css
-from crawler.extract.document import base_url, dedupe_urls, element_text, is_shown, parse_html
+from crawler.extract.document import (base_url, collapse_text, dedupe_urls, element_text, is_shown,
+                                     parse_html)
+from crawler.extract.inline_gallery import inline_gallery
 from crawler.extract.jsonld import jsonld_items
 from crawler.extract.microdata import microdata_items
 from crawler.extract.opengraph import from_opengraph, opengraph_props
 from crawler.extract.schema_org import from_structured
 from crawler.extract.selectors import Selectors, select_elements
 from crawler.extract.values import Found
-from crawler.extract.shown import Shown, buyable, read_shown
+from crawler.extract.shown import Shown, buyable, prepare_page, read_shown
 from crawler.prices import format_price
-from crawler.snapshot import (IN_STOCK, LISTING_VALUE_FIELDS, LOW_STOCK, OUT_OF_STOCK,
+from crawler.snapshot import (DISCONTINUED, IN_STOCK, LISTING_VALUE_FIELDS, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER,
                               ListingValues, Snapshot)
 
 log = logging.getLogger(__name__)
 
 JSONLD, MICRODATA, OPENGRAPH, CSS = "jsonld", "microdata", "opengraph", "css"
 SHOWN = "page"  # what the product block shows a shopper (crawler.extract.shown)
+INLINE = "script data"  # the gallery the page's script draws (crawler.extract.inline_gallery)
 SOURCE_ORDER = (JSONLD, MICRODATA, OPENGRAPH, CSS)
 # og:image is the one picture for link previews, not the gallery: the page's own gallery
 # (CSS) lists every listing image, so it comes before OpenGraph for images.
@@ -94,31 +97,43 @@ def extract_listing(
     return result
 
 
-def _take_images(result: Extracted, per_source: dict[str, Found | None], shown: Shown) -> None:
+def _take_images(result: Extracted, per_source: dict[str, Found | None], shown: Shown,
+                 tree: Any, base: str) -> None:
     """Every listing image the markup and the gallery name, together: structured data often
     names only the lead photo, and a gallery may leave out the one the markup names. The
-    gallery is the selectors' when they find one, else the pictures of the product block
-    (crawler.extract.shown). The same photo at two sizes is told apart later, by its
+    gallery is the contract's selectors' when it gives them, else the generic selectors'
+    and the product block's pictures (crawler.extract.shown) together; a page whose gallery
+    shows one photo or none gets those its script draws from the page's data
+    (crawler.extract.inline_gallery). The same photo at two sizes is told apart later, by its
     hashes (crawler.same_photo). OpenGraph's one picture for link previews counts only when
     nothing else names one."""
+    css = per_source.get(CSS)
     galleries = {s: per_source[s].image_urls for s in IMAGE_SOURCE_ORDER if s != OPENGRAPH
                  and per_source.get(s) is not None and per_source[s].image_urls}
-    if CSS not in galleries and shown.image_urls:
+    if shown.image_urls and not (css is not None and "images" in css.precise):
         galleries[SHOWN] = shown.image_urls
-    if not galleries and per_source.get(OPENGRAPH) is not None \
-            and per_source[OPENGRAPH].image_urls:
-        galleries[OPENGRAPH] = per_source[OPENGRAPH].image_urls
+    on_page = len(set(galleries.get(CSS, [])) | set(galleries.get(SHOWN, [])))
+    og = per_source[OPENGRAPH].image_urls if per_source.get(OPENGRAPH) is not None else []
+    if on_page <= 1:
+        known = [u for urls in galleries.values() for u in urls] + list(og)
+        drawn = inline_gallery(tree, base, known)
+        if len(drawn) > on_page:
+            galleries[INLINE] = drawn
+    if not galleries and og:
+        galleries[OPENGRAPH] = og
     result.image_urls = dedupe_urls(u for urls in galleries.values() for u in urls)
     if galleries:
         result.sources["image_urls"] = next(iter(galleries))
 
 
-def _what_the_page_shows(result: Extracted, shown: Shown) -> None:
+def _what_the_page_shows(result: Extracted, shown: Shown, precise: set[str]) -> None:
     """The price and stock a shopper sees win over the markup's, and a disagreement is kept
     in the note: a discount only the page shows, an expired sale left in the JSON-LD, the
-    variant the page presents among several offers, stock words the markup does not have."""
+    variant the page presents among several offers, stock words the markup does not have.
+    What the contract's or the platform's selectors read (`precise`) is not second-guessed."""
     notes = [result.price_note] if result.price_note else []
-    if shown.price is not None and shown.price.note != "free":
+    by_selector = result.sources.get("price") == CSS and "price" in precise
+    if shown.price is not None and shown.price.note != "free" and not by_selector:
         amount = shown.price.amount
         if result.price is None:
             result.price, result.sources["price"] = amount, SHOWN
@@ -130,32 +145,57 @@ def _what_the_page_shows(result: Extracted, shown: Shown) -> None:
             result.price, result.sources["price"] = amount, SHOWN
         elif amount != result.price:  # one of the variant offers: the one on display
             result.price, result.sources["price"] = amount, SHOWN
-    if shown.price is not None and result.sources.get("list_price") == CSS:
-        result.list_price = None  # a selector's first "was" price; the block's is surer
+    listed_by_selector = result.sources.get("list_price") == CSS and "list_price" in precise
+    if shown.price is not None and result.sources.get("list_price") == CSS \
+            and not listed_by_selector:
+        result.list_price = None  # a generic selector's first "was" price; the block's is surer
         result.sources.pop("list_price")
-    if shown.list_price is not None and result.price is not None \
-            and shown.list_price > result.price:
+    if shown.list_price is not None and result.price is not None and not listed_by_selector \
+            and shown.list_price > result.price \
+            and (not by_selector or (shown.price and shown.price.amount == result.price)):
         result.list_price, result.sources["list_price"] = shown.list_price, SHOWN
     if result.list_price is not None and result.price is not None \
             and result.list_price <= result.price:
         result.list_price = None  # a "was" price no higher than the price is no discount
         result.sources.pop("list_price", None)
 
-    said = shown.availability or buyable(shown)
-    markup = result.availability
+    said, markup = shown.availability or buyable(shown), result.availability
     if said and said != markup:
-        if markup is None or (markup == IN_STOCK and said == LOW_STOCK):
+        why = _stock_disagreement(markup, said, shown)
+        if why is not None:
             result.availability, result.sources["availability"] = said, SHOWN
-        elif markup == OUT_OF_STOCK and shown.can_buy and said in (IN_STOCK, LOW_STOCK):
-            notes.append("stock: the markup says out of stock; the page offers add to cart")
-            result.availability, result.sources["availability"] = said, SHOWN
-        elif shown.availability and markup == IN_STOCK and said == OUT_OF_STOCK \
-                and shown.can_buy is not True:
-            notes.append("stock: the markup says in stock; the page says out of stock")
-            result.availability, result.sources["availability"] = said, SHOWN
+            if why:
+                notes.append(why)
     if shown.stock_count is not None and result.stock_count is None:
         result.stock_count = shown.stock_count
     result.price_note = "; ".join(dict.fromkeys(n for n in notes if n)) or None
+
+
+_BUYABLE = (IN_STOCK, LOW_STOCK)
+_WORDS = {IN_STOCK: "in stock", LOW_STOCK: "low stock", OUT_OF_STOCK: "out of stock",
+          PRE_ORDER: "pre-order", DISCONTINUED: "discontinued"}
+
+
+def _stock_disagreement(markup: str | None, said: str, shown: Shown) -> str | None:
+    """Whether the page's word on stock wins over the markup's: None when the markup's
+    stays, "" when the page's is taken as the more precise ("only 3 left" where the markup
+    says in stock), or the note saying how they disagree. The page says what a shopper
+    reads, so it wins, except that words of being in stock do not beat the markup's "out of
+    stock" unless add-to-cart can be pressed, nor "sold out" the markup's "in stock" where it
+    can."""
+    if markup is None:
+        return ""
+    if said in _BUYABLE and markup in _BUYABLE:
+        return "" if said == LOW_STOCK else None
+    if said in _BUYABLE and shown.can_buy is not True:
+        return None
+    if said == OUT_OF_STOCK and markup in _BUYABLE and shown.can_buy is True:
+        return None
+    if markup in _BUYABLE or said in _BUYABLE:
+        page = f"says {_WORDS[said]}" if shown.availability else "offers add to cart" \
+            if said in _BUYABLE else "cannot be added to the cart"
+        return f"stock: the markup says {_WORDS.get(markup, markup)}; the page {page}"
+    return ""  # out of stock, pre-order, discontinued: the page's is the more precise
 
 
 def _within(amount, note: str | None) -> bool:
@@ -189,6 +229,13 @@ def _extract_into(
     per_source[JSONLD] = from_structured(jsonld_items(tree, problems), url, base, default_currency, True)
     per_source[MICRODATA] = from_structured(microdata_items(tree, base, problems), url, base, default_currency, False)
     per_source[OPENGRAPH] = from_opengraph(opengraph_props(tree, problems), base, default_currency)
+    # Where the title is shown, and what on the page is another product's, before the
+    # selectors read it: a generic selector's first match may be a related product's.
+    hint = next((f.title for f in per_source.values() if f is not None and f.title), None)
+    if hint is None:
+        els = select_elements(tree, sel.title, [], "title")
+        hint = collapse_text(element_text(els[0])) if els else None
+    title_el = prepare_page(tree, hint, url, rendered)
     per_source[CSS] = from_css(tree, base, sel, default_currency, problems)
 
     def take(name: str) -> None:
@@ -204,8 +251,11 @@ def _extract_into(
 
     for name in ("title", "sku", "price", "list_price", "availability", "stock_count"):
         take(name)
-    shown = read_shown(tree, base, result.title, default_currency, rendered)
-    _take_images(result, per_source, shown)
+    if not result.title and title_el is not None:  # no <h1>, no markup: the page's own title
+        result.title = collapse_text(element_text(title_el))
+        result.sources["title"] = SHOWN
+    shown = read_shown(tree, title_el, base, default_currency)
+    _take_images(result, per_source, shown, tree, base)
 
     # The note and, when it has one, the currency go with the price they describe.
     price_source = result.sources.get("price")
@@ -221,7 +271,7 @@ def _extract_into(
     if result.currency is None and default_currency and (result.price is not None or result.list_price is not None):
         result.currency = default_currency.upper()
         result.sources["currency"] = "default"
-    _what_the_page_shows(result, shown)
+    _what_the_page_shows(result, shown, per_source[CSS].precise if per_source[CSS] else set())
 
     # A zero price on a listing marked out of stock is the store showing no price (many
     # platforms print 0 for an unpurchasable item), not a zero price; "free" says so itself.
@@ -233,6 +283,11 @@ def _extract_into(
         els = select_elements(tree, getattr(sel, name), problems, name)
         if els and not any(element_text(el).strip() for el in els):
             result.placeholders.append(name)
+    # A price box still empty, or only a range of prices where a variant is chosen: the
+    # page's script shows the price (the chosen variant's), so the browser must read it.
+    if not rendered and "price" not in result.placeholders and (
+            shown.price_pending or (result.price_note or "").startswith("range")):
+        result.placeholders.append("price")
 
     if sel.promoted:
         badges = select_elements(tree, sel.promoted, problems, "promoted")

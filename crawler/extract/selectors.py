@@ -34,25 +34,17 @@ class Selectors:
 
     @classmethod
     def defaults(cls) -> "Selectors":
-        """Generic selectors for common stores and the sample store."""
-        # Platform-specific alternatives come first where a generic one would match the
-        # wrong element (Taobao/Tmall's first price is the crossed-out 原价; Magento's
-        # `.price` is in its old-price box too).
+        """Generic selectors: class names many stores use, and the sample store's. A
+        platform's own (Taobao's `#J_PromoPriceNum`, JD's `.sku-name`) are its preset's
+        (`crawler.presets.pages`): tried on every store, they would read another store's
+        `.sku-name` (a variant's name) as the title."""
         return cls(
-            title=("h1.product-title, .product-title, .product_title, .product-name, "
-                   ".tb-main-title, .sku-name, .goods-title, .product-info-main .page-title, h1"),
-            price=(
-                "#J_PromoPriceNum, .tb-promo-price .tb-rmb-num, .tm-promo-price .tm-price, "
-                ".p-price .price, .product-info-main .special-price .price, "
-                ".product-info-main [data-price-type=finalPrice] .price, "
-                ".price, .product-price, .product__price, .price-current, .current-price, "
-                "[itemprop=price], .goods-price"
-            ),
-            list_price=(
-                "del.list-price, .list-price, .price del, .was-price, .compare-at-price, "
-                ".original-price, s.price, #J_StrPrice .tb-rmb-num, #J_StrPrice, "
-                ".product-info-main .old-price .price, .price__compare, .price-item--regular"
-            ),
+            title="h1.product-title, .product-title, .product_title, .product-name, "
+                  ".goods-title, h1",
+            price=(".price, .product-price, .product__price, .price-current, .current-price, "
+                   "[itemprop=price], .goods-price"),
+            list_price=("del.list-price, .list-price, .price del, .was-price, "
+                        ".compare-at-price, .original-price, s.price"),
             stock=".stock, .stock-status, .product-stock, .availability, [data-availability]",
             images=(
                 ".gallery img, .product-gallery img, .product-images img, .product__media img, "
@@ -62,6 +54,11 @@ class Selectors:
             promoted=".badge-promoted",
             card="article.product-card, .product-card, li.product, .product-item",
         )
+
+    def is_generic(self, field: str, alternative: str) -> bool:
+        """The alternative is one of the generic selectors' for `field` (a guess, which the
+        product block's own reading beats), not one the contract or the platform gave."""
+        return alternative in _generic_alternatives(field)
 
     def with_defaults(self) -> "Selectors":
         """A copy whose unset (None) fields take the generic defaults."""
@@ -109,21 +106,36 @@ def _split_group(selector: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+@lru_cache(maxsize=None)
+def _generic_alternatives(field: str) -> frozenset[str]:
+    return frozenset(_split_group(getattr(Selectors.defaults(), field) or ""))
+
+
 @lru_cache(maxsize=512)
 def _compile(selector: str) -> CSSSelector:
     return CSSSelector(selector, translator="html")
 
 
-def select_elements(root: Any, selector: str | None, problems: list[str], what: str) -> list[Any]:
-    """Elements of the first alternative of `selector` that matches anything."""
+def select_elements(root: Any, selector: str | None, problems: list[str], what: str,
+                    keep: Any = None) -> list[Any]:
+    """Elements of the first alternative of `selector` that matches anything (that `keep`
+    keeps, when given)."""
+    return select_first(root, selector, problems, what, keep)[1]
+
+
+def select_first(root: Any, selector: str | None, problems: list[str], what: str,
+                 keep: Any = None) -> tuple[str | None, list[Any]]:
+    """(the first alternative of `selector` that matches anything, its elements)."""
     if not selector or root is None:
-        return []
+        return None, []
     for alternative in _split_group(selector):
         try:
             found = _compile(alternative)(root)
         except Exception as exc:
             problems.append(f"css: {what} selector {alternative!r} is not usable ({exc})")
             continue
+        if keep is not None:
+            found = [el for el in found if keep(el)]
         if found:
-            return found
-    return []
+            return alternative, found
+    return None, []

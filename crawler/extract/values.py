@@ -8,7 +8,7 @@ number, "1299.00", a shown price text, a list of one) into prices and currency c
 from __future__ import annotations
 
 import re
-
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,8 +16,13 @@ from crawler.prices import ParsedPrice, currency_from_symbol, parse_price
 from crawler.snapshot import ListingValues
 
 
+@dataclass(kw_only=True)
 class Found(ListingValues):
-    """The values one source gave (`promoted` is judged on the whole page, not per source)."""
+    """The values one source gave (`promoted` is judged on the whole page, not per source).
+    `precise`: the fields the CSS source read with a selector of the contract's or the
+    platform's, not a generic guess."""
+
+    precise: set[str] = field(default_factory=set)
 
 
 def first_value(value: Any) -> Any:

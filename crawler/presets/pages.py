@@ -1,6 +1,7 @@
 """What each platform's own pages look like: where its listing and category pages are, and the
 CSS selectors of its themes' product block (title, price, crossed-out price, stock line,
-gallery, SKU). A contract's `store.platform` puts these before the generic selectors, field
+SKU; galleries differ too much from theme to theme, and the product block's own reading,
+crawler.extract.shown, finds them). A contract's `store.platform` puts these before the generic selectors, field
 by field, and a contract's own `[store.selectors]` and patterns before both.
 
 Sources, per platform (what each selector follows):
@@ -45,7 +46,6 @@ PAGES: dict[str, PlatformPages] = {
             list_price=(".product__info-container .price--on-sale s.price-item--regular, "
                         ".product-single__price--compare, [data-compare-price]"),
             stock=".product-form__inventory, .product__inventory",
-            images=".product__media img, .product-single__photo img, .product-single__media img",
             sku=".product__sku, .product-single__sku, [data-sku]",
         )),
     "woocommerce": PlatformPages(
@@ -60,7 +60,6 @@ PAGES: dict[str, PlatformPages] = {
             list_price=(".woocommerce-variation-price .price del .woocommerce-Price-amount, "
                         ".summary .price del .woocommerce-Price-amount"),
             stock=".woocommerce-variation-availability .stock, .summary .stock",
-            images=".woocommerce-product-gallery__image img",
             sku=".sku_wrapper .sku",
         )),
     "magento": PlatformPages(
@@ -73,7 +72,6 @@ PAGES: dict[str, PlatformPages] = {
             list_price=(".product-info-main .price-box [data-price-type=oldPrice] .price, "
                         ".product-info-main .old-price .price"),
             stock=".product-info-main .stock",
-            images=".product.media .gallery-placeholder img, .fotorama__stage img",
             sku=".product-info-main .product.attribute.sku .value",
         )),
     "taobao": PlatformPages(
@@ -84,7 +82,6 @@ PAGES: dict[str, PlatformPages] = {
             price="#J_PromoPriceNum, .tb-promo-price .tb-rmb-num, #J_StrPrice .tb-rmb-num",
             list_price="#J_StrPrice .tb-rmb-num",
             stock="#J_SpanStock, #J_Stock",
-            images="#J_UlThumb img",
         )),
     "tmall": PlatformPages(
         listing_pattern=r"item\.htm\?(.*&)?id=\d+",
@@ -94,7 +91,6 @@ PAGES: dict[str, PlatformPages] = {
             price="#J_PromoPrice .tm-price, .tm-promo-price .tm-price, #J_StrPriceModBox .tm-price",
             list_price="#J_StrPriceModBox .tm-price",
             stock="#J_EmStock",
-            images="#J_UlThumb img",
         )),
     "jd": PlatformPages(
         listing_pattern=r"/\d+\.html$",
@@ -104,7 +100,6 @@ PAGES: dict[str, PlatformPages] = {
             price=".summary-price .p-price .price, .p-price .price",
             list_price="#page_origin_price, .summary-price del",
             stock="#store-prompt",
-            images="#spec-list img, .spec-items img",
         )),
 }
 

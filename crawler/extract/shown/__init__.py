@@ -19,10 +19,12 @@ from typing import Any
 
 from crawler.extract.document import collapse_text, element_text
 from crawler.extract.shown.block import (MARKS, block_with, drop_page_marks, in_another_part,
-                                         title_element, top_block)
+                                         mark_description, mark_other_products, title_element,
+                                         top_block)
 from crawler.extract.shown.gallery import shown_gallery
-from crawler.extract.shown.price import shown_prices
+from crawler.extract.shown.price import empty_price_slots, shown_prices
 from crawler.extract.shown.stock import shown_stock
+from crawler.extract.shown.styles import mark_styled
 from crawler.prices import ParsedPrice
 from crawler.snapshot import IN_STOCK, OUT_OF_STOCK
 
@@ -38,16 +40,27 @@ class Shown:
     # True: an add-to-cart button that can be pressed; False: one that is disabled.
     can_buy: bool | None = None
     image_urls: list[str] = field(default_factory=list)
+    # A price box near the title is still empty: the page's script fills it in.
+    price_pending: bool = False
 
 
-def read_shown(tree: Any, base: str, title: str | None, currency: str | None,
-               rendered: bool = False) -> Shown:
-    """What the product block beside `title` (or the page's first <h1>) shows. `rendered`:
-    the browser marked what style sheets strike through or hide (MARKS); in HTML from plain
-    HTTP such marks are the page's own, and are dropped."""
+def prepare_page(tree: Any, title: str | None, page_url: str, rendered: bool) -> Any | None:
+    """Ready the page for reading what it shows, and give the element of its title (None
+    when none can be found). Marks the page wrote itself are taken off; on HTML from plain
+    HTTP, what its inline style rules strike through or hide is marked (`styles`; a rendered
+    page's browser marked what it computed); and other products' cards and sections are
+    marked, so that no reader takes their prices or pictures for this listing's."""
+    drop_page_marks(tree, rendered)
     if not rendered:
-        drop_page_marks(tree)
+        mark_styled(tree)
     title_el = title_element(tree, title)
+    mark_other_products(tree, title_el, page_url)
+    mark_description(tree, title_el)
+    return title_el
+
+
+def read_shown(tree: Any, title_el: Any | None, base: str, currency: str | None) -> Shown:
+    """What the product block beside the title element shows (`prepare_page` first)."""
     if title_el is None:
         return Shown()
     keep = frozenset((title_el, *title_el.iterancestors()))
@@ -55,10 +68,12 @@ def read_shown(tree: Any, base: str, title: str | None, currency: str | None,
     block = block_with(title_el, lambda n: len(collapse_text(element_text(n)) or "") > 200)
     if block is None:
         block = top_block(title_el)
-    availability, count, can_buy = shown_stock(block, keep) if block is not None else \
+    availability, count, can_buy = shown_stock(block, keep, title_el) if block is not None else \
         (None, None, None)
+    pending = block is not None and empty_price_slots(block, keep)
     return Shown(price=price, list_price=listed, availability=availability, stock_count=count,
-                 can_buy=can_buy, image_urls=shown_gallery(title_el, base, keep))
+                 can_buy=can_buy, image_urls=shown_gallery(title_el, base, keep),
+                 price_pending=pending)
 
 
 def buyable(shown: Shown) -> str | None:
@@ -68,4 +83,4 @@ def buyable(shown: Shown) -> str | None:
     return IN_STOCK if shown.can_buy else OUT_OF_STOCK
 
 
-__all__ = ["MARKS", "Shown", "buyable", "in_another_part", "read_shown"]
+__all__ = ["MARKS", "Shown", "buyable", "in_another_part", "prepare_page", "read_shown"]

@@ -1,17 +1,21 @@
 """The product block: the part of a page around the product's title that is about this
-listing, and the parts of it that are not (related products, recently viewed, the header's
-cart, anything hidden).
+listing, and the parts of it that are not (other products' cards and sections, the site's
+frame, the header's cart, anything hidden).
 
-"Beside the title": the product block is the nearest ancestor of the title (the page's <h1>)
+"Beside the title": the product block is the nearest ancestor of the title (`title_element`)
 that holds what is looked for; its parts that belong to something else are left out
-(`shown_elements`), and so is anything the page hides, by an attribute, an inline style or,
-on a rendered page, a style sheet (the browser's HIDDEN_MARK, `crawler.browser_fetch`).
+(`shown_elements`), and so is anything the page hides, by an attribute, an inline style, a
+style rule (`styles`) or, on a rendered page, a style sheet (the browser's HIDDEN_MARK,
+`crawler.browser_fetch`). Another product's card is a box around a picture that links to
+another page; another products' section is one headed "Related products", "看了又看" and the
+like (`mark_other_products`).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from crawler.extract.document import collapse_text, element_text
 
@@ -30,23 +34,81 @@ _SKIP_WORDS = {
     "hide", "sr", "screen", "install", "installment", "installments", "instalment",
     "instalments", "finance", "financing", "klarna", "afterpay", "coupon", "shipping",
     "logo", "icon", "icons", "replacement", "spare", "parts", "accessories", "successor",
-    "bundle", "popup", "tier", "tiers", "bulk", "unit",
+    "bundle", "popup", "tier", "tiers", "bulk", "unitprice", "baseprice", "grundpreis",
 }
-_OTHER_PRODUCTS = {"related", "recommend", "recommended", "recommendations", "upsell",
+OTHER_PRODUCT_WORDS = _OTHER_PRODUCTS = {"related", "recommend", "recommended", "recommendations", "upsell",
                    "upsells", "crosssell", "recent", "recently", "similar", "osusume", "rec",
                    "minicart", "accessories", "successor"}
+# A heading over other products: "You may also like", "看了又看", "Ähnliche Produkte".
+_OTHER_HEADING = re.compile(
+    r"related|you\s+may\s+also|you\s+might\s+also|also\s+like|customers\s+(?:also|who)|"
+    r"recommend|similar|recently\s+viewed|frequently\s+bought|more\s+from|complete\s+the\s+(?:look|set)|"
+    r"goes\s+(?:well\s+)?with|pairs?\s+(?:well\s+)?with|shop\s+the\s+look|you'?ll\s+also|"
+    r"相关|相關|推荐|推薦|看了又看|猜你喜欢|猜你喜歡|相似|同类|同店|店铺热卖|店鋪熱賣|热销|人气|"
+    r"更多|其他商品|精选商品|搭配|"
+    r"大家都在|为你|為你|浏览|瀏覽|"
+    r"おすすめ|関連|この商品を見た|よく一緒に|"
+    r"함께\s*본|비슷한|추천|"
+    r"produits\s+similaires|vous\s+aimerez|vous\s+pourriez|articles\s+similaires|"
+    r"ähnliche|das\s+könnte|passend\s+dazu|kunden\s+kauften|zuletzt\s+angesehen|"
+    r"también\s+te|productos\s+relacionados|te\s+puede|"
+    r"potrebbe|prodotti\s+correlati|ti\s+potrebbe|"
+    r"ook\s+interessant|misschien\s+ook|vergelijkbare|"
+    r"polecane|podobne|może\s+ci|"
+    r"relacionados|você\s+também|"
+    r"liknande|du\s+kanske|"
+    r"منتجات\s+مشابهة|قد\s+يعجبك",
+    re.I)
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
+_HEADING_WORDS = {"title", "heading", "hd", "tit", "head"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-# Written by the browser (crawler.browser_fetch) on what a style sheet strikes or hides.
+# Written by the browser (crawler.browser_fetch) on what a style sheet strikes or hides, by
+# `styles` on what a page's inline rules do, and by `mark_other_products`.
 STRUCK_MARK, HIDDEN_MARK = "data-storeaudit-struck", "data-storeaudit-hidden"
+OTHER_MARK = "data-storeaudit-other"
 MARKS = (STRUCK_MARK, HIDDEN_MARK)
+_CARD_CLIMB = 6
+_CARD_TEXT = 300  # a card is a picture, a name and a price: a box with more text is more
+_PICTURE_LINK = re.compile(r"\.(jpe?g|png|webp|gif|avif)(\?|$)", re.I)
+
+# Boxes a gallery's pictures sit in.
+GALLERY_WORDS = {
+    "gallery", "thumb", "thumbs", "thumbnail", "thumbnails", "pic", "pics", "photo", "photos",
+    "image", "images", "img", "imgs", "media", "slide", "slides", "slider", "swiper",
+    "carousel", "zoom", "preview", "booth", "spec", "album", "viewer", "fotorama",
+    "flexslider", "mainpic", "figure", "picture", "pictures", "lightbox", "foto", "fotos",
+    "bild", "bilder", "imagen", "imagenes", "immagine", "immagini", "afbeelding",
+    "afbeeldingen", "galerie", "galleria", "galeria", "miniature", "miniatures", "miniaturen",
+    "vignette", "vignettes", "zdjecia", "bilde", "tupian", "zhutu", "datu", "xiaotu"}
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_HASH = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9]{5,}$")  # a CSS module's hash: "1spszep"
+
+
+def class_words(text: str) -> set[str]:
+    """The words of a class or id: "price__sale" -> price, sale; a CSS module's
+    "Price--originPrice--1Z7ofAn" -> price, origin, originprice (its hash left out)."""
+    # "no-js-hidden" hides a part only from a browser without JavaScript: shoppers see it.
+    out: set[str] = set()
+    for token in text.split():
+        if token.lower().startswith("no-js"):
+            continue
+        for part in re.split(r"[^A-Za-z0-9]+", token):
+            lower = part.lower()
+            if not lower:
+                continue
+            pieces = [w.lower() for w in _CAMEL.split(part) if w]
+            if _HASH.match(lower):  # "descV8": keep its words ("desc"), not the hash
+                out.update(w for w in pieces if w.isalpha() and len(w) >= 3)
+                continue
+            out.add(lower)
+            out.update(pieces)
+    return out
 
 
 def words(el: Any) -> set[str]:
-    """The words of an element's class and id ("price__sale" -> price, sale)."""
-    # "no-js-hidden" hides a part only from a browser without JavaScript: shoppers see it.
-    text = " ".join(t for t in f"{el.get('class') or ''} {el.get('id') or ''}".split()
-                    if not t.lower().startswith("no-js"))
-    return {w for w in re.split(r"[^a-z0-9]+", text.lower()) if w}
+    """The words of an element's class and id (`class_words`)."""
+    return class_words(f"{el.get('class') or ''} {el.get('id') or ''}")
 
 
 def skipped(el: Any) -> bool:
@@ -54,7 +116,8 @@ def skipped(el: Any) -> bool:
     tag = el.tag.lower() if isinstance(el.tag, str) else ""
     if tag in ("html", "body"):
         return False  # a theme's body classes ("ast-hfb-header") say nothing of a part
-    if tag in _SKIP_TAGS or el.get("hidden") is not None or el.get(HIDDEN_MARK) is not None:
+    if tag in _SKIP_TAGS or el.get("hidden") is not None or el.get(HIDDEN_MARK) is not None \
+            or el.get(OTHER_MARK) is not None:
         return True
     if _HIDDEN_STYLE.search(el.get("style") or ""):
         return True
@@ -74,29 +137,81 @@ def shown_elements(root: Any, keep: frozenset = frozenset()):
         stack.extend(reversed(list(el)))
 
 
+def shown_text(el: Any) -> str:
+    """The element's text without its skipped parts (hidden, screen-reader-only, another
+    product's), whitespace collapsed."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node.tag, str) and node is not el and skipped(node):
+            parts.append(node.tail or "")
+            return
+        if isinstance(node.tag, str):
+            if node.tag == "br":
+                parts.append(" ")
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+        if node is not el:
+            parts.append(node.tail or "")
+
+    walk(el)
+    return " ".join("".join(parts).split())
+
+
+def hidden(el: Any) -> bool:
+    """The element is not shown: it or a box around it is hidden."""
+    return any(a.get("hidden") is not None or a.get(HIDDEN_MARK) is not None
+               or _HIDDEN_STYLE.search(a.get("style") or "") for a in (el, *el.iterancestors()))
+
+
+def _in_frame(el: Any) -> bool:
+    return any(a.tag in _FRAME or a.get("hidden") is not None or a.get(HIDDEN_MARK) is not None
+               or _HIDDEN_STYLE.search(a.get("style") or "") for a in (el, *el.iterancestors()))
+
+
+def _reading(el: Any, title: str) -> Any:
+    """The deepest element under `el` whose text reads `title`."""
+    deepest = el
+    while True:
+        inner = [c for c in deepest if isinstance(c.tag, str)
+                 and collapse_text(element_text(c)) == title]
+        if not inner:
+            return deepest
+        deepest = inner[0]
+
+
+_TITLE_PARTS = re.compile(r"\s+[|｜\-–—_·:：»]\s+|\s*[|｜]\s*")
+
+
 def title_element(tree: Any, title: str | None) -> Any | None:
-    """The page's shown <h1> (the one that reads `title` when there are several), not one in
-    the site's header or footer."""
-    h1s = [el for el in tree.iter("h1") if not any(
-        a.tag in _FRAME or a.get("hidden") is not None
-        or _HIDDEN_STYLE.search(a.get("style") or "") for a in (el, *el.iterancestors()))]
-    if title and h1s:
+    """The element that shows the product's title: the page's shown <h1> that reads `title`
+    (the markup's), else the element that reads it, else the first shown <h1>; a page with
+    no <h1> and no title in its markup is searched for a part of its <title> ("Silk scarf |
+    Shop") or og:title."""
+    h1s = [el for el in tree.iter("h1") if not _in_frame(el)
+           and collapse_text(element_text(el))]
+    if title:
         for el in h1s:
             if collapse_text(element_text(el)) == title:
                 return el
+        for el in tree.iter():
+            if isinstance(el.tag, str) and el.tag not in ("title", "meta", "script", "html",
+                                                          "head", "body", "style") \
+                    and collapse_text(element_text(el)) == title and not _in_frame(el):
+                return _reading(el, title)
     if h1s:
         return h1s[0]
-    if title:  # no <h1> (Taobao's title is an <h3>): the element that reads the title
+    names = [collapse_text(t) for t in tree.xpath("//title/text()|//meta[@property='og:title']"
+                                                  "/@content")]
+    parts = sorted({p.strip() for n in names if n for p in [n, *_TITLE_PARTS.split(n)]
+                    if len(p.strip()) >= 4}, key=len, reverse=True)
+    for part in parts:
         for el in tree.iter():
-            if isinstance(el.tag, str) and el.tag not in ("title", "meta", "script") \
-                    and collapse_text(element_text(el)) == title:
-                deepest = el
-                while True:
-                    inner = [c for c in deepest if isinstance(c.tag, str)
-                             and collapse_text(element_text(c)) == title]
-                    if not inner:
-                        return deepest
-                    deepest = inner[0]
+            if isinstance(el.tag, str) and el.tag not in ("title", "meta", "script", "html",
+                                                          "head", "body", "style", "a") \
+                    and collapse_text(element_text(el)) == part and not _in_frame(el):
+                return _reading(el, part)
     return None
 
 
@@ -113,7 +228,111 @@ def top_block(title_el: Any) -> Any | None:
 def in_another_part(el: Any) -> bool:
     """The element sits in the site's frame or in another product's box (related, recently
     viewed, the cart): a selector's match there is not this listing's."""
-    return any(a.tag in _FRAME or words(a) & _OTHER_PRODUCTS for a in el.iterancestors())
+    return any(a.tag in _FRAME or a.get(OTHER_MARK) is not None or words(a) & _OTHER_PRODUCTS
+               for a in (el, *el.iterancestors()))
+
+
+def links_elsewhere(href: str | None, page_url: str) -> bool:
+    """The link goes to another page than this one (not a picture, not an anchor here)."""
+    if not href or href.strip().startswith(("#", "javascript:", "data:")):
+        return False
+    if _PICTURE_LINK.search(href):
+        return False
+    there = urlsplit(urljoin(page_url, href.strip()))
+    here = urlsplit(page_url)
+    return (there.netloc, there.path.rstrip("/")) != (here.netloc, here.path.rstrip("/"))
+
+
+def mark_other_products(tree: Any, title_el: Any | None, page_url: str) -> None:
+    """Mark (OTHER_MARK) what shows other products: each box around a picture that links to
+    another page (a card: as large as holds no other such picture link and little text),
+    and each section
+    under a heading such as "Related products". The title's own containers are never
+    marked."""
+    keep = set() if title_el is None else {title_el, *title_el.iterancestors()}
+
+    def picture_links(root: Any) -> set[str]:
+        return {a.get("href").strip() for a in root.iter("a")
+                if links_elsewhere(a.get("href"), page_url) and a.find(".//img") is not None}
+
+    for a in list(tree.iter("a")):
+        if not links_elsewhere(a.get("href"), page_url) or a.find(".//img") is None \
+                or a in keep:
+            continue
+        box = a
+        for _ in range(_CARD_CLIMB):
+            parent = box.getparent()
+            if parent is None or parent in keep or parent.tag in ("body", "html") \
+                    or len(element_text(parent)) > _CARD_TEXT or len(picture_links(parent)) > 1:
+                break
+            box = parent
+        box.set(OTHER_MARK, "")
+    for heading in list(tree.iter()):
+        if not _is_heading(heading) or heading in keep:
+            continue
+        text = collapse_text(element_text(heading)) or ""
+        if not text or len(text) > 40 or not _OTHER_HEADING.search(text):
+            continue
+        section = heading
+        while section.getparent() is not None and section.getparent() not in keep \
+                and section.getparent().tag not in ("body", "html"):
+            section = section.getparent()
+        if section is heading:
+            # The heading sits in the product's own container: what follows it is the section.
+            for sibling in heading.itersiblings():
+                sibling.set(OTHER_MARK, "")
+        section.set(OTHER_MARK, "")
+
+
+# The label of the listing's description: its pictures (a "详情" page of long images, a
+# size chart) are not the gallery's.
+_DESCRIPTION_LABEL = re.compile(
+    r"^\s*(?:商品详情|商品詳情|图文详情|圖文詳情|宝贝详情|寶貝詳情|产品详情|產品詳情|商品介绍|商品介紹|"
+    r"详情|詳情|商品説明|商品の説明|商品情報|상세\s*정보|상품\s*정보|상세설명|"
+    r"(?:product\s+)?description|(?:product\s+)?details|beschreibung|produktbeschreibung|"
+    r"description\s+du\s+produit|descripción|descrizione|beschrijving|opis(?:\s+produktu)?|"
+    r"beskrivning|descrição|الوصف)\s*(?:\(\d+\))?\s*$", re.I)
+DESCRIPTION_MARK = "data-storeaudit-description"
+_TABS = {"tab", "tabs", "tablist", "nav", "hd", "menu"}
+
+
+def mark_description(tree: Any, title_el: Any | None) -> None:
+    """Mark (DESCRIPTION_MARK) what follows the description's label ("商品详情",
+    "Description": a heading, or a tab over its panels), short of the title's own boxes."""
+    if title_el is None:
+        return
+    keep = {title_el, *title_el.iterancestors()}
+    for label in list(tree.iter("h2", "h3", "h4", "li", "a", "span", "div", "dt", "button")):
+        if label in keep or len(label) > 2 or not _DESCRIPTION_LABEL.match(
+                collapse_text(element_text(label)) or ""):
+            continue
+        node = label
+        if label.tag in ("li", "a", "span", "button"):  # a tab: its list, then the panels
+            while node.getparent() is not None and node.getparent() not in keep \
+                    and node.tag not in ("ul", "ol") and not words(node) & _TABS:
+                node = node.getparent()
+        while node.getnext() is None and node.getparent() is not None \
+                and node.getparent() not in keep:
+            node = node.getparent()
+        for sibling in node.itersiblings():
+            if sibling not in keep:
+                sibling.set(DESCRIPTION_MARK, "")
+
+
+def _is_heading(el: Any) -> bool:
+    return isinstance(el.tag, str) and (el.tag in _HEADING_TAGS or (
+        el.tag in ("div", "p", "span", "strong", "dt") and bool(words(el) & _HEADING_WORDS)))
+
+
+def drop_page_marks(tree: Any, rendered: bool) -> None:
+    """Take off marks the page wrote itself. A rendered page's STRUCK and HIDDEN marks are
+    the browser's (it took the page's own off before writing them); the others are always
+    the page's."""
+    names = (OTHER_MARK, DESCRIPTION_MARK) if rendered else (*MARKS, OTHER_MARK,
+                                                            DESCRIPTION_MARK)
+    for el in tree.xpath("|".join(f"//*[@{n}]" for n in names)):
+        for mark in names:
+            el.attrib.pop(mark, None)
 
 
 def block_with(title_el: Any, has: Any) -> Any | None:
@@ -134,11 +353,3 @@ def title_order(block: Any, title_el: Any, keep: frozenset) -> int:
         if el is title_el:
             return order
     return 0
-
-
-def drop_page_marks(tree: Any) -> None:
-    """Take off marks the page wrote itself: only the browser's own count (plain HTTP's
-    HTML has none of its making)."""
-    for el in tree.xpath("//*[@data-storeaudit-struck or @data-storeaudit-hidden]"):
-        for mark in MARKS:
-            el.attrib.pop(mark, None)

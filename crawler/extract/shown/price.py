@@ -1,11 +1,17 @@
-"""The price a product block shows: the current price, not struck through, nearest the
-title (a single price before a range, one whose class or id says "price" before one that
-does not), and the list price, the struck or "was / RRP / 原价"-labelled one above it.
+"""The price a product block shows: the price to pay, and the old price beside it.
 
-A line about something else than the price is not the price: instalments, savings,
-shipping thresholds, per-unit prices, the cart. A price is struck through by its tag
-(<del>, <s>), an inline style, a style sheet (the browser's STRUCK_MARK on a rendered page),
-its class ("was-price", "old-price") or a label just before it.
+Every short part of the block that shows an amount beside a currency is a candidate, except
+a line about something else (`vocabulary.NOT_THE_PRICE`: instalments, savings, shipping, unit
+and tax-free prices, the cart, members' and coupon prices, deposits). A candidate is the old
+price when it is struck through (<del>, <s>, an inline or style-sheet rule, the browser's
+STRUCK_MARK), when its box's class says so ("was-price", "old-price", "originPrice"), or when
+a label before it does ("RRP", "原价", "Prix barré"). "Regular price" makes it the old price
+only when another price stands beside it.
+
+The price to pay is then, among the others: a single price before one end of a range; one
+whose box says it is the price to pay ("sale", "promo", "special", "final") before one that
+only says "price", before any other; and among those the nearest the title. The old price is
+the nearest struck one above it.
 """
 
 from __future__ import annotations
@@ -15,70 +21,101 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from crawler.extract.document import collapse_text, element_text
-from crawler.extract.shown.block import STRUCK_MARK, block_with, shown_elements, skipped, \
-    title_order, words
+from crawler.extract.shown.block import (STRUCK_MARK, block_with, shown_elements, shown_text,
+                                         skipped, title_order, words)
+from crawler.extract.shown.vocabulary import (CURRENCY_MARK, NOT_THE_PRICE, OLD_LABEL,
+                                              OLD_LABEL_FIRST, OLD_WORDS, PAY_WORDS, PER_SOMETHING,
+                                              PRICE_WORDS, REGULAR_LABEL, REGULAR_LABEL_FIRST,
+                                              REGULAR_WORDS)
 from crawler.prices import ParsedPrice, parse_price
 
 _MAX_PRICE_TEXT = 60
-_LIST_WORDS = {"was", "old", "compare", "compareat", "original", "orig", "list", "strike",
-               "barre",
-               "rrp", "uvp", "streichpreis", "statt", "antes", "anterior", "prima",
-               "strikethrough", "crossed", "rrp", "uvp", "msrp", "before", "del", "striked"}
-_PRICE_WORDS = re.compile(r"price|preis|prix|precio|prezzo|amount|money|cost|kakaku|jiage|"
-                          r"num|sale|current|final|special|now", re.I)
-_CURRENCY_MARK = re.compile(
-    r"[¥￥$€£₩₹]|\b(?:USD|EUR|GBP|CNY|RMB|JPY|CAD|AUD|NZD|KWD|BHD|OMR|CHF|SEK|NOK|DKK|PLN|CZK|"
-    r"HKD|SGD)\b|元|円|د\.ك|zł|Kč|\bkr\b", re.I)
-# A line about something else than the price: instalments, savings, shipping, per unit.
-_NOT_THE_PRICE = re.compile(
-    r"[×x]\s*\d+\s*期|分期|/\s*(?:mo|month|月)\b|per\s+month|a\s+month|\bmonthly\b|installment|"
-    r"instalment|\bsave\b|\bsparen\b|\bspare\b|économisez|\bahorr|risparmi|节省|省\s*[¥￥]|"
-    r"\boff\b|shipping|versand|livraison|envío|spedizione|运费|包邮|\bdelivery\b|"
-    r"/\s*\d*\s*(?:kg|g|l|ml|100\s*g|100\s*ml|m)\b|\bper\s+(?:kg|unit|100)|klarna|afterpay|"
-    r"\bcart\b|购物车|\bfinanc|预估|需领券", re.I)
-_LIST_LABELS = (
-    r"(原价|市场价|吊牌价|划线价|参考价|定价|专柜价|通常価格|定価|参考価格|希望小売価格|\bwas\b|"
-    r"\brrp\b|\buvp\b|\bstatt\b|\bmsrp\b|compare\s+at|list\s+price|regular\s+price|"
-    r"prix\s+habituel|prix\s+barré|prix\s+conseillé|precio\s+habitual|precio\s+anterior|"
-    r"\bantes\b|prezzo\s+di\s+listino|prezzo\s+consigliato|invece\s+di|streichpreis|"
-    r"ursprünglich|ehemals|\bvorher\b)\s*[:：]?")
-_LIST_LABEL = re.compile(_LIST_LABELS + r"\s*$", re.I)      # a label just before the price
-_LIST_LABEL_FIRST = re.compile(r"^\s*" + _LIST_LABELS, re.I)  # "原价 ¥1,699.00" in one part
 _STRUCK_STYLE = re.compile(r"line-through", re.I)
+_STRUCK_TAGS = ("del", "s", "strike")
+_INLINE = {"span", "em", "b", "strong", "i", "small", "sup", "sub", "a", "bdi", "abbr", "s",
+           "del", "ins", "font", "u", "mark", "data"}
+_OLD_DEPTH = 3  # the candidate and its boxes whose class may say it is the old price
+
 
 @dataclass
 class _Candidate:
     order: int
     price: ParsedPrice
-    struck: bool
-    priced_name: bool  # its class, id or itemprop says it is a price
+    struck: bool    # the old price
+    regular: bool   # labelled "regular price": the old price beside another, else the price
+    rank: int       # 2: its box says it is the price to pay; 1: it says "price"; 0: neither
+
+
+def _label_before(el: Any) -> str:
+    """The words just before the element: in its line ("RRP £30", "原价 ¥299"), or a short
+    label of its own before its box (<dt>Regular price</dt><dd>…</dd>); not the line above."""
+    node = el
+    for _ in range(3):
+        prev, parent = node.getprevious(), node.getparent()
+        if prev is not None:
+            text = " ".join(f"{prev.text_content()} {prev.tail or ''}".split())
+            inline = isinstance(prev.tag, str) and prev.tag in _INLINE
+            if inline or (len(text) <= 15 and not re.search(r"\d", text)) or (prev.tail or "").strip():
+                return text[-40:] if inline or not (prev.tail or "").strip() else \
+                    " ".join(prev.tail.split())[-40:]
+            return ""
+        if parent is None:
+            return ""
+        if (parent.text or "").strip():
+            return " ".join(parent.text.split())[-40:]
+        node = parent
+    return ""
+
+
+def _text_after(el: Any) -> str:
+    """The words just after the element in its line: "/ 100 g", "/月", "with Klarna"."""
+    parts = [el.tail or ""]
+    for sibling in el.itersiblings():
+        if not isinstance(sibling.tag, str) or sibling.tag not in _INLINE:
+            break  # the next line
+        if not skipped(sibling):
+            parts.append(shown_text(sibling))
+        parts.append(sibling.tail or "")
+        if len("".join(parts)) > 20:
+            break
+    return " ".join("".join(parts).split())[:20]
 
 
 def _struck(el: Any, block: Any) -> bool:
-    """Struck through: by its tag, its style, the browser's mark, its class ("was-price",
-    "old-price"), a "was / RRP / 原价" label just before it, or all its digits being so."""
+    """Struck through: by its tag, its style, a style sheet's mark, or all its digits being
+    so; or its box's class says it is the old price."""
     digits = [d for d in el.iterdescendants() if isinstance(d.tag, str)
               and re.search(r"\d", d.text or "")]
-    if digits and all(d.tag in ("del", "s", "strike") or d.get(STRUCK_MARK) is not None
-                      for d in digits):
+    if digits and all(d.tag in _STRUCK_TAGS or d.get(STRUCK_MARK) is not None for d in digits):
         return True
     node = el
-    for _ in range(4):
+    for depth in range(4):
         if node is None:
             break
-        if (node.tag in ("del", "s", "strike") or node.get(STRUCK_MARK) is not None
+        if (node.tag in _STRUCK_TAGS or node.get(STRUCK_MARK) is not None
                 or _STRUCK_STYLE.search(node.get("style") or "")
-                or words(node) & _LIST_WORDS):
+                or (depth < _OLD_DEPTH and words(node) & OLD_WORDS)):
             return True
         if node is block:
             break
         node = node.getparent()
-    # A label just before it: "RRP £60", "原价 ¥299", "Prix habituel 39,99 $".
-    prev, parent = el.getprevious(), el.getparent()
-    before = f"{prev.text_content()} {prev.tail or ''}" if prev is not None else \
-        (parent.text if parent is not None else "")
-    return bool(_LIST_LABEL.search(" ".join((before or "").split())[-40:]))
+    return False
+
+
+def _rank(el: Any, block: Any) -> int:
+    node, named = el, False
+    for _ in range(3):
+        if node is None:
+            break
+        found = words(node)
+        if node.tag == "ins" or found & PAY_WORDS:
+            return 2
+        named = named or bool(PRICE_WORDS.search(" ".join(found))) \
+            or bool(PRICE_WORDS.search(node.get("itemprop") or ""))
+        if node is block:
+            break
+        node = node.getparent()
+    return 1 if named else 0
 
 
 def _candidates(block: Any, currency: str | None, keep: frozenset) -> list[_Candidate]:
@@ -88,31 +125,46 @@ def _candidates(block: Any, currency: str | None, keep: frozenset) -> list[_Cand
 
 def _candidate(el: Any, order: int, block: Any, currency: str | None) -> _Candidate | None:
     """The element as a price of the listing's, or None: not a price, a line about something
-    else (instalments, shipping, savings), or a box whose child holds the price itself."""
-    text = collapse_text(element_text(el))
-    if not text or len(text) > _MAX_PRICE_TEXT or not _CURRENCY_MARK.search(text):
+    else, or a box whose child holds the price itself."""
+    text = _price_text(el)
+    if not text or len(text) > _MAX_PRICE_TEXT or not CURRENCY_MARK.search(text):
         return None
-    if any((t := collapse_text(element_text(c))) and len(t) <= _MAX_PRICE_TEXT
-           and not _NOT_THE_PRICE.search(t) and _price_in(t, currency) is not None
+    if any((t := shown_text(c)) and len(t) <= _MAX_PRICE_TEXT
+           and not NOT_THE_PRICE.search(t) and _price_in(t, currency) is not None
            for c in el if isinstance(c.tag, str) and not skipped(c)):
         return None
-    labelled_list = bool(_LIST_LABEL_FIRST.search(text))  # "UVP 2.199,00 € · Sie sparen …"
-    struck = labelled_list or _struck(el, block)
-    parent = el.getparent()
-    if not labelled_list and _NOT_THE_PRICE.search(text):
+    before = _label_before(el)
+    old_first = bool(OLD_LABEL_FIRST.search(text))  # "UVP 2.199,00 € · Sie sparen …"
+    regular_first = not old_first and bool(REGULAR_LABEL_FIRST.search(text))
+    struck = old_first or _struck(el, block) or bool(OLD_LABEL.search(before))
+    if not old_first and NOT_THE_PRICE.search(text):
         return None
-    if not struck and parent is not None and _NOT_THE_PRICE.search(_own_text(parent)):
-        return None  # "Free shipping over <b>$50</b>", "or 4 × <span>¥108</span>"
-    parsed = _price_in(text, currency, first_only=labelled_list)
+    parent = el.getparent()
+    if not struck and (NOT_THE_PRICE.search(before) or PER_SOMETHING.search(_text_after(el))
+                       or (parent is not None and NOT_THE_PRICE.search(_own_text(parent)))):
+        return None  # "Free shipping over <b>$50</b>", "or 4 × <span>¥108</span>", "PLUS价",
+        # "<span>$5.40</span>/100 g"
+    parsed = _price_in(text, currency, first_only=old_first or regular_first)
     if parsed is None or parsed.amount <= 0 and parsed.note != "free":
         return None
-    named = bool(_PRICE_WORDS.search(f"{el.get('class') or ''} {el.get('id') or ''} "
-                                     f"{el.get('itemprop') or ''}"))
-    if parent is not None and not named:
-        named = bool(_PRICE_WORDS.search(f"{parent.get('class') or ''} {parent.get('id') or ''}"))
     if not (parsed.note or "").startswith("range") and _in_a_range(el, currency):
         parsed = replace(parsed, note="range")  # "£12.00 – £20.00": one end of a range
-    return _Candidate(order, parsed, struck, named)
+    regular = not struck and (regular_first or bool(REGULAR_LABEL.search(before))
+                              or bool(words(el) & REGULAR_WORDS))
+    return _Candidate(order, parsed, struck, regular, _rank(el, block))
+
+
+def _price_text(el: Any) -> str:
+    """The element's shown text without its parts about something else ("¥129.90
+    <span>(¥4.33/袋)</span>" reads "¥129.90")."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and not skipped(child):
+            inner = shown_text(child)
+            if not (len(inner) <= _MAX_PRICE_TEXT and NOT_THE_PRICE.search(inner)):
+                parts.append(inner)
+        parts.append(child.tail or "")
+    return " ".join(" ".join(parts).split())
 
 
 def _own_text(el: Any) -> str:
@@ -120,8 +172,10 @@ def _own_text(el: Any) -> str:
     return " ".join(" ".join([el.text or "", *(c.tail or "" for c in el)]).split())
 
 
-_BESIDE_MARK = re.compile(r"(?:[¥￥$€£₩₹]|[A-Z]{3})\s*\d[\d.,'\s]*(?:万|萬|千|亿|億)?|"
-                          r"\d[\d.,'\s]*\s*(?:[¥￥$€£₩₹元円]|zł|Kč|kr|د\.ك|[A-Z]{3})")
+_BESIDE_MARK = re.compile(
+    r"(?:[¥￥$€£₩₹₫₱฿₺₪₽₴]|[A-Z]{1,3}\$|[A-Z]{3}|R\$|Rp|RM|KD|BD|zł)\s*\d[\d.,'\s]*(?:万|萬|千|亿|億)?|"
+    r"\d[\d.,'\s]*\s*(?:[¥￥$€£₩₹₫₱฿₺₪₽₴元円원]|zł|Kč|kr|Ft|lei|лв|د\.ك|د\.إ|ر\.س|د\.ب|"
+    r"[A-Z]{3})")
 _RESIDUE = 20  # characters a price line may hold beside its prices: "到手价", "Our price:"
 
 
@@ -139,7 +193,8 @@ def _price_in(text: str, currency: str | None, first_only: bool = False
     parsed = parse_price(text, currency)
     if parsed is not None and any(b.amount == parsed.amount for b in beside):
         return parsed
-    return beside[0] if beside else None
+    return beside[0] if beside else parsed if parsed is not None and \
+        CURRENCY_MARK.search(text) else None
 
 
 def _in_a_range(el: Any, currency: str | None) -> bool:
@@ -147,7 +202,7 @@ def _in_a_range(el: Any, currency: str | None) -> bool:
     for _ in range(2):
         if node is None:
             return False
-        text = collapse_text(element_text(node)) or ""
+        text = shown_text(node)
         if len(text) > _MAX_PRICE_TEXT:
             return False
         parsed = parse_price(text, currency)
@@ -158,7 +213,9 @@ def _in_a_range(el: Any, currency: str | None) -> bool:
 
 
 def shown_prices(title_el: Any, currency: str | None, keep: frozenset
-            ) -> tuple[ParsedPrice | None, Decimal | None]:
+                 ) -> tuple[ParsedPrice | None, Decimal | None]:
+    """(the price to pay, the old price) of the block nearest the title that shows a price
+    not struck through; (None, None) when none does."""
     found: list[_Candidate] = []
 
     def has_price(node: Any) -> bool:
@@ -169,18 +226,35 @@ def shown_prices(title_el: Any, currency: str | None, keep: frozenset
     if block is None:
         return None, None
     at = title_order(block, title_el, keep)
-    current = [c for c in found if not c.struck]
+    current = [c for c in found if not c.struck and not c.regular] or \
+        [c for c in found if not c.struck]
     singles = [c for c in current if not (c.price.note or "").startswith("range")]
-    pool = [c for c in (singles or current) if c.priced_name] or singles or current
-    best = min(pool, key=lambda c: abs(c.order - at))
+    best = max(singles or current, key=lambda c: (c.rank, -abs(c.order - at)))
     price = best.price
     listed = price.list_price
     if listed is None:
-        above = [c for c in found if c.struck and c.price.amount > price.amount]
+        above = [c for c in found if (c.struck or c.regular) and c is not best
+                 and c.price.amount > price.amount]
         if above:
-            listed = min(above, key=lambda c: abs(c.order - best.order)).price.amount
+            listed = min(above, key=lambda c: (not c.struck, abs(c.order - best.order))
+                         ).price.amount
     if listed is not None and listed <= price.amount:
         listed = None
     return price, listed
 
 
+def empty_price_slots(block: Any, keep: frozenset) -> bool:
+    """The block holds a shown price box with nothing in it yet: its script fills it in
+    (a variation's price, a price fetched after the page), so the page must be rendered."""
+    for el in shown_elements(block, keep):
+        if el.tag in _STRUCK_TAGS or el.get(STRUCK_MARK) is not None:
+            continue
+        found = words(el)
+        if not PRICE_WORDS.search(" ".join(found)) or found & (OLD_WORDS | REGULAR_WORDS):
+            continue
+        if not shown_text(el) and el.find(".//img") is None and not el.get("content"):
+            return True
+    return False
+
+
+__all__ = ["empty_price_slots", "shown_prices"]
