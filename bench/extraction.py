@@ -29,7 +29,7 @@ from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from PIL import Image, ImageDraw
 
@@ -117,7 +117,7 @@ def _where(url: str) -> str:
     """Where a page is served on the bench's server: its path and query (two Taobao
     listings are both /item.htm, told apart by ?id=)."""
     parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return unquote(parts.path) + (f"?{parts.query}" if parts.query else "")
 
 
 def _local(html: str, home: str, here: str) -> str:
@@ -234,7 +234,8 @@ def measure(pages: dict[str, dict], named: bool = True
             config = CrawlConfig(base_url=base, default_currency=currency, platform=platform,
                                  selectors=platform_selectors(platform, Selectors.defaults()),
                                  urls=[_where(pages[n]["url"]) for n in group])
-            result = crawl_sync(replace(config, retries=0))
+            # Read as whole stores are: the store's own pictures are told apart.
+            result = crawl_sync(replace(config, retries=0), whole_store=True)
             by_url = {_where(s.url): s for s in result.snapshots}
             for name in group:
                 snap = by_url.get(_where(pages[name]["url"]))
