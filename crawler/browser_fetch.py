@@ -63,7 +63,7 @@ _READ_WHEN_FILLED_JS = r"""([selector, ms]) => new Promise(resolve => {
   const started = Date.now();
   const QUIET_MS = 500, NO_CHANGE_MS = 1200;
   const PRICE_SLOTS = ["price", "preis", "prix", "precio", "prezzo", "prijs", "pris", "cena",
-                       "preco", "jiage", "kakaku"].map(w => `[class*="${w}" i],[id*="${w}" i]`)
+                       "preco", "jiage", "kakaku", "prc", "fiyat", "harga"].map(w => `[class*="${w}" i],[id*="${w}" i]`)
                       .join(",");
   const OLD_PRICE = /old|was|compare|origin|strike|regular|market|list-?price|del\b/i;
   const read = () => {

@@ -94,6 +94,7 @@ async def crawl(
     known_shared: Iterable[str] = (),
     now: Callable[[], datetime] = _utcnow,
     progress: CrawlProgress | None = None,
+    whole_store: bool | None = None,
 ) -> CrawlResult:
     """Crawl the store: every listing page HTTP first, in the browser when it needs one.
 
@@ -107,7 +108,8 @@ async def crawl(
     Pictures shown on many listings (the store's placeholder, its logo) are left out of each
     listing's images (`crawler.shared_images`): those a whole-store crawl finds, which the
     result names (`shared_images`); a crawl of a few pages leaves out the `known_shared` ones
-    the last whole-store crawl found.
+    the last whole-store crawl found. `whole_store`: the given `config.urls` are all the
+    store's listings (a first look at a store), so the crawl tells for itself.
 
     `known_urls` are listing pages the caller knows: each is read through its own URL even
     when discovery does not list it (its snapshot then says `undiscovered`), because a store
@@ -189,8 +191,9 @@ async def crawl(
             if workers:
                 await asyncio.to_thread(workers.close)
     # A whole-store crawl tells for itself; a few pages (a spot-check) go by the last one's.
-    shared = {} if config.urls else find_shared(snapshots, images)
-    leave_out(snapshots, images, known_shared if config.urls else shared)
+    whole = not config.urls if whole_store is None else whole_store
+    shared = find_shared(snapshots, images) if whole else {}
+    leave_out(snapshots, images, shared if whole else known_shared)
     one_per_photo(snapshots, images)  # a thumbnail and its full-size copy are one image
     stats = dict(reader.stats, page_downloads=http.downloads, renders=browser.renders,
                  stuck_pages=browser.stuck,

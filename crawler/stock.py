@@ -36,7 +36,8 @@ _OUT = re.compile(
     r"\bwyprzedan[ey]\b|\bniedostępn[ya]\b|\bbrak\s+(?:w\s+magazynie|towaru)\b|"
     r"\bslutsåld\b|\bslut\s+i\s+lager\b|\btillfälligt\s+slut\b|\bej\s+i\s+lager\b|"
     r"\butsolgt\b|\budsolgt\b|\bikke\s+på\s+lager\b|\bloppuunmyyty\b|\bnedostupné\b|"
-    r"\bvyprodáno\b|\btükendi\b|\bhết\s+hàng\b|\bstok\s+habis\b|\btidak\s+tersedia\b|"
+    r"\bvyprodáno\b|\bnení\s+skladem\b|\btükendi\b|\bhết\s+hàng\b|\bstok\s+habis\b|"
+    r"\btidak\s+tersedia\b|\belfogyott\b|\bstoc\s+epuizat\b|εξαντλήθηκε|สินค้าหมด|"
     r"نفد|نفذت|غير\s+متوفر|нет\s+в\s+наличии|распродан[оа])",
     re.IGNORECASE,
 )
@@ -51,33 +52,40 @@ _DISCONTINUED = re.compile(
     re.IGNORECASE)
 _PRE = re.compile(
     r"(预售|預售|预订|預訂|预定|预约(?:购买|抢购|中)|立即预约|可预约|定金|订金|予約|예약\s*판매|"
-    r"\bpre[\s-]?order|\bpre[\s-]?sale\b|\bback[\s-]?order|\bcoming\s+soon\b|\bbackorder|"
+    r"\bpre[\s-]?order|\bpre[\s-]?sale\b|\bback[\s-]?order|^\W*coming\s+soon\W*$|\bbackorder|"
     r"\bprécommande|\bpré-?commande|\bvorbestell|\bvorbestellung\b|\bpreventa\b|"
-    r"\bpreordin|\bprenota|\bpré-?venda\b|\bvoorbestel|\bförhandsboka|\bprzedsprzedaż)",
+    r"\bpreordin|\bprenota|\bpré-?venda\b|\bvoorbestel|\bförhandsboka|\bförbeställ|"
+    r"\bprzedsprzedaż|\bforudbestil|\bforhåndsbestill|\bennakkotilau|\bpředobjednáv|"
+    r"\bpředprodej|\bön\s+sipariş|предзаказ|พรีออเดอร์|\bđặt\s+trước\b|예약)",
     re.IGNORECASE,
 )
 # "仅剩 3 件", "只剩3件", "Only 3 left", "Hurry, 2 left!", "最后 1 件", "3 restant(s)"
 _LOW_COUNT = re.compile(
     r"(?:仅剩|只剩|仅余|只余|最后|仅有|只有|僅剩|只剩下|残り)\s*(\d+)|\bonly\s+(\d+)\s+(?:\w+\s+)?left\b"
-    r"|\b(\d+)\s+left\b|\bplus\s+que\s+(\d+)\b|\bil\s+(?:ne\s+)?reste\s+(?:plus\s+que\s+)?(\d+)"
+    r"|\b(\d+)\s+left\b|\bonly\s+(\d+)\s+(?:available|remaining|in\s+stock)\b|\bplus\s+que\s+(\d+)\b|\bil\s+(?:ne\s+)?reste\s+(?:plus\s+que\s+)?(\d+)"
     r"|\b(\d+)\s+restant|\bnur\s+noch\s+(\d+)\b|\bs[oó]lo\s+quedan?\s+(\d+)\b"
     r"|\bquedan?\s+(\d+)\b|\bsolo\s+(\d+)\s+disponibil[ei]\b|\b(?:restano|rimasti|ultimi)\s+(\d+)"
     r"|\bnog\s+(?:maar\s+)?(\d+)\b|\bzostał[ayo]?\s+(\d+)\b|\bendast\s+(\d+)\s+kvar\b"
     r"|\b(\d+)\s+kvar\b|\bsisa\s+(\d+)\b|\bchỉ\s+còn\s+(\d+)\b|(\d+)\s*개\s*남"
-    r"|\bapenas\s+(\d+)\b|\bsó\s+restam\s+(\d+)\b",
+    r"|\bapenas\s+(\d+)\b|\bsó\s+restam\s+(\d+)\b|\bposledn[íié]\s+(\d+)\s+kus|\bzbývá\s+(\d+)"
+    r"|\butolsó\s+(\d+)|\bultimele\s+(\d+)|\bkun\s+(\d+)\s+(?:tilbage|igjen)\b"
+    r"|\bvain\s+(\d+)\s+jäljellä|\bson\s+(\d+)\s+ürün|เหลือ\s*(\d+)|осталось\s+(\d+)",
     re.IGNORECASE,
 )
 _LOW = re.compile(
     r"(仅剩|只剩|库存不足|库存紧张|庫存緊張|即将售罄|即將售罄|少量库存|少量現貨|残りわずか|在庫わずか|"
     r"품절\s*임박|\blow\s+(?:in\s+)?stock\b|\blimited\s+(?:stock|availability|quantit)|"
-    r"\balmost\s+gone\b|\bfew\s+left\b|\bselling\s+fast\b|\bonly\s+a\s+few\b|"
+    r"\balmost\s+gone\b|\bfew\s+(?:units\s+|items\s+)?left\b|\bselling\s+fast\b|"
+    r"\bonly\s+a\s+few\b|\blast\s+(?:one|item|few)\b|\blimited\s+quantit|"
+    r"\búltim[oa]s?\s+disponibles?\b|\bpocos\s+disponibles\b|"
     r"\bstock\s+faible\b|\bderni(?:ers|ères)\s+(?:articles|pièces|exemplaires)\b|"
     r"\bstock\s+limité\b|\bwenige\s+(?:verfügbar|auf\s+lager|vorrätig)\b|\bnur\s+noch\s+wenige\b|"
     r"\bgeringer\s+bestand\b|\bbald\s+ausverkauft\b|\búltimas?\s+(?:unidades|piezas)\b|"
     r"\búltimos\s+artículos\b|\bpocas\s+unidades\b|\bultimi\s+(?:articoli|pezzi)\b|"
     r"\bpoche\s+unità\b|\bdisponibilità\s+limitata\b|\blaatste\s+(?:stuks|exemplaren)\b|"
     r"\bbeperkte\s+voorraad\b|\bostatnie\s+sztuki\b|\bfå\s+kvar\b|\bfåtal\b|"
-    r"\búltimas\s+peças\b|\bestoque\s+baixo\b|\bstok\s+terbatas\b)",
+    r"\búltimas\s+peças\b|\bestoque\s+baixo\b|\bstok\s+terbatas\b|\bposledn[íé]\s+kusy\b|"
+    r"\bfå\s+tilbage\b|\bvähän\s+jäljellä\b|\bson\s+ürünler\b)",
     re.IGNORECASE)
 # "库存 23 件", "库存：23", "剩余 23 件", "23 in stock", "23 available", "In stock (23)"
 _COUNT = re.compile(
@@ -95,7 +103,8 @@ _IN = re.compile(
     r"\ben\s+stock\b|\bdisponible\b|\ben\s+existencia\b|\bdisponibile\b|\bin\s+magazzino\b|"
     r"\bop\s+voorraad\b|\bleverbaar\b|\bpå\s+lager\b|\bi\s+lager\b|\bem\s+estoque\b|"
     r"\bdisponível\b|\bw\s+magazynie\b|\bdostępny\b|\bna\s+stanie\b|\bskladem\b|"
-    r"\bstokta\b|\bcòn\s+hàng\b|\btersedia\b|متوفر|в\s+наличии)",
+    r"\bstokta\b|\bcòn\s+hàng\b|\btersedia\b|\braktáron\b|\bîn\s+stoc\b|διαθέσιμο|"
+    r"มีสินค้า|متوفر|в\s+наличии)",
     re.IGNORECASE)
 
 

@@ -65,3 +65,26 @@ def test_a_price_a_script_fills_in_is_waited_for_and_a_broken_read_still_reads_t
     frozen, took = read["frozen"]
     assert "<h1>frozen</h1>" in frozen and '<span class="price"></span>' in frozen
     assert took < 1.0 + READ_GRACE_S + 5  # given up, not waited on for ever
+
+
+# A store nobody set selectors for: its price box ("prijs") and stock line are filled 350 ms
+# after load; the default price selector matches nothing on the page.
+UNTUNED = """<!DOCTYPE html><html><head><title>Fietstas</title></head><body><main>
+<h1>Fietstas 20 L</h1><div class="prijs" id="prijs"><span class="prijs__laden"></span></div>
+<p id="voorraad"></p><script>setTimeout(() => {
+  document.getElementById("prijs").innerHTML = '<s>€ 109,00</s> <span>€ 89,00</span>';
+  document.getElementById("voorraad").textContent = "Op voorraad";
+}, 350);</script></main></body></html>"""
+
+
+def test_a_price_box_a_script_fills_is_waited_for_though_no_selector_names_it():
+    from crawler.extract import extract_listing
+
+    app = Starlette(routes=[Route("/p/fietstas", lambda r: HTMLResponse(UNTUNED))])
+    with serve(app) as base:
+        read = _read([f"{base}/p/fietstas"], base, fill_timeout_s=3.0)
+    html, took = read["fietstas"]
+    got = extract_listing(html, f"{base}/p/fietstas", default_currency="EUR", rendered=True)
+    assert (str(got.price), str(got.list_price)) == ("89.00", "109.00")
+    assert got.availability == "InStock"
+    assert took < 3.0  # read once the box was filled, not at the fill timeout

@@ -275,7 +275,7 @@ def test_fields_merge_field_by_field_in_source_order():
 
 def test_the_gallery_gives_every_image_where_opengraph_names_only_the_lead_one():
     got = extract_listing(page(OG_HEAD, SAMPLE_BODY), URL)
-    assert got.sources["image_urls"] == "css"
+    assert got.sources["image_urls"] == "page"  # the product block's gallery
     assert got.image_urls == [
         "https://shop.example.com/static/img/sh-0001-1.jpg",
         "https://shop.example.com/static/img/sh-0001-2.jpg",
@@ -297,7 +297,7 @@ def test_css_only_sample_store_page_gives_every_field():
         "https://shop.example.com/static/img/sh-0001-2.jpg",
     ]
     assert got.missing == []
-    assert set(got.sources.values()) == {"css"}
+    assert set(got.sources.values()) == {"css", "page"}  # the gallery: the block's own
 
 
 def test_js_priced_page_with_empty_price_span_reports_price_missing():

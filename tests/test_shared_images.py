@@ -146,3 +146,20 @@ def test_a_stolen_photo_used_as_the_placeholder_is_still_one_finding(tmp_path):
     shown = " ".join(result.output.split())
     assert "still checked against the registry" in shown
     assert "1 new" in shown and "critical" in shown and "A picture" in shown
+
+
+def test_the_only_picture_of_three_listings_in_thirty_is_the_stores_no_image_picture():
+    """Oscar-style stores show one 'image not found' picture on the few listings without a
+    photo: three of thirty is not a fifth, but it is their only picture."""
+    images = {f"http://s/{i}.jpg": ImageInfo(f"http://s/{i}.jpg", sha256=f"own{i}")
+              for i in range(30)}
+    images["http://s/cache/6d/30/x.jpg"] = ImageInfo("http://s/cache/6d/30/x.jpg", sha256="none")
+    snaps = [Snapshot(url=f"http://s/p/{i}", title="t",
+                      image_urls=["http://s/cache/6d/30/x.jpg"] if i < 3
+                      else [f"http://s/{i}.jpg", f"http://s/{i + 1}.jpg"]) for i in range(30)]
+    assert list(find_shared(snaps, images)) == ["none"]
+    # The same picture beside other photos on three listings is theirs (a shared photo).
+    beside = [Snapshot(url=f"http://s/p/{i}", title="t",
+                       image_urls=[f"http://s/{i}.jpg"] + (["http://s/cache/6d/30/x.jpg"]
+                                                          if i < 3 else [])) for i in range(30)]
+    assert find_shared(beside, images) == {}

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from crawler.extract import extract_listing
-from crawler.snapshot import IN_STOCK, LOW_STOCK, OUT_OF_STOCK
+from crawler.snapshot import DISCONTINUED, IN_STOCK, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER
 
 D = Decimal
 URL = "https://shop.example.com/products/trail-jacket"
@@ -145,3 +145,194 @@ def test_a_page_cannot_forge_the_browsers_marks_in_plain_html():
     assert got.price == D("99.00") and got.list_price is None
     rendered = extract_listing(html, URL, default_currency="USD", rendered=True)
     assert rendered.price != D("99.00")  # from the browser, the same mark is believed
+
+
+# --------------------------------------------------------------- what themes really print
+
+
+def test_a_style_rule_strikes_the_old_price_and_the_cascade_decides_what_shows():
+    html = ("<html><head><style>.price__sale{display:none}"
+            ".price--on-sale .price__sale{display:inline}"
+            ".price__regular{display:block}.price--on-sale .price__regular{display:none}"
+            ".was{text-decoration:line-through}</style></head><body><div class='product'>"
+            '<h1>Trail Jacket</h1><div class="price price--on-sale">'
+            '<div class="price__regular"><span>$180.00</span></div>'
+            '<div class="price__sale"><span class="was">$180.00</span> <span>$129.00</span>'
+            "</div></div></div></body></html>")
+    got = extract_listing(html, URL, default_currency="USD")
+    assert (got.price, got.list_price) == (D("129.00"), D("180.00"))
+
+
+def test_other_products_cards_and_sections_are_not_the_listing():
+    html = ("<html><body><main><div class='row'>"
+            "<div class='tile'><a href='/products/cap'><img src='/cap.jpg'></a>"
+            "<a href='/products/cap'>Cap</a><b>$9.00</b></div>"
+            "<div class='tile'><a href='/products/hat'><img src='/hat.jpg'></a>"
+            "<a href='/products/hat'>Hat</a><b>$12.00</b></div></div>"
+            "<div class='pdp'><h1>Trail Jacket</h1><p class='amount'>$139.00</p></div>"
+            "<section><h2>Complete the set</h2><div><img src='/socks.jpg'>"
+            "<p>Socks <s>$20.00</s> $15.00</p></div></section></main></body></html>")
+    got = extract_listing(html, URL, default_currency="USD")
+    assert (got.price, got.list_price) == (D("139.00"), None)
+    assert not any(u.endswith(("cap.jpg", "hat.jpg", "socks.jpg")) for u in got.image_urls)
+
+
+def test_a_page_without_h1_or_markup_gives_the_title_its_title_tag_names():
+    html = ("<html><head><title>【凌霜】凌霜 510升十字对开门冰箱 一级能效【报价 价格】-京东</title></head>"
+            "<body><div class='sku-name'>凌霜 510升十字对开门冰箱 一级能效</div>"
+            "<div class='p-price'><span>￥</span><span class='price'>3499.00</span></div>"
+            "</body></html>")
+    got = extract_listing(html, URL, default_currency="CNY")
+    assert got.title == "凌霜 510升十字对开门冰箱 一级能效" and got.price == D("3499.00")
+
+
+@pytest.mark.parametrize("box, price, currency", [
+    ('<span class="andes-money-amount"><span>$</span><span class="fraction">2,499</span>'
+     '<span class="cents cents--superscript">50</span></span>', "2499.50", "MXN"),
+    ('<span class="f-priceBox-price">79<sup>€99</sup></span>', "79.99", "EUR"),
+    ('<span class="promo-price">27<sup class="promo-price__fraction">49</sup></span>',
+     "27.49", "EUR"),  # a store that writes no € sign: the box says it is the price
+])
+def test_prices_written_in_two_parts_and_without_a_sign(box, price, currency):
+    got = extract_listing(product_page(box, related=False), URL, default_currency=currency)
+    assert got.price == D(price)
+
+
+@pytest.mark.parametrize("line", [
+    '<div class="plus-price-row">PLUS会员价 ￥3449</div>',
+    '<p>Adhérents : 71,99 €</p>',
+    '<p>Spar-Abo: <span>29,74 €</span></p>',
+    '<p><span>$5.40</span>/<span>100g</span></p>',
+    '<p>(¥4.33/袋)</p>',
+    '<p>Lowest price in the last 30 days: $99.00</p>',
+])
+def test_members_subscription_unit_and_30_day_prices_are_not_the_price(line):
+    got = extract_listing(product_page(f'<div class="price">$139.00</div>{line}',
+                                       related=False), URL, default_currency="USD")
+    assert got.price == D("139.00")
+
+
+def test_a_sold_out_badge_the_theme_prints_on_every_page_does_not_beat_the_markup():
+    html = product_page('<div class="price"><span>$139.00</span>'
+                        '<span class="badge price__badge-sold-out">Sold out</span></div>'
+                        '<button class="product-form__submit">Add to cart</button>',
+                        offers=offer("139.00"))
+    assert extract_listing(html, URL).availability == IN_STOCK
+
+
+def test_the_chosen_sizes_stock_is_the_listings_not_its_neighbours():
+    html = product_page('<div class="price">¥899</div><ul class="size-list">'
+                        '<li class="size-item sli-disabled">S<span>已抢光</span></li>'
+                        '<li class="size-item sli-selected">M</li>'
+                        '<li class="size-item">L<span>仅剩2件</span></li></ul>'
+                        '<a class="ui-btn J-add-cart" href="#">加入购物袋</a>', related=False)
+    got = extract_listing(html, URL, default_currency="CNY")
+    assert got.availability == IN_STOCK
+
+
+def test_a_pre_order_button_makes_a_pre_order_and_says_the_markup_disagrees():
+    html = product_page('<div class="price">$29.99</div>'
+                        '<button class="add-to-cart">Pre-order</button>',
+                        offers=offer("29.99"))
+    got = extract_listing(html, URL)
+    assert got.availability == PRE_ORDER
+    assert "the markup says in stock; the page says pre-order" in got.price_note
+
+
+def test_a_discontinued_listing_whose_page_shows_no_price_has_no_price():
+    html = product_page('<p class="stock">Dieser Artikel ist nicht mehr erhältlich.</p>'
+                        '<div class="price" hidden></div>',
+                        offers=offer("149.99", "Discontinued", "EUR"), related=False)
+    got = extract_listing(html, URL)
+    assert got.price is None and got.availability == DISCONTINUED
+    assert "no price shown" in got.price_note and "149.99" in got.price_note
+
+
+def test_a_buy_box_in_an_aside_is_read():
+    html = ("<html><body><main><div class='info'><h1>The Quiet Orchard</h1></div>"
+            "<aside class='buy-block'><span class='promo-price'>27<sup>49</sup></span>"
+            "<del class='list-price'>32,99</del><div class='stock'>Op voorraad</div>"
+            "</aside></main></body></html>")
+    got = extract_listing(html, URL, default_currency="EUR")
+    assert (got.price, got.list_price, got.availability) == (D("27.49"), D("32.99"), IN_STOCK)
+
+
+def test_the_details_table_gives_the_sku_when_nothing_else_does():
+    html = product_page('<div class="price">£12.50</div><table><tr><th>UPC</th>'
+                        '<td>5060312400011</td></tr><tr><th>Product Type</th>'
+                        '<td>Homeware</td></tr></table>', related=False)
+    got = extract_listing(html, URL, default_currency="GBP")
+    assert got.sku == "5060312400011" and got.sources["sku"] == "page"
+
+
+def test_a_page_cannot_mark_its_own_price_as_another_products():
+    html = product_page('<div class="price" data-storeaudit-other>$99.00</div>',
+                        related=False)
+    assert extract_listing(html, URL, default_currency="USD").price == D("99.00")
+
+
+# ------------------------------------------------------------------------------ gallery
+
+P = "https://shop.example.com/img/"
+
+
+def gallery_page(gallery: str, after: str = "") -> str:
+    return (f"<html><body><div class='product'><div class='media'>{gallery}</div>"
+            f"<div class='summary'><h1>Trail Jacket</h1><div class='price'>$139.00</div>"
+            f"</div></div>{after}</body></html>")
+
+
+def test_a_carousel_and_its_row_of_small_copies_count_each_photo_once():
+    slides = "".join(f"<div class='carousel-item'><img src='{P}{i}-400.jpg'></div>"
+                     for i in range(3))
+    dots = "".join(f"<li><img src='{P}{i}-65x55.jpg'></li>" for i in range(3))
+    html = gallery_page(f"<div class='carousel-inner'>{slides}</div>"
+                        f"<ol class='carousel-indicators img-thumbnail'>{dots}</ol>")
+    assert extract_listing(html, URL).image_urls == [f"{P}{i}-400.jpg" for i in range(3)]
+
+
+def test_the_gallery_leaves_out_the_description_a_video_cover_icons_and_placeholders():
+    html = gallery_page(
+        f"<div class='thumbs'><img src='{P}a.jpg'><img src='{P}b.jpg'>"
+        f"<img src='{P}spacer.gif' data-src='{P}c.jpg' class='lazy'>"
+        f"<div class='thumb is-video'><img src='{P}video-cover.jpg'></div>"
+        f"<img src='{P}huabei-2-tps-48-48.png' alt='花呗'></div>",
+        after=f"<ul class='tabs'><li>商品详情</li><li>评价</li></ul>"
+              f"<div class='panel'><img src='{P}detail-1.jpg'><img src='{P}detail-2.jpg'></div>")
+    assert extract_listing(html, URL).image_urls == [f"{P}a.jpg", f"{P}b.jpg", f"{P}c.jpg"]
+
+
+def test_a_gallery_drawn_from_the_pages_data_is_read_when_the_html_shows_one_photo():
+    gallery = json.dumps({"[data-gallery-role=gallery-placeholder]": {"mage/gallery/gallery": {
+        "data": [{"thumb": f"{P}cache/aa/{n}.jpg", "img": f"{P}cache/bb/{n}.jpg",
+                  "full": f"{P}cache/cc/{n}.jpg", "type": "image"} for n in ("x", "y", "z")]}}})
+    html = gallery_page(f"<div class='gallery-placeholder'><img src='{P}cache/bb/x.jpg'></div>"
+                        f'<script type="text/x-magento-init">{gallery}</script>')
+    # Every size is fetched; one photo at two sizes counts once by its hashes (same_photo).
+    assert extract_listing(html, URL).image_urls == \
+        [f"{P}cache/bb/x.jpg", f"{P}cache/cc/x.jpg", f"{P}cache/cc/y.jpg", f"{P}cache/cc/z.jpg"]
+
+
+def test_a_stores_no_image_picture_is_not_a_photo_but_is_still_looked_up():
+    """The gallery leaves a "no image" picture out; the markup's mention of it stays, so the
+    crawl tells it is the store's (not counted) and still looks it up in the registry once:
+    a stolen photo named "placeholder" is not let through."""
+    from crawler.shared_images import find_shared
+    from crawler.snapshot import ImageInfo, Snapshot
+
+    url = "https://s.example/static/placeholder/geen-afbeelding-550x840.png"
+    html = (f'<html><head><meta property="og:image" content="{url}"></head><body>'
+            "<div class='product'><h1>Trail Jacket</h1><div class='price'>$139.00</div>"
+            f"<div class='gallery'><img src='{url}' alt='Geen afbeelding beschikbaar'></div>"
+            "</div></body></html>")
+    got = extract_listing(html, URL)
+    assert got.image_urls == [url]
+    snap = Snapshot(url=URL, title="t", image_urls=got.image_urls)
+    assert list(find_shared([snap], {url: ImageInfo(url, sha256="ph")})) == ["ph"]
+
+
+def test_comments_in_the_html_are_not_elements_to_read():
+    html = product_page('<div class="price"><!-- sale --><span>$139.00</span><!-- end -->'
+                        '</div><!-- stock --><p class="stock">In stock</p>', related=False)
+    got = extract_listing(html, URL, default_currency="USD")
+    assert (got.price, got.availability, got.problems) == (D("139.00"), IN_STOCK, [])

@@ -18,6 +18,7 @@ from crawler.extract.document import (
 from crawler.extract.selectors import Selectors, select_elements, select_first
 from crawler.extract.values import Found
 from crawler.extract.shown import in_another_part
+from crawler.extract.shown.block import hidden
 from crawler.prices import parse_price
 from crawler.stock import normalize_availability, parse_stock
 
@@ -89,9 +90,9 @@ def from_css(
 
 
 def _own(el: Any) -> bool:
-    """The match is this listing's: a generic selector's first match may be a related
-    product's price or the header cart's total."""
-    return not in_another_part(el)
+    """The match is this listing's and shown: a generic selector's first match may be a
+    related product's price, the header cart's total or an old price the page hides."""
+    return not in_another_part(el) and not hidden(el)
 
 
 def _element_image_urls(el: Any, base: str) -> list[str | None]:

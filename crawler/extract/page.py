@@ -101,8 +101,8 @@ def _take_images(result: Extracted, per_source: dict[str, Found | None], shown: 
                  tree: Any, base: str) -> None:
     """Every listing image the markup and the gallery name, together: structured data often
     names only the lead photo, and a gallery may leave out the one the markup names. The
-    gallery is the contract's selectors' when it gives them, else the generic selectors'
-    and the product block's pictures (crawler.extract.shown) together; a page whose gallery
+    gallery is the contract's selectors' when it gives them, else the product block's
+    pictures (crawler.extract.shown), else the generic selectors'; a page whose gallery
     shows one photo or none gets those its script draws from the page's data
     (crawler.extract.inline_gallery). The same photo at two sizes is told apart later, by its
     hashes (crawler.same_photo). OpenGraph's one picture for link previews counts only when
@@ -111,6 +111,9 @@ def _take_images(result: Extracted, per_source: dict[str, Found | None], shown: 
     galleries = {s: per_source[s].image_urls for s in IMAGE_SOURCE_ORDER if s != OPENGRAPH
                  and per_source.get(s) is not None and per_source[s].image_urls}
     if shown.image_urls and not (css is not None and "images" in css.precise):
+        # The block's own gallery, without what it knows is not a photo of the listing (a
+        # video's cover, a review's picture), over a generic selector's every <img>.
+        galleries.pop(CSS, None)
         galleries[SHOWN] = shown.image_urls
     on_page = len(set(galleries.get(CSS, [])) | set(galleries.get(SHOWN, [])))
     og = per_source[OPENGRAPH].image_urls if per_source.get(OPENGRAPH) is not None else []
@@ -121,6 +124,8 @@ def _take_images(result: Extracted, per_source: dict[str, Found | None], shown: 
             galleries[INLINE] = drawn
     if not galleries and og:
         galleries[OPENGRAPH] = og
+    # A "no image" picture the markup names stays: the crawl tells it is the store's
+    # (crawler.shared_images), leaves it out of the count and still looks it up, once.
     result.image_urls = dedupe_urls(u for urls in galleries.values() for u in urls)
     if galleries:
         result.sources["image_urls"] = next(iter(galleries))
@@ -185,6 +190,8 @@ def _stock_disagreement(markup: str | None, said: str, shown: Shown) -> str | No
     can."""
     if markup is None:
         return ""
+    if shown.by_badge:
+        return None  # a badge the theme may well hide: the markup's word stays
     if said in _BUYABLE and markup in _BUYABLE:
         return "" if said == LOW_STOCK else None
     if said in _BUYABLE and shown.can_buy is not True:
@@ -255,6 +262,8 @@ def _extract_into(
         result.title = collapse_text(element_text(title_el))
         result.sources["title"] = SHOWN
     shown = read_shown(tree, title_el, base, default_currency)
+    if not result.sku and shown.sku:
+        result.sku, result.sources["sku"] = shown.sku, SHOWN
     _take_images(result, per_source, shown, tree, base)
 
     # The note and, when it has one, the currency go with the price they describe.
@@ -277,6 +286,14 @@ def _extract_into(
     # platforms print 0 for an unpurchasable item), not a zero price; "free" says so itself.
     if result.price == 0 and result.price_note != "free" and result.availability == OUT_OF_STOCK:
         result.price, result.price_note = None, "no price shown (0 while out of stock)"
+        result.sources.pop("price", None)
+    # A listing taken off sale whose page shows no price: the markup's is an old offer's.
+    if result.availability == DISCONTINUED and shown.price is None and title_el is not None \
+            and result.price is not None and result.sources.get("price") in (JSONLD, MICRODATA,
+                                                                             OPENGRAPH):
+        result.price_note = (f"no price shown (discontinued; the markup still says "
+                             f"{format_price(result.price, result.currency)})")
+        result.price, result.list_price = None, None
         result.sources.pop("price", None)
 
     for name in PLACEHOLDER_FIELDS:

@@ -56,7 +56,8 @@ PAGES: dict[str, PlatformPages] = {
             price=(".woocommerce-variation-price .price ins .woocommerce-Price-amount, "
                    ".woocommerce-variation-price .price .woocommerce-Price-amount, "
                    ".summary .price ins .woocommerce-Price-amount, "
-                   ".summary p.price > .woocommerce-Price-amount"),
+                   # one amount, not one end of a variable product's range
+                   ".summary p.price > span.woocommerce-Price-amount:only-of-type"),
             list_price=(".woocommerce-variation-price .price del .woocommerce-Price-amount, "
                         ".summary .price del .woocommerce-Price-amount"),
             stock=".woocommerce-variation-availability .stock, .summary .stock",

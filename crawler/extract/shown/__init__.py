@@ -7,8 +7,11 @@ tells people, and the two differ more often than they should: a discount an app 
 the markup never heard of, an expired sale price left in the JSON-LD, several variant offers
 where the page presents one. `crawler.extract.page` merges the two.
 
-- `block`: the product block around the title, and what in it is not this listing's;
-- `price`, `stock`, `gallery`: what the block shows of each.
+- `block`: the product block around the title, and what in it is hidden or the site's;
+- `styles`: what the page's own style rules strike through or hide;
+- `others`: other products' cards and sections, and the description, marked;
+- `price`, `stock`, `gallery`, `sku`: what the block shows of each;
+- `vocabulary`: the words stores write beside a price, in their languages.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from typing import Any
 
 from crawler.extract.document import collapse_text, element_text
 from crawler.extract.shown.block import (MARKS, block_with, drop_page_marks, in_another_part,
-                                         mark_description, mark_other_products, title_element,
-                                         top_block)
+                                         title_element, top_block)
 from crawler.extract.shown.gallery import shown_gallery
+from crawler.extract.shown.others import mark_description, mark_other_products
 from crawler.extract.shown.price import empty_price_slots, shown_prices
+from crawler.extract.shown.sku import shown_sku
 from crawler.extract.shown.stock import shown_stock
 from crawler.extract.shown.styles import mark_styled
 from crawler.prices import ParsedPrice
@@ -39,9 +43,12 @@ class Shown:
     stock_count: int | None = None
     # True: an add-to-cart button that can be pressed; False: one that is disabled.
     can_buy: bool | None = None
+    # Only a badge said it (a theme prints "Sold out" on every page, shown on some).
+    by_badge: bool = False
     image_urls: list[str] = field(default_factory=list)
     # A price box near the title is still empty: the page's script fills it in.
     price_pending: bool = False
+    sku: str | None = None  # the code its details show ("SKU: …", "UPC", "商品编号")
 
 
 def prepare_page(tree: Any, title: str | None, page_url: str, rendered: bool) -> Any | None:
@@ -68,12 +75,20 @@ def read_shown(tree: Any, title_el: Any | None, base: str, currency: str | None)
     block = block_with(title_el, lambda n: len(collapse_text(element_text(n)) or "") > 200)
     if block is None:
         block = top_block(title_el)
-    availability, count, can_buy = shown_stock(block, keep, title_el) if block is not None else \
-        (None, None, None)
+    availability, count, can_buy, by_badge = shown_stock(block, keep, title_el) \
+        if block is not None else (None, None, None, False)
+    outer = top_block(title_el)
+    if (availability is None or by_badge) and outer is not None and outer is not block:
+        # The buy box may sit in a column of its own, beside the title's.
+        wider, wider_count, wider_can_buy, wider_by_badge = shown_stock(outer, keep, title_el)
+        if wider is not None and (availability is None or not wider_by_badge):
+            availability, count, by_badge = wider, wider_count, wider_by_badge
+        can_buy = can_buy if can_buy is not None else wider_can_buy
     pending = block is not None and empty_price_slots(block, keep)
+    details = next(title_el.iterancestors("body"), None)  # the details may be far below
     return Shown(price=price, list_price=listed, availability=availability, stock_count=count,
-                 can_buy=can_buy, image_urls=shown_gallery(title_el, base, keep),
-                 price_pending=pending)
+                 can_buy=can_buy, by_badge=by_badge, image_urls=shown_gallery(title_el, base, keep),
+                 price_pending=pending, sku=shown_sku(details) if details is not None else None)
 
 
 def buyable(shown: Shown) -> str | None:

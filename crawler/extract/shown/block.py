@@ -6,14 +6,13 @@ frame, the header's cart, anything hidden).
 that holds what is looked for; its parts that belong to something else are left out
 (`shown_elements`), and so is anything the page hides, by an attribute, an inline style, a
 style rule (`styles`) or, on a rendered page, a style sheet (the browser's HIDDEN_MARK,
-`crawler.browser_fetch`). Another product's card is a box around a picture that links to
-another page; another products' section is one headed "Related products", "看了又看" and the
-like (`mark_other_products`).
+`crawler.browser_fetch`), and what `others` marked as another product's.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -22,53 +21,32 @@ from crawler.extract.document import collapse_text, element_text
 CLIMB = 8  # ancestors of the title looked at for the product block
 
 # Containers that are not this listing's: other products, the site's frame, hidden parts.
-_SKIP_TAGS = {"header", "footer", "nav", "aside", "script", "style", "noscript", "template",
+# (An <aside> is often the buy box beside the product, not the site's sidebar.)
+_SKIP_TAGS = {"header", "footer", "nav", "script", "style", "noscript", "template",
               "select", "option", "button", "label", "svg", "iframe", "head", "title"}
-_FRAME = {"header", "footer", "nav", "aside", "template", "noscript"}
+_FRAME = {"header", "footer", "nav", "template", "noscript"}
 _SKIP_WORDS = {
     "related", "recommend", "recommended", "recommendations", "recommendation", "upsell",
     "upsells", "crosssell", "cross", "recent", "recently", "viewed", "also", "similar",
     "osusume", "rec", "more", "others", "minicart", "header", "footer",
     "menu", "breadcrumb", "breadcrumbs", "crumb", "pankuzu", "review", "reviews",
-    "comment", "comments", "payment", "payments", "newsletter", "cookie", "modal", "hidden",
-    "hide", "sr", "screen", "install", "installment", "installments", "instalment",
+    "comment", "comments", "payment", "payments", "newsletter", "cookie", "hidden",
+    "hide", "displaynone", "invisible", "nodisplay", "sr", "screen", "install", "installment",
+    "installments", "instalment",
     "instalments", "finance", "financing", "klarna", "afterpay", "coupon", "shipping",
     "logo", "icon", "icons", "replacement", "spare", "parts", "accessories", "successor",
-    "bundle", "popup", "tier", "tiers", "bulk", "unitprice", "baseprice", "grundpreis",
+    "bundle", "tier", "tiers", "bulk", "unitprice", "baseprice", "grundpreis",
 }
 OTHER_PRODUCT_WORDS = _OTHER_PRODUCTS = {"related", "recommend", "recommended", "recommendations", "upsell",
                    "upsells", "crosssell", "recent", "recently", "similar", "osusume", "rec",
                    "minicart", "accessories", "successor"}
-# A heading over other products: "You may also like", "看了又看", "Ähnliche Produkte".
-_OTHER_HEADING = re.compile(
-    r"related|you\s+may\s+also|you\s+might\s+also|also\s+like|customers\s+(?:also|who)|"
-    r"recommend|similar|recently\s+viewed|frequently\s+bought|more\s+from|complete\s+the\s+(?:look|set)|"
-    r"goes\s+(?:well\s+)?with|pairs?\s+(?:well\s+)?with|shop\s+the\s+look|you'?ll\s+also|"
-    r"相关|相關|推荐|推薦|看了又看|猜你喜欢|猜你喜歡|相似|同类|同店|店铺热卖|店鋪熱賣|热销|人气|"
-    r"更多|其他商品|精选商品|搭配|"
-    r"大家都在|为你|為你|浏览|瀏覽|"
-    r"おすすめ|関連|この商品を見た|よく一緒に|"
-    r"함께\s*본|비슷한|추천|"
-    r"produits\s+similaires|vous\s+aimerez|vous\s+pourriez|articles\s+similaires|"
-    r"ähnliche|das\s+könnte|passend\s+dazu|kunden\s+kauften|zuletzt\s+angesehen|"
-    r"también\s+te|productos\s+relacionados|te\s+puede|"
-    r"potrebbe|prodotti\s+correlati|ti\s+potrebbe|"
-    r"ook\s+interessant|misschien\s+ook|vergelijkbare|"
-    r"polecane|podobne|może\s+ci|"
-    r"relacionados|você\s+também|"
-    r"liknande|du\s+kanske|"
-    r"منتجات\s+مشابهة|قد\s+يعجبك",
-    re.I)
-_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
-_HEADING_WORDS = {"title", "heading", "hd", "tit", "head"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Written by the browser (crawler.browser_fetch) on what a style sheet strikes or hides, by
 # `styles` on what a page's inline rules do, and by `mark_other_products`.
 STRUCK_MARK, HIDDEN_MARK = "data-storeaudit-struck", "data-storeaudit-hidden"
 OTHER_MARK = "data-storeaudit-other"
+DESCRIPTION_MARK = "data-storeaudit-description"
 MARKS = (STRUCK_MARK, HIDDEN_MARK)
-_CARD_CLIMB = 6
-_CARD_TEXT = 300  # a card is a picture, a name and a price: a box with more text is more
 _PICTURE_LINK = re.compile(r"\.(jpe?g|png|webp|gif|avif)(\?|$)", re.I)
 
 # Boxes a gallery's pictures sit in.
@@ -85,7 +63,8 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HASH = re.compile(r"^(?=.*\d)(?=.*[a-z])[a-z0-9]{5,}$")  # a CSS module's hash: "1spszep"
 
 
-def class_words(text: str) -> set[str]:
+@lru_cache(maxsize=16384)
+def class_words(text: str) -> frozenset[str]:
     """The words of a class or id: "price__sale" -> price, sale; a CSS module's
     "Price--originPrice--1Z7ofAn" -> price, origin, originprice (its hash left out)."""
     # "no-js-hidden" hides a part only from a browser without JavaScript: shoppers see it.
@@ -103,10 +82,10 @@ def class_words(text: str) -> set[str]:
                 continue
             out.add(lower)
             out.update(pieces)
-    return out
+    return frozenset(out)
 
 
-def words(el: Any) -> set[str]:
+def words(el: Any) -> frozenset[str]:
     """The words of an element's class and id (`class_words`)."""
     return class_words(f"{el.get('class') or ''} {el.get('id') or ''}")
 
@@ -159,10 +138,15 @@ def shown_text(el: Any) -> str:
     return " ".join("".join(parts).split())
 
 
+_HIDDEN_WORDS = {"hidden", "hide", "displaynone", "none", "invisible", "dnone", "nodisplay"}
+
+
 def hidden(el: Any) -> bool:
-    """The element is not shown: it or a box around it is hidden."""
+    """The element is not shown: it or a box around it is hidden (by an attribute, a style,
+    a mark, or a class that says so: "hidden", "displaynone", "d-none")."""
     return any(a.get("hidden") is not None or a.get(HIDDEN_MARK) is not None
-               or _HIDDEN_STYLE.search(a.get("style") or "") for a in (el, *el.iterancestors()))
+               or _HIDDEN_STYLE.search(a.get("style") or "") or words(a) & _HIDDEN_WORDS
+               for a in (el, *el.iterancestors()))
 
 
 def _in_frame(el: Any) -> bool:
@@ -181,6 +165,8 @@ def _reading(el: Any, title: str) -> Any:
         deepest = inner[0]
 
 
+_TITLE_WORDS = {"title", "name", "subject", "hd", "heading", "goodsname", "itemname",
+                "productname"}
 _TITLE_PARTS = re.compile(r"\s+[|｜\-–—_·:：»]\s+|\s*[|｜]\s*")
 
 
@@ -212,7 +198,16 @@ def title_element(tree: Any, title: str | None) -> Any | None:
                                                           "head", "body", "style", "a") \
                     and collapse_text(element_text(el)) == part and not _in_frame(el):
                 return _reading(el, part)
-    return None
+    # The name as the page writes it, inside a longer <title> ("【海雀 H7】海雀 H7 65英寸…
+    # 【报价】-京东"): the longest title-like element whose text the <title> holds.
+    whole = " ".join(n for n in names if n)
+    best, length = None, 5
+    for el in tree.iter("h2", "h3", "h4", "div", "p", "span", "strong", "em"):
+        text = collapse_text(element_text(el)) or ""
+        if len(text) > length and text in whole and not _in_frame(el) \
+                and (el.tag in ("h2", "h3") or words(el) & _TITLE_WORDS):
+            best, length = el, len(text)
+    return _reading(best, collapse_text(element_text(best))) if best is not None else None
 
 
 def top_block(title_el: Any) -> Any | None:
@@ -241,47 +236,6 @@ def links_elsewhere(href: str | None, page_url: str) -> bool:
     there = urlsplit(urljoin(page_url, href.strip()))
     here = urlsplit(page_url)
     return (there.netloc, there.path.rstrip("/")) != (here.netloc, here.path.rstrip("/"))
-
-
-def mark_other_products(tree: Any, title_el: Any | None, page_url: str) -> None:
-    """Mark (OTHER_MARK) what shows other products: each box around a picture that links to
-    another page (a card: as large as holds no other such picture link and little text),
-    and each section
-    under a heading such as "Related products". The title's own containers are never
-    marked."""
-    keep = set() if title_el is None else {title_el, *title_el.iterancestors()}
-
-    def picture_links(root: Any) -> set[str]:
-        return {a.get("href").strip() for a in root.iter("a")
-                if links_elsewhere(a.get("href"), page_url) and a.find(".//img") is not None}
-
-    for a in list(tree.iter("a")):
-        if not links_elsewhere(a.get("href"), page_url) or a.find(".//img") is None \
-                or a in keep:
-            continue
-        box = a
-        for _ in range(_CARD_CLIMB):
-            parent = box.getparent()
-            if parent is None or parent in keep or parent.tag in ("body", "html") \
-                    or len(element_text(parent)) > _CARD_TEXT or len(picture_links(parent)) > 1:
-                break
-            box = parent
-        box.set(OTHER_MARK, "")
-    for heading in list(tree.iter()):
-        if not _is_heading(heading) or heading in keep:
-            continue
-        text = collapse_text(element_text(heading)) or ""
-        if not text or len(text) > 40 or not _OTHER_HEADING.search(text):
-            continue
-        section = heading
-        while section.getparent() is not None and section.getparent() not in keep \
-                and section.getparent().tag not in ("body", "html"):
-            section = section.getparent()
-        if section is heading:
-            # The heading sits in the product's own container: what follows it is the section.
-            for sibling in heading.itersiblings():
-                sibling.set(OTHER_MARK, "")
-        section.set(OTHER_MARK, "")
 
 
 # The label of the listing's description: its pictures (a "详情" page of long images, a
@@ -317,11 +271,6 @@ def mark_description(tree: Any, title_el: Any | None) -> None:
         for sibling in node.itersiblings():
             if sibling not in keep:
                 sibling.set(DESCRIPTION_MARK, "")
-
-
-def _is_heading(el: Any) -> bool:
-    return isinstance(el.tag, str) and (el.tag in _HEADING_TAGS or (
-        el.tag in ("div", "p", "span", "strong", "dt") and bool(words(el) & _HEADING_WORDS)))
 
 
 def drop_page_marks(tree: Any, rendered: bool) -> None:

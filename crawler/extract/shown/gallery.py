@@ -15,19 +15,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crawler.extract.document import absolute_url, dedupe_urls
+from crawler.extract.document import absolute_url, collapse_text, dedupe_urls, element_text
 from crawler.extract.shown.block import (CLIMB, DESCRIPTION_MARK, GALLERY_WORDS, OTHER_MARK,
                                          OTHER_PRODUCT_WORDS, links_elsewhere, words)
 
 _MAX_GALLERY = 40
-_FRAME = {"header", "footer", "nav", "aside", "template", "noscript"}
+_FRAME = {"header", "footer", "nav", "template", "noscript"}
 # URL or alt text of a picture that is not a photo of the listing.
+# URL or alt text of a picture that is not a photo of the listing (a word on its own: a
+# "Wool Throw Blanket" is not a blank.gif).
 _NOT_A_PHOTO = re.compile(
-    r"no[-_ ]?image|noimage|nophoto|no[-_]photo|image[-_]not[-_]found|placeholder|blank|"
-    r"spacer|/s\.gif|pixel|transparent|暂无图片|logo|icon|badge|sprite|loading|lazy[-_.]|"
-    r"avatar|flag|rating|stars?[-_.]|payment|visa|mastercard|maestro|amex|paypal|klarna|"
-    r"afterpay|apple[-_ ]?pay|google[-_ ]?pay|alipay|支付宝|花呗|花唄|微信支付|银联|"
-    r"size[-_ ]?(?:chart|guide)|尺码表|尺碼表|größentabelle|guía\s+de\s+tallas|"
+    r"(?<![a-z])(?:no[-_ ]?image|noimage|nophoto|no[-_]photo|image[-_]not[-_]found|placeholder|"
+    r"blank|spacer|pixel|transparent|loading|lazy|logo|icons?|badges?|sprite|avatar|flags?|"
+    r"rating|stars?|play[-_]?(?:overlay|button|icon)|video[-_]?(?:cover|poster|thumb)|"
+    r"payments?|visa|mastercard|maestro|amex|paypal|klarna|afterpay|apple[-_ ]?pay|"
+    r"google[-_ ]?pay|alipay|size[-_ ]?(?:chart|guide)|not\s+available|non\s+disponible|"
+    r"visuel\s+non|geen\s+afbeelding)(?![a-z])|"
+    r"暂无图片|支付宝|花呗|花唄|微信支付|银联|尺码表|尺碼表|größentabelle|guía\s+de\s+tallas|"
     r"guide\s+des\s+tailles|maattabel|tabela\s+de\s+medidas",
     re.I)
 # Alibaba's CDN names a picture's size in it: "…-2-tps-48-48.png" is a 48 × 48 icon.
@@ -46,6 +50,12 @@ _NOT_GALLERY |= OTHER_PRODUCT_WORDS | {"seller", "sellers", "merchant", "vendor"
                                        "replacement", "successor", "accessories", "bundle",
                                        "parts", "spare", "more", "others", "also"}
 _GALLERY = GALLERY_WORDS
+_NOT_A_PHOTO_CLASS = {"logo", "icon", "badge", "avatar", "flag", "sprite", "payment", "emoji",
+                      "placeholder", "spinner", "loader"}
+_WORDY = {"review", "reviews", "comment", "comments", "rating", "ratings", "ugc"}
+# A carousel's row of small copies of its slides.
+_STRIP = {"indicators", "indicator", "thumbs", "thumbnails", "thumbnail", "thumb", "dots",
+          "pager", "pagination", "nav", "navigation", "strip", "filmstrip"}
 # Where a lazy-loading page keeps the real picture (the `src` being a placeholder), best
 # first; a gallery's zoom copy is the same photo.
 _URL_ATTRS = ("data-zoom-image", "data-large_image", "data-large", "data-zoom", "data-src",
@@ -75,18 +85,39 @@ def shown_gallery(title_el: Any, base: str, keep: frozenset) -> list[str]:
 
 
 def _photos(block: Any, base: str, keep: frozenset, in_gallery: bool = False) -> list[str]:
-    urls: list[str | None] = []
+    found = list(_pictures(block, base, keep, in_gallery))
+    # A carousel's slides and its row of small copies, one for each: the slides. (The small
+    # copies are often cropped to another shape, which their hashes cannot match.) A row is
+    # the box of two pictures or more that says "indicators", "thumbs", "dots"…
+    rows: dict[Any, list[str]] = {}
+    for el, url in found:
+        rows.setdefault(_row(el, block), []).append(url)
+    copies = {box for box, urls in rows.items() if box is not None and words(box) & _STRIP
+              and any(other is not box and not words(other) & _STRIP
+                      and len(set(others)) == len(set(urls)) >= 2
+                      for other, others in rows.items() if other is not None)}
+    return dedupe_urls(url for el, url in found if _row(el, block) not in copies)
+
+
+def _row(el: Any, block: Any) -> Any | None:
+    """The nearest box around the picture that holds two pictures or more."""
+    for box in _boxes(el.getparent(), block):
+        if sum(1 for _ in box.iter("img")) >= 2:
+            return box
+    return None
+
+
+def _pictures(block: Any, base: str, keep: frozenset, in_gallery: bool):
     for el in block.iter("img"):
-        if _not_the_listings(el, block, keep, base) or _small(el):
+        if _not_the_listings(el, block, keep, base):
             continue
         if in_gallery and not any(words(a) & _GALLERY for a in _boxes(el, block)):
             continue
         url = _picture_url(el, base)
-        if url is None or _NOT_A_PHOTO.search(f"{url} {el.get('alt') or ''} "
-                                              f"{el.get('class') or ''}"):
+        if url is None or _small(el, url) or _NOT_A_PHOTO.search(f"{url} {el.get('alt') or ''}") \
+                or words(el) & _NOT_A_PHOTO_CLASS:
             continue
-        urls.append(url)
-    return dedupe_urls(urls)
+        yield el, url
 
 
 def _boxes(el: Any, block: Any):
@@ -102,11 +133,20 @@ def _not_the_listings(el: Any, block: Any, keep: frozenset, base: str) -> bool:
     while node is not None and node is not block:
         if node not in keep and (node.get(OTHER_MARK) is not None or node.tag in _FRAME
                                  or node.get(DESCRIPTION_MARK) is not None
-                                 or words(node) & _NOT_GALLERY
+                                 or _not_gallery_box(node)
                                  or (node.tag == "a" and links_elsewhere(node.get("href"), base))):
             return True
         node = node.getparent()
     return False
+
+
+def _not_gallery_box(node: Any) -> bool:
+    found = words(node) & _NOT_GALLERY
+    if found and found <= _WORDY:
+        # A review or comment holds words; a row of pictures named "review-images" (Tiki's
+        # thumbnails) holds none.
+        return len(collapse_text(element_text(node)) or "") >= 20
+    return bool(found)
 
 
 def _picture_url(el: Any, base: str) -> str | None:
@@ -120,16 +160,16 @@ def _picture_url(el: Any, base: str) -> str | None:
     return url if url and not url.startswith("data:") else None
 
 
-def _small(el: Any) -> bool:
+def _small(el: Any, src: str) -> bool:
     """An icon: a declared width or height of a few pixels, an SVG, or an Alibaba
-    picture whose name says it is small."""
+    picture whose name says it is small (`src`: the picture's own URL, not a lazy
+    placeholder's)."""
     for attr in ("width", "height"):
         try:
             if el.get(attr) is not None and int(float(el.get(attr))) <= _SMALL:
                 return True
         except ValueError:
             pass
-    src = el.get("src") or el.get("data-src") or ""
     if src.lower().split("?")[0].endswith(".svg"):
         return True
     tps = _TPS.search(src)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from crawler.extract.shown.block import (STRUCK_MARK, block_with, shown_elements, shown_text,
-                                         skipped, title_order, words)
+                                         skipped, title_order, top_block, words)
 from crawler.extract.shown.vocabulary import (CURRENCY_MARK, NOT_THE_PRICE, OLD_LABEL,
                                               OLD_LABEL_FIRST, OLD_WORDS, PAY_WORDS, PER_SOMETHING,
                                               PRICE_WORDS, REGULAR_LABEL, REGULAR_LABEL_FIRST,
@@ -30,11 +30,15 @@ from crawler.extract.shown.vocabulary import (CURRENCY_MARK, NOT_THE_PRICE, OLD_
 from crawler.prices import ParsedPrice, parse_price
 
 _MAX_PRICE_TEXT = 60
+_DIGIT = re.compile(r"\d")
 _STRUCK_STYLE = re.compile(r"line-through", re.I)
 _STRUCK_TAGS = ("del", "s", "strike")
 _INLINE = {"span", "em", "b", "strong", "i", "small", "sup", "sub", "a", "bdi", "abbr", "s",
            "del", "ins", "font", "u", "mark", "data"}
-_OLD_DEPTH = 3  # the candidate and its boxes whose class may say it is the old price
+_OLD_DEPTH = 3
+_BARE_AMOUNT = re.compile(r"\d{1,3}(?:[.,' ]\d{3})*(?:[.,]\d{1,3})?|\d+(?:[.,]\d{1,3})?")
+_CENTS_TEXT = re.compile(r"([€$£¥]?)\s*(\d{1,3})\s*([€$£¥]?)")
+_CENTS = {"cents", "cent", "centavos", "decimal", "decimals", "fraction-cents", "minor"}  # the candidate and its boxes whose class may say it is the old price
 
 
 @dataclass
@@ -44,6 +48,7 @@ class _Candidate:
     struck: bool    # the old price
     regular: bool   # labelled "regular price": the old price beside another, else the price
     rank: int       # 2: its box says it is the price to pay; 1: it says "price"; 0: neither
+    boxes: frozenset = frozenset()  # the elements it sits in
 
 
 def _label_before(el: Any) -> str:
@@ -52,6 +57,10 @@ def _label_before(el: Any) -> str:
     node = el
     for _ in range(3):
         prev, parent = node.getprevious(), node.getparent()
+        while prev is not None and not isinstance(prev.tag, str):  # a comment's tail is text
+            if (prev.tail or "").strip():
+                return " ".join(prev.tail.split())[-40:]
+            prev = prev.getprevious()
         if prev is not None:
             text = " ".join(f"{prev.text_content()} {prev.tail or ''}".split())
             inline = isinstance(prev.tag, str) and prev.tag in _INLINE
@@ -126,10 +135,20 @@ def _candidates(block: Any, currency: str | None, keep: frozenset) -> list[_Cand
 def _candidate(el: Any, order: int, block: Any, currency: str | None) -> _Candidate | None:
     """The element as a price of the listing's, or None: not a price, a line about something
     else, or a box whose child holds the price itself."""
-    text = _price_text(el)
-    if not text or len(text) > _MAX_PRICE_TEXT or not CURRENCY_MARK.search(text):
+    raw = el.text_content()  # a cheap first look: no digit, or far too long, is no price
+    if not _DIGIT.search(raw) or len(raw) > 20 * _MAX_PRICE_TEXT \
+            or len(" ".join(raw.split())) > 3 * _MAX_PRICE_TEXT:
         return None
-    if any((t := shown_text(c)) and len(t) <= _MAX_PRICE_TEXT
+    text = _price_text(el)
+    if not text or len(text) > _MAX_PRICE_TEXT:
+        return None
+    bare = not CURRENCY_MARK.search(text)
+    if bare and not (_BARE_AMOUNT.fullmatch(text) and PRICE_WORDS.search(" ".join(words(el)))
+                     and re.search(r"\d", el.text or "") and not _is_cents(el, text)
+                     and not words(el) & {"num", "count", "qty", "quantity"}):
+        return None  # a bare number is a price only in a box that says so ("27<sup>49</sup>"
+        # on a store that writes no € sign), in the store's currency
+    if any((t := shown_text(c)) and len(t) <= _MAX_PRICE_TEXT and not _is_cents(c, t)
            and not NOT_THE_PRICE.search(t) and _price_in(t, currency) is not None
            for c in el if isinstance(c.tag, str) and not skipped(c)):
         return None
@@ -144,14 +163,26 @@ def _candidate(el: Any, order: int, block: Any, currency: str | None) -> _Candid
                        or (parent is not None and NOT_THE_PRICE.search(_own_text(parent)))):
         return None  # "Free shipping over <b>$50</b>", "or 4 × <span>¥108</span>", "PLUS价",
         # "<span>$5.40</span>/100 g"
-    parsed = _price_in(text, currency, first_only=old_first or regular_first)
+    parsed = parse_price(text, currency) if bare else \
+        _price_in(text, currency, first_only=old_first or regular_first)
     if parsed is None or parsed.amount <= 0 and parsed.note != "free":
         return None
     if not (parsed.note or "").startswith("range") and _in_a_range(el, currency):
         parsed = replace(parsed, note="range")  # "£12.00 – £20.00": one end of a range
     regular = not struck and (regular_first or bool(REGULAR_LABEL.search(before))
                               or bool(words(el) & REGULAR_WORDS))
-    return _Candidate(order, parsed, struck, regular, _rank(el, block))
+    return _Candidate(order, parsed, struck, regular, _rank(el, block),
+                      frozenset(el.iterancestors()))
+
+
+def _is_cents(child: Any, text: str) -> bool:
+    """The cents of a price written in two parts: "79<sup>€99</sup>"."""
+    before = (child.getprevious().tail if child.getprevious() is not None
+              else child.getparent().text) or ""
+    if child.getprevious() is not None and not before.strip():
+        before = shown_text(child.getprevious())
+    return bool(_CENTS_TEXT.fullmatch(text)) and before.rstrip()[-1:].isdigit() and (
+        child.tag == "sup" or bool(words(child) & _CENTS))
 
 
 def _price_text(el: Any) -> str:
@@ -161,10 +192,15 @@ def _price_text(el: Any) -> str:
     for child in el:
         if isinstance(child.tag, str) and not skipped(child):
             inner = shown_text(child)
-            if not (len(inner) <= _MAX_PRICE_TEXT and NOT_THE_PRICE.search(inner)):
-                parts.append(inner)
+            before = "".join(parts).rstrip()
+            cents = _CENTS_TEXT.fullmatch(inner)
+            if cents and before[-1:].isdigit() and (child.tag == "sup" or words(child) & _CENTS):
+                # "$2,499<sup>50</sup>" is 2,499.50; "79<sup>€99</sup>" is €79.99
+                parts = [before, "." + cents.group(2) + (cents.group(1) or cents.group(3))]
+            elif not (len(inner) <= _MAX_PRICE_TEXT and NOT_THE_PRICE.search(inner)):
+                parts.append(f" {inner} ")
         parts.append(child.tail or "")
-    return " ".join(" ".join(parts).split())
+    return " ".join("".join(parts).split())
 
 
 def _own_text(el: Any) -> str:
@@ -216,16 +252,22 @@ def shown_prices(title_el: Any, currency: str | None, keep: frozenset
                  ) -> tuple[ParsedPrice | None, Decimal | None]:
     """(the price to pay, the old price) of the block nearest the title that shows a price
     not struck through; (None, None) when none does."""
+    # Every candidate of the title's outermost box, read once; each nearer box has those
+    # that sit in it, in the same order.
+    top = top_block(title_el)
+    if top is None:
+        return None, None
+    every = _candidates(top, currency, keep)
     found: list[_Candidate] = []
 
     def has_price(node: Any) -> bool:
-        found[:] = _candidates(node, currency, keep)
+        found[:] = [c for c in every if node in c.boxes]
         return any(not c.struck for c in found)
 
     block = block_with(title_el, has_price)
     if block is None:
         return None, None
-    at = title_order(block, title_el, keep)
+    at = title_order(top, title_el, keep)
     current = [c for c in found if not c.struck and not c.regular] or \
         [c for c in found if not c.struck]
     singles = [c for c in current if not (c.price.note or "").startswith("range")]

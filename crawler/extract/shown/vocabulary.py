@@ -14,7 +14,7 @@ import re
 _OLD = (
     r"原价|原價|市场价|市場價|吊牌价|吊牌價|划线价|劃線價|参考价|參考價|定价|定價|专柜价|專櫃價|"
     r"指导价|建议零售价|门市价|门店价|优惠前|"
-    r"通常価格|通常販売価格|定価|参考価格|希望小売価格|メーカー希望小売価格|"
+    r"定価|参考価格|希望小売価格|メーカー希望小売価格|"
     r"정가|소비자가|"
     r"\bwas\b|\brrp\b|\buvp\b|\bmsrp\b|\bstatt\b|\bsrp\b|typical\s+price|list\s+price|"
     r"compare\s+at|usual\s+price|original\s+price|before\s+discount|"
@@ -34,7 +34,7 @@ _REGULAR = (
     r"regular\s+price|\bregular\b|prix\s+habituel|prix\s+normal|normaler\s+preis|normalpreis|"
     r"precio\s+habitual|precio\s+normal|prezzo\s+di\s+listino|prezzo\s+normale|"
     r"normale\s+prijs|ordinarie\s+pris|ordinarie|cena\s+normalna|preço\s+normal|"
-    r"日常价|一般价"
+    r"日常价|一般价|通常価格|通常販売価格"
 )
 OLD_LABEL = re.compile(r"(?:" + _OLD + r")\s*[:：]?\s*$", re.I)          # just before
 OLD_LABEL_FIRST = re.compile(r"^\s*(?:" + _OLD + r")\s*[:：]?", re.I)   # "原价 ¥1,699.00"
@@ -76,7 +76,7 @@ NOT_THE_PRICE = re.compile(
     r"\bcart\b|\bbasket\b|panier|warenkorb|carrito|carrello|winkelwagen|koszyk|"
     r"购物车|購物車|カート|장바구니|"
     # members', coupon and payment-method prices
-    r"会员|會員|vip|\bplus\s*价|plus\s*會員|plus价|券后|券後|用券|领券|領券|coupon|"
+    r"会员|會員|adhérent|membre|mitglied|socio|\bmember|vip|\bplus\s*价|plus\s*會員|plus价|券后|券後|用券|领券|領券|coupon|"
     r"with\s+code|\bprime\b|subscribe|abonn|\bwow\b|와우|쿠폰|\bpix\b|预估|需领券|"
     # deposits, the lowest price of 30 days, fees
     r"定金|订金|尾款|deposit|anzahlung|acompte|"
@@ -98,7 +98,8 @@ OLD_WORDS = {"was", "old", "compare", "compareat", "original", "orig", "origin",
              "market", "marketprice", "tagprice", "reference", "retail", "previous",
              "nonsale", "lined", "through", "linethrough"}
 PRICE_WORDS = re.compile(r"price|preis|prix|precio|prezzo|prijs|pris|cena|preço|amount|money|"
-                         r"cost|kakaku|jiage|num|sale|current|final|special|now|jg", re.I)
+                         r"cost|kakaku|jiage|num|sale|current|final|special|now|jg|prc|fiyat|"
+                         r"harga|giá|gia|가격|판매가", re.I)
 
 # What marks a short text as holding a price: a currency sign or code, or a local word.
 CURRENCY_MARK = re.compile(
@@ -106,6 +107,6 @@ CURRENCY_MARK = re.compile(
     r"\b(?:USD|EUR|GBP|CNY|RMB|JPY|CAD|AUD|NZD|KWD|BHD|OMR|QAR|SAR|AED|EGP|CHF|SEK|NOK|DKK|ISK|"
     r"PLN|CZK|HUF|RON|BGN|HKD|TWD|SGD|MYR|THB|IDR|VND|PHP|KRW|INR|BRL|MXN|ARS|CLP|COP|PEN|"
     r"ZAR|TRY|ILS|RUB|UAH)\b|"
-    r"元|円|원|د\.ك|د\.إ|ر\.س|د\.ب|ر\.ع|zł|Kč|\bkr\b|\bFt\b|\blei\b|лв|\bRp\b|\bRM\b|"
-    r"\bBD\b|\bKD\b|\bDhs?\b",
+    r"元|円|원|د\.ك|د\.إ|ر\.س|د\.ب|ر\.ع|درهم|ريال|دينار|جنيه|zł|Kč|лв|TL|"
+    r"(?<![A-Za-z])(?:kr|Ft|lei|Rp|RM|BD|KD|Dhs?|RD\$|S/)(?![A-Za-z])",
     re.I)
