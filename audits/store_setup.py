@@ -33,6 +33,7 @@ MAX_LISTINGS = 500  # read at set-up; the audits read every listing
 class Setup:
     survey: Survey
     snapshots: list[Snapshot]      # the listings read with the new contract
+    shared_images: dict            # pictures on many listings: the store's, not theirs
     contract_text: str
     catalog_text: str
     listings_found: int
@@ -88,15 +89,18 @@ def set_up_from(url: str, *, max_listings: int = MAX_LISTINGS,
     text = contract_template(store)
     config = parse_contract(text).crawl_config()
     urls = survey.listing_urls[:max_listings]
-    snapshots = crawl_sync(replace(config, urls=urls), progress=progress).snapshots
+    # All the listings found, read as a whole-store crawl reads them: the store's own
+    # pictures (its placeholder) are told apart.
+    result = crawl_sync(replace(config, urls=urls), progress=progress, whole_store=True)
+    snapshots = result.snapshots
     currencies = Counter(s.currency for s in snapshots if s.ok and s.currency)
     currency = currencies.most_common(1)[0][0] if currencies else None
     if currency:
         store["currency"] = currency
         text = contract_template(store)
     found = len(survey.listing_urls)
-    return Setup(survey, snapshots, _preface(survey, snapshots, found) + text,
-                 _catalog(snapshots), found, currency)
+    return Setup(survey, snapshots, result.shared_images,
+                 _preface(survey, snapshots, found) + text, _catalog(snapshots), found, currency)
 
 
 __all__ = ["MAX_LISTINGS", "Setup", "SurveyFailed", "set_up_from"]

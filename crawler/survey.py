@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterable
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -67,10 +68,34 @@ def _path_shape(url: str) -> str:
     return ""
 
 
-def _shape_pattern(shape: str) -> str:
+def _shape_pattern(shape: str, left_out: Iterable[str] = (), bare: bool = False) -> str:
     if shape.startswith("."):
         return re.escape(shape) + "$"
-    return f"/{re.escape(shape)}/"
+    skip = "".join(f"(?!{re.escape(inner)}/)" for inner in sorted(left_out))
+    return f"/{re.escape(shape)}/{skip}" + ("(?=[^/?#])" if bare else "")
+
+
+def _inner_shape(url: str) -> str | None:
+    """The second segment of a deeper path ("/catalogue/category/garden_3/" -> "category")."""
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    return parts[1] if len(parts) >= 3 else None
+
+
+async def _not_listings_within(client, group: list[str], shape: str, timeout_s: float,
+                               survey: Survey) -> set[str]:
+    """The deeper shapes inside a listing shape whose pages are not listings: Oscar's
+    /catalogue/category/… beside its /catalogue/<product>/."""
+    inner = Counter(i for u in group if (i := _inner_shape(u)))
+    left_out = set()
+    for name, count in inner.most_common(GROUPS_TRIED):
+        if count < 2 or count > len(group) // 2:
+            continue  # one odd page, or the listings themselves
+        probe = next(u for u in group if _inner_shape(u) == name)
+        if not await _is_listing(client, probe, timeout_s, survey):
+            left_out.add(name)
+            survey.tried.append(f"pages like {probe} ({count} of them): not listing pages, "
+                                f"left out")
+    return left_out
 
 
 def detect_platform(home_html: str, headers: httpx.Headers, url: str) -> tuple[str, str | None]:
@@ -185,8 +210,11 @@ async def _pick_listings(client, survey: Survey, candidates: list[str], timeout_
         step = max(1, len(group) // PAGES_PER_GROUP)
         probes = group[::step][:PAGES_PER_GROUP]
         if all([await _is_listing(client, u, timeout_s, survey) for u in probes]):
-            survey.listing_pattern = _shape_pattern(shape)
-            survey.listing_urls = group
+            left_out = await _not_listings_within(client, group, shape, timeout_s, survey)
+            # "/catalogue/" itself (all products) is a list, not a listing.
+            bare = any(urlsplit(u).path.rstrip("/") == f"/{shape}" for u in candidates)
+            survey.listing_pattern = _shape_pattern(shape, left_out, bare)
+            survey.listing_urls = [u for u in group if _inner_shape(u) not in left_out]
             return
         survey.tried.append(f"pages like {probes[0]} ({len(group)} of them): not listing pages "
                             "(no title and price read)")

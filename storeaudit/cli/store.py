@@ -77,6 +77,34 @@ def _print_setup(setup, sample: int) -> None:
     console.print(f"Listings: {setup.listings_found} found in {where}; listing pages match "
                   f"{survey.listing_pattern!r}; {len(setup.snapshots)} read", highlight=False)
     console.print(setup_table(setup.snapshots[:sample], setup.currency))
+    for line in _setup_notes(setup):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def _setup_notes(setup) -> list[str]:
+    """What a merchant should know before trusting the files: pages that could not be read,
+    listings without a SKU (not in the catalog), pictures that are the store's own."""
+    notes = []
+    read = [s for s in setup.snapshots if s.ok]
+    failed = [s for s in setup.snapshots if not s.ok]
+    if failed:
+        reasons = ", ".join(sorted({(s.error or "").split(" (")[0] for s in failed})[:3])
+        notes.append(f"note: {len(failed)} of {len(setup.snapshots)} listing pages could not be "
+                     f"read ({reasons}); they are not in catalog.csv. `storeaudit crawl` tries "
+                     "them again.")
+    no_sku = [s for s in read if not s.sku]
+    if read and len(no_sku) == len(read):
+        notes.append("note: no listing page shows a SKU that storeaudit could read, so "
+                     "catalog.csv has no rows. Set [store.selectors] sku to the element that "
+                     "shows it (for example \".product-sku\") and run init again, or write the "
+                     "catalog by hand; until then listings are known by their address.")
+    elif no_sku:
+        notes.append(f"note: {len(no_sku)} of {len(read)} listings show no SKU: they are known "
+                     "by their address and are not in catalog.csv.")
+    if setup.shared_images:
+        notes.append(f"note: {len(setup.shared_images)} picture(s) are on many listings (a "
+                     "placeholder, a logo): they are not counted as any listing's photo.")
+    return notes
 
 
 @app.command()
