@@ -22,7 +22,7 @@ from crawler.extract.opengraph import from_opengraph, opengraph_props
 from crawler.extract.schema_org import from_structured
 from crawler.extract.selectors import Selectors, select_elements
 from crawler.extract.values import Found
-from crawler.extract.shown import Shown, buyable, prepare_page, read_shown
+from crawler.extract.shown import Shown, buyable, prepare_page, read_shown, shown_code
 from crawler.prices import format_price
 from crawler.snapshot import (DISCONTINUED, IN_STOCK, LISTING_VALUE_FIELDS, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER,
                               ListingValues, Snapshot)
@@ -262,8 +262,10 @@ def _extract_into(
         result.title = collapse_text(element_text(title_el))
         result.sources["title"] = SHOWN
     shown = read_shown(tree, title_el, base, default_currency)
-    if not result.sku and shown.sku:
-        result.sku, result.sources["sku"] = shown.sku, SHOWN
+    if not result.sku:
+        code = shown_code(title_el)
+        if code:
+            result.sku, result.sources["sku"] = code, SHOWN
     _take_images(result, per_source, shown, tree, base)
 
     # The note and, when it has one, the currency go with the price they describe.

@@ -48,7 +48,6 @@ class Shown:
     image_urls: list[str] = field(default_factory=list)
     # A price box near the title is still empty: the page's script fills it in.
     price_pending: bool = False
-    sku: str | None = None  # the code its details show ("SKU: …", "UPC", "商品编号")
 
 
 def prepare_page(tree: Any, title: str | None, page_url: str, rendered: bool) -> Any | None:
@@ -85,10 +84,16 @@ def read_shown(tree: Any, title_el: Any | None, base: str, currency: str | None)
             availability, count, by_badge = wider, wider_count, wider_by_badge
         can_buy = can_buy if can_buy is not None else wider_can_buy
     pending = block is not None and empty_price_slots(block, keep)
-    details = next(title_el.iterancestors("body"), None)  # the details may be far below
     return Shown(price=price, list_price=listed, availability=availability, stock_count=count,
                  can_buy=can_buy, by_badge=by_badge, image_urls=shown_gallery(title_el, base, keep),
-                 price_pending=pending, sku=shown_sku(details) if details is not None else None)
+                 price_pending=pending)
+
+
+def shown_code(title_el: Any | None) -> str | None:
+    """The SKU the page's details show (read only when the markup and selectors gave none:
+    the details may be anywhere below the title)."""
+    details = next(title_el.iterancestors("body"), None) if title_el is not None else None
+    return shown_sku(details) if details is not None else None
 
 
 def buyable(shown: Shown) -> str | None:
@@ -98,4 +103,5 @@ def buyable(shown: Shown) -> str | None:
     return IN_STOCK if shown.can_buy else OUT_OF_STOCK
 
 
-__all__ = ["MARKS", "Shown", "buyable", "in_another_part", "prepare_page", "read_shown"]
+__all__ = ["MARKS", "Shown", "buyable", "in_another_part", "prepare_page", "read_shown",
+           "shown_code"]

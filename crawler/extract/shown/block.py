@@ -37,9 +37,10 @@ _SKIP_WORDS = {
     "logo", "icon", "icons", "replacement", "spare", "parts", "accessories", "successor",
     "bundle", "tier", "tiers", "bulk", "unitprice", "baseprice", "grundpreis",
 }
-OTHER_PRODUCT_WORDS = _OTHER_PRODUCTS = {"related", "recommend", "recommended", "recommendations", "upsell",
-                   "upsells", "crosssell", "recent", "recently", "similar", "osusume", "rec",
-                   "minicart", "accessories", "successor"}
+# Boxes of other products: a selector's match in one is not this listing's.
+OTHER_PRODUCT_WORDS = {"related", "recommend", "recommended", "recommendations", "upsell",
+                       "upsells", "crosssell", "recent", "recently", "similar", "osusume",
+                       "rec", "minicart", "accessories", "successor"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 # Written by the browser (crawler.browser_fetch) on what a style sheet strikes or hides, by
 # `styles` on what a page's inline rules do, and by `mark_other_products`.
@@ -223,7 +224,7 @@ def top_block(title_el: Any) -> Any | None:
 def in_another_part(el: Any) -> bool:
     """The element sits in the site's frame or in another product's box (related, recently
     viewed, the cart): a selector's match there is not this listing's."""
-    return any(a.tag in _FRAME or a.get(OTHER_MARK) is not None or words(a) & _OTHER_PRODUCTS
+    return any(a.tag in _FRAME or a.get(OTHER_MARK) is not None or words(a) & OTHER_PRODUCT_WORDS
                for a in (el, *el.iterancestors()))
 
 
@@ -236,41 +237,6 @@ def links_elsewhere(href: str | None, page_url: str) -> bool:
     there = urlsplit(urljoin(page_url, href.strip()))
     here = urlsplit(page_url)
     return (there.netloc, there.path.rstrip("/")) != (here.netloc, here.path.rstrip("/"))
-
-
-# The label of the listing's description: its pictures (a "详情" page of long images, a
-# size chart) are not the gallery's.
-_DESCRIPTION_LABEL = re.compile(
-    r"^\s*(?:商品详情|商品詳情|图文详情|圖文詳情|宝贝详情|寶貝詳情|产品详情|產品詳情|商品介绍|商品介紹|"
-    r"详情|詳情|商品説明|商品の説明|商品情報|상세\s*정보|상품\s*정보|상세설명|"
-    r"(?:product\s+)?description|(?:product\s+)?details|beschreibung|produktbeschreibung|"
-    r"description\s+du\s+produit|descripción|descrizione|beschrijving|opis(?:\s+produktu)?|"
-    r"beskrivning|descrição|الوصف)\s*(?:\(\d+\))?\s*$", re.I)
-DESCRIPTION_MARK = "data-storeaudit-description"
-_TABS = {"tab", "tabs", "tablist", "nav", "hd", "menu"}
-
-
-def mark_description(tree: Any, title_el: Any | None) -> None:
-    """Mark (DESCRIPTION_MARK) what follows the description's label ("商品详情",
-    "Description": a heading, or a tab over its panels), short of the title's own boxes."""
-    if title_el is None:
-        return
-    keep = {title_el, *title_el.iterancestors()}
-    for label in list(tree.iter("h2", "h3", "h4", "li", "a", "span", "div", "dt", "button")):
-        if label in keep or len(label) > 2 or not _DESCRIPTION_LABEL.match(
-                collapse_text(element_text(label)) or ""):
-            continue
-        node = label
-        if label.tag in ("li", "a", "span", "button"):  # a tab: its list, then the panels
-            while node.getparent() is not None and node.getparent() not in keep \
-                    and node.tag not in ("ul", "ol") and not words(node) & _TABS:
-                node = node.getparent()
-        while node.getnext() is None and node.getparent() is not None \
-                and node.getparent() not in keep:
-            node = node.getparent()
-        for sibling in node.itersiblings():
-            if sibling not in keep:
-                sibling.set(DESCRIPTION_MARK, "")
 
 
 def drop_page_marks(tree: Any, rendered: bool) -> None:

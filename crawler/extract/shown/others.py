@@ -80,6 +80,8 @@ def mark_other_products(tree: Any, title_el: Any | None, page_url: str) -> None:
             box = parent
         if any(_a_picture(img) for img in box.iter("img")) and _one_of_several(box, links):
             box.set(OTHER_MARK, "")
+    if not _OTHER_HEADING.search(tree.text_content()):
+        return
     for text_node in tree.xpath("//text()[string-length(normalize-space(.)) > 1 and "
                                 "string-length(normalize-space(.)) <= 40]"):
         heading = _holder(text_node)
@@ -144,13 +146,16 @@ _DESCRIPTION_LABEL = re.compile(
     r"description\s+du\s+produit|descripción|descrizione|beschrijving|opis(?:\s+produktu)?|"
     r"beskrivning|descrição|الوصف)\s*(?:\(\d+\))?\s*$", re.I)
 _LABEL_TAGS = ("h2", "h3", "h4", "li", "a", "span", "div", "dt", "button")
+# The same words anywhere in the page: a page without any is not searched label by label.
+_DESCRIPTION_ANYWHERE = re.compile(_DESCRIPTION_LABEL.pattern.replace("^\\s*(?:", "(?:")
+                                   .replace("\\s*$", ""), re.I)
 _TABS = {"tab", "tabs", "tablist", "nav", "hd", "menu"}
 
 
 def mark_description(tree: Any, title_el: Any | None) -> None:
     """Mark (DESCRIPTION_MARK) what follows the description's label ("商品详情",
     "Description": a heading, or a tab over its panels), short of the title's own boxes."""
-    if title_el is None:
+    if title_el is None or not _DESCRIPTION_ANYWHERE.search(tree.text_content()):
         return
     keep = {title_el, *title_el.iterancestors()}
     for text_node in tree.xpath("//text()[string-length(normalize-space(.)) > 1 and "

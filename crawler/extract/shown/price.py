@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +28,11 @@ from crawler.extract.shown.vocabulary import (CURRENCY_MARK, NOT_THE_PRICE, OLD_
                                               OLD_LABEL_FIRST, OLD_WORDS, PAY_WORDS, PER_SOMETHING,
                                               PRICE_WORDS, REGULAR_LABEL, REGULAR_LABEL_FIRST,
                                               REGULAR_WORDS)
-from crawler.prices import ParsedPrice, parse_price
+from crawler.prices import ParsedPrice, parse_price as _parse_price
 
+# Prices are read again and again as the block is searched: the same text, the same answer
+# (ParsedPrice cannot be changed).
+parse_price = lru_cache(maxsize=8192)(_parse_price)
 _MAX_PRICE_TEXT = 60
 _DIGIT = re.compile(r"\d")
 _STRUCK_STYLE = re.compile(r"line-through", re.I)
@@ -128,8 +132,20 @@ def _rank(el: Any, block: Any) -> int:
 
 
 def _candidates(block: Any, currency: str | None, keep: frozenset) -> list[_Candidate]:
-    return [c for order, el in enumerate(shown_elements(block, keep))
-            if (c := _candidate(el, order, block, currency)) is not None]
+    """Every price of the block, in document order. Only an element that writes a digit, or
+    one of the two boxes around it, can be one: the others are not looked at."""
+    near_digits: set[Any] = set()
+    for text in block.xpath(".//text()[translate(., '0123456789', '') != .]"):
+        el = text.getparent()
+        if el is not None and text.is_tail:
+            el = el.getparent()
+        for _ in range(3):
+            if el is None or el in near_digits:
+                break
+            near_digits.add(el)
+            el = el.getparent()
+    return [c for order, el in enumerate(shown_elements(block, keep)) if el in near_digits
+            and (c := _candidate(el, order, block, currency)) is not None]
 
 
 def _candidate(el: Any, order: int, block: Any, currency: str | None) -> _Candidate | None:
@@ -215,6 +231,7 @@ _BESIDE_MARK = re.compile(
 _RESIDUE = 20  # characters a price line may hold beside its prices: "到手价", "Our price:"
 
 
+@lru_cache(maxsize=8192)
 def _price_in(text: str, currency: str | None, first_only: bool = False
               ) -> ParsedPrice | None:
     """The price a short text shows: the whole text's reading when its amount sits next to
