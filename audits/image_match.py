@@ -23,12 +23,16 @@ at <= 1 %.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from imaging import COLOUR_GRID, FORMS
+from imaging.features import Features, unpack, unpack_descriptors
+from imaging.local_match import LocalMatch
+
+from .local_stage import LocalStage, same_photo
 
 # --- the decision (see the module docstring; measured on bench/image_set.py) ---------------
 PHASH_RADIUS = 10     # candidates: phash within this many bits of a registry hash ...
@@ -127,6 +131,7 @@ def brute_force_search(hashes: np.ndarray, queries: np.ndarray,
 
 
 GRID = COLOUR_GRID
+MIRROR_FORM = next(n for n, f in enumerate(FORMS[1:]) if f.mirrored and not f.cropped)
 
 
 def _grid(signature: bytes) -> np.ndarray | None:
@@ -170,25 +175,27 @@ def colour_distance(listing: bytes, registry: bytes, variant: int = 0) -> float 
 
 @dataclass(frozen=True)
 class Probe:
-    """A listing image's hashes as the match uses them."""
+    """A listing image's hashes (and local features) as the match uses them."""
 
     key: object                 # whatever the caller uses to name the image (its URL)
     phash: int
     dhash: int | None
     colour: bytes | None
     hashed: str                 # "core" (border and canvas cut away) or "whole image"
+    features: Features | None = None
 
     @classmethod
     def of(cls, key: object, *, phash: str | None, dhash: str | None = None,
            core_phash: str | None = None, core_dhash: str | None = None,
-           colour: str | None = None) -> "Probe | None":
+           colour: str | None = None, features: bytes | None = None) -> "Probe | None":
+        local = unpack(features)
         if core_phash:
             return cls(key, hex_to_int(core_phash),
                        hex_to_int(core_dhash) if core_dhash else None,
-                       bytes.fromhex(colour) if colour else None, "core")
+                       bytes.fromhex(colour) if colour else None, "core", local)
         if phash:  # hashed before the core hashes existed
             return cls(key, hex_to_int(phash), hex_to_int(dhash) if dhash else None, None,
-                       "whole image")
+                       "whole image", local)
         return None
 
 
@@ -201,11 +208,18 @@ class RegistryImage:
     dhash: int | None
     colour: bytes | None
     variants: tuple[tuple[int, int], ...] = ()   # (phash, dhash) of mirror and crops
+    # Its local features and its mirror image's: whole, or only the descriptors the feature
+    # index reads (the rest loaded when a listing image is verified against it).
+    features: Features | None = None
+    mirror_features: Features | None = None
+    descriptors: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
     @classmethod
     def of(cls, id: int, *, phash: str | None, dhash: str | None = None,
            core_phash: str | None = None, core_dhash: str | None = None,
-           colour: str | None = None, variants: Iterable[str] = ()) -> "RegistryImage | None":
+           colour: str | None = None, variants: Iterable[str] = (),
+           features: bytes | None = None,
+           mirror_features: bytes | None = None) -> "RegistryImage | None":
         p = core_phash or phash
         if not p:
             return None
@@ -214,22 +228,41 @@ class RegistryImage:
         for v in variants:
             vp, _, vd = v.partition(":")
             parsed.append((hex_to_int(vp), hex_to_int(vd)))
+        own, mirror = unpack(features), unpack(mirror_features)
         return cls(id, hex_to_int(p), hex_to_int(d) if d else None,
-                   bytes.fromhex(colour) if colour else None, tuple(parsed))
+                   bytes.fromhex(colour) if colour else None, tuple(parsed), own, mirror,
+                   (unpack_descriptors(features), unpack_descriptors(mirror_features)))
 
 
 @dataclass(frozen=True)
 class Match:
     key: object
     registry_id: int
-    phash_distance: int
+    phash_distance: int | None  # None: found by local features alone, the hashes far apart
     dhash_distance: int | None
     colour_distance: float | None
-    variant: str          # which of the registry image's forms came nearest
+    variant: str          # which of the registry image's forms came nearest, or how found
     hashed: str           # how the listing image was hashed ("core" or "whole image")
     listing_phash: str    # the listing image's phash that was compared (hex)
     matched_phash: str    # the registry hash (hex) the listing image came near
     matched_dhash: str | None
+    # The local features' verdict, when both pictures have them: how many corners agree
+    # on one placement, its rotation and scale, and where: the box of the registry picture
+    # the copy shows and the box of the listing picture that shows it (shares).
+    inliers: int | None = None
+    agreement: float | None = None
+    rotation: float | None = None
+    scale: float | None = None
+    registry_box: tuple[float, float, float, float] | None = None
+    listing_box: tuple[float, float, float, float] | None = None
+
+    def with_local(self, local: "LocalMatch | None") -> "Match":
+        if local is None:
+            return self
+        return replace(self, inliers=local.inliers, agreement=local.agreement,
+                       rotation=local.rotation,
+                       scale=local.scale, registry_box=local.registry_box,
+                       listing_box=local.listing_box)
 
 
 class RegistryIndex:
@@ -238,8 +271,13 @@ class RegistryIndex:
 
     def __init__(self, images: Iterable[RegistryImage], *, phash_radius: int = PHASH_RADIUS,
                  dhash_radius: int = DHASH_RADIUS, sum_limit: int = SUM_LIMIT,
-                 colour_limit: float = COLOUR_LIMIT):
+                 colour_limit: float = COLOUR_LIMIT,
+                 load_features: Callable[[list[int]], dict[int, tuple[bytes | None,
+                                                                      bytes | None]]] | None = None):
+        """`load_features(ids)`: registry images' packed local features (own, mirror), for
+        those given with only their descriptors."""
         self.images = list(images)
+        self._load_features = load_features
         self.phash_radius, self.dhash_radius = phash_radius, dhash_radius
         self.sum_limit, self.colour_limit = sum_limit, colour_limit
         ph, dh, has_d, owner, number = [], [], [], [], []
@@ -257,6 +295,31 @@ class RegistryIndex:
         self.number = np.array(number, dtype=np.int64)
         self.by_phash = MultiIndex(self.phashes)
         self.by_dhash = MultiIndex(self.dhashes)
+        # The second stage, when any registry image has local features.
+        self.position = {img.id: i for i, img in enumerate(self.images)}
+        if any(o is not None or m is not None for img in self.images
+               for o, m in [img.descriptors]):
+            self.local = LocalStage((img.descriptors for img in self.images), self._forms)
+            # The index keeps what it needs; the descriptors themselves are not kept.
+            self.images = [replace(img, descriptors=(None, None)) for img in self.images]
+        else:
+            self.local = None
+
+    def _forms(self, positions: list[int]) -> dict[int, tuple[Features | None, Features | None]]:
+        """The whole local features of registry images (by position), given or loaded."""
+        out, missing = {}, []
+        for p in positions:
+            img = self.images[p]
+            if img.features is not None or img.mirror_features is not None:
+                out[p] = (img.features, img.mirror_features)
+            else:
+                missing.append(p)
+        if missing and self._load_features is not None:
+            loaded = self._load_features([self.images[p].id for p in missing])
+            for p in missing:
+                own, mirror = loaded.get(self.images[p].id, (None, None))
+                out[p] = (unpack(own), unpack(mirror))
+        return out
 
     def __len__(self) -> int:
         """How many hashes are indexed (each image's own and its variants)."""
@@ -301,19 +364,60 @@ class RegistryIndex:
                     best[key] = (score, row)
             for (qi, owner), (_, row) in sorted(best.items()):
                 probe, image = block[qi], self.images[owner]
+                form = FORMS[int(self.number[row])].name
                 colour = None
+                local = (self.local.verify(probe.features, owner,
+                                           mirrored=FORMS[int(self.number[row])].mirrored)
+                         if self.local else None)
                 if probe.colour is not None and image.colour is not None:
                     colour = colour_distance(probe.colour, image.colour, int(self.number[row]))
                     if colour is not None and colour > self.colour_limit:
-                        continue
+                        # Colour is evidence, not a veto: the same corners in the same place
+                        # make a recoloured copy; the same product shot again in another
+                        # colour does not agree so.
+                        if not same_photo(local and local.local, recoloured=True):
+                            continue
+                        form = "recoloured copy"
+                if local is not None and not same_photo(local.local):
+                    # Near on the hashes, but the corners say another shot of the same
+                    # scene: many pairs, only some of them in place.
+                    continue
                 pd = int(self.phashes[row] ^ np.uint64(probe.phash)).bit_count()
                 has_d = probe.dhash is not None and bool(self.has_dhash[row])
                 dd = int(self.dhashes[row] ^ np.uint64(probe.dhash)).bit_count() if has_d else None
                 out[start + qi].append(Match(
                     probe.key, image.id, pd, dd, None if colour is None else round(colour, 1),
-                    FORMS[int(self.number[row])].name, probe.hashed,
-                    f"{probe.phash:016x}", f"{int(self.phashes[row]):016x}",
-                    f"{int(self.dhashes[row]):016x}" if has_d else None))
+                    form, probe.hashed, f"{probe.phash:016x}", f"{int(self.phashes[row]):016x}",
+                    f"{int(self.dhashes[row]):016x}" if has_d else None
+                ).with_local(local.local if local else None))
+        if self.local is not None:
+            self._extend(probes, out)
         for matches in out:
-            matches.sort(key=lambda m: (m.phash_distance + (m.dhash_distance or 0), m.registry_id))
+            matches.sort(key=lambda m: ((m.phash_distance or 64) + (m.dhash_distance or 64),
+                                        m.registry_id))
         return out
+
+    def _extend(self, probes: Sequence[Probe], out: list[list[Match]]) -> None:
+        """The local stage's finds where the hashes found nothing (`audits.local_stage`)."""
+        skip = [{self.position[m.registry_id] for m in found} for found in out]
+        found = self.local.search([p.features for p in probes], skip)
+        for i, verified in enumerate(found):
+            probe = probes[i]
+            for v in verified:
+                image = self.images[v.registry]
+                colour = None
+                if probe.colour is not None and image.colour is not None:
+                    colour = colour_distance(probe.colour, image.colour, 1 + MIRROR_FORM
+                                             if v.mirrored else 0)
+                recoloured = colour is not None and colour > self.colour_limit
+                if not same_photo(v.local, recoloured=recoloured):
+                    continue
+                how = "recoloured copy" if recoloured else "found by local features"
+                if v.mirrored:
+                    how += ", mirrored"
+                out[i].append(Match(
+                    probe.key, image.id, None, None,
+                    None if colour is None else round(colour, 1), how, probe.hashed,
+                    f"{probe.phash:016x}", f"{image.phash:016x}",
+                    f"{image.dhash:016x}" if image.dhash is not None else None,
+                ).with_local(v.local))

@@ -66,7 +66,8 @@ def _entry(hashed: dict, *, label: str, source: str | None, path: str | None) ->
     return dict(label=label, source=source, path=path, sha256=hashed["sha256"],
                 phash=hashed["phash"], dhash=hashed["dhash"], core_phash=hashed["core_phash"],
                 core_dhash=hashed["core_dhash"], colour=hashed["colour"],
-                variants=hashed["variants"])
+                variants=hashed["variants"], features=hashed["features"],
+                mirror_features=hashed["mirror_features"])
 
 
 def add_to_registry(ledger: Ledger, paths: list[Path], *, label: str | None = None,
@@ -83,6 +84,40 @@ def add_to_registry(ledger: Ledger, paths: list[Path], *, label: str | None = No
         name = label if label and len(files) == 1 else (f"{label}: {path.stem}" if label else path.stem)
         entries.append(_entry(hashed, label=name, source=source, path=str(path.resolve())))
     outcome.added = ledger.add_registry_entries(entries, added_by=added_by) if entries else []
+    return outcome
+
+
+@dataclass
+class RegistryRefresh:
+    refreshed: list[RegistryEntry] = field(default_factory=list)
+    refused: list[tuple[RegistryEntry, str]] = field(default_factory=list)
+    without_file: list[RegistryEntry] = field(default_factory=list)
+
+
+def refresh_features(ledger: Ledger, *, actor: str = "merchant") -> RegistryRefresh:
+    """Find the local features of the registry entries that have none (added before they
+    were kept) from their image files. An entry added from hashes alone has no file: it
+    stays matched by its hashes. A file gone or changed is refused with the reason."""
+    outcome = RegistryRefresh()
+    found = {}
+    for entry in ledger.registry():
+        if entry.local_features:
+            continue
+        if not entry.path:
+            outcome.without_file.append(entry)
+            continue
+        try:
+            hashed = hash_file(Path(entry.path))
+        except (ImageRefused, OSError) as e:
+            outcome.refused.append((entry, str(e)))
+            continue
+        if entry.sha256 and hashed["sha256"] != entry.sha256:
+            outcome.refused.append((entry, f"{entry.path} is not the file registered (its "
+                                           "bytes changed): register it again"))
+            continue
+        found[entry.id] = (hashed["features"], hashed["mirror_features"])
+        outcome.refreshed.append(entry)
+    ledger.set_registry_features(found, actor=actor)
     return outcome
 
 

@@ -101,9 +101,9 @@ async def crawl(
     `known_pages` (listing URL -> its state and last snapshot) and `known_images` come from
     the caller's records of earlier crawls: unchanged pages and images cost a conditional
     request each, and the snapshot of an unchanged page is the previous one, marked so. The
-    result's `thumbnails` are those of the images hashed this time; an image known to the
-    caller gets none, so one whose thumbnail it does not keep is best left out of
-    `known_images` (it is then downloaded whole, once).
+    result's `thumbnails` and `features` are those of the images hashed this time; an image
+    known to the caller gets neither, so one whose thumbnail or features it does not keep is
+    best left out of `known_images` (it is then downloaded whole, once).
 
     Pictures shown on many listings (the store's placeholder, its logo) are left out of each
     listing's images (`crawler.shared_images`): those a whole-store crawl finds, which the
@@ -208,6 +208,7 @@ async def crawl(
         finished_at=now().isoformat(),
         image_downloads=hasher.downloads,
         thumbnails=hasher.thumbnails,
+        features=hasher.features,
         pages=pages,
         stats=stats,
         shared_images=shared,

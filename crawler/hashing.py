@@ -1,5 +1,5 @@
-"""What the crawl keeps of a downloaded listing image: its hashes (`imaging.hash_image_bytes`)
-and a small JPEG thumbnail (`imaging.thumbnail_jpeg`), both made from the same bytes, wherever
+"""What the crawl keeps of a downloaded listing image: its hashes and local features
+(`imaging.hash_image_bytes`) and a small JPEG thumbnail (`imaging.thumbnail_jpeg`), both made from the same bytes, wherever
 they are hashed (a thread, or a worker process: `crawler.hash_workers`), so the image is
 downloaded once and its full bytes are dropped as soon as it is hashed.
 
@@ -46,19 +46,25 @@ def _thumbnail(data: bytes) -> Thumbnail | None:
 
 
 def to_json(hashed: dict) -> dict:
-    """`hash_and_thumbnail`'s answer as JSON values (the thumbnail's bytes in base64), for a
-    worker's pipe."""
-    thumb = hashed.get("thumbnail")
-    if thumb is None:
-        return hashed
-    return {**hashed, "thumbnail": {"jpeg": base64.b64encode(thumb.jpeg).decode("ascii"),
-                                    "width": thumb.width, "height": thumb.height}}
+    """`hash_and_thumbnail`'s answer as JSON values (the thumbnail's and the local features'
+    bytes in base64), for a worker's pipe."""
+    out = dict(hashed)
+    if out.get("features") is not None:
+        out["features"] = base64.b64encode(out["features"]).decode("ascii")
+    thumb = out.get("thumbnail")
+    if thumb is not None:
+        out["thumbnail"] = {"jpeg": base64.b64encode(thumb.jpeg).decode("ascii"),
+                            "width": thumb.width, "height": thumb.height}
+    return out
 
 
 def from_json(hashed: dict) -> dict:
     """The inverse of `to_json`."""
-    thumb = hashed.get("thumbnail")
-    if thumb is None:
-        return hashed
-    return {**hashed, "thumbnail": Thumbnail(base64.b64decode(thumb["jpeg"]), thumb["width"],
-                                             thumb["height"])}
+    out = dict(hashed)
+    if out.get("features") is not None:
+        out["features"] = base64.b64decode(out["features"])
+    thumb = out.get("thumbnail")
+    if thumb is not None:
+        out["thumbnail"] = Thumbnail(base64.b64decode(thumb["jpeg"]), thumb["width"],
+                                     thumb["height"])
+    return out

@@ -6,7 +6,8 @@ before is asked for conditionally (ETag / Last-Modified) and, when it comes back
 is not decoded again. The hashing itself (sha256, perceptual hashes, colour) is
 `imaging.hash_image_bytes`; where the bytes are hashed, a small thumbnail is made from them too
 (`crawler.hashing`), kept in the crawl's ThumbnailSpool: the only copy of the picture that
-storeaudit shows anyone.
+storeaudit shows anyone. The local features the hashing finds (about 9 KB an image, for the
+second stage of the infringing-image match) wait in a BlobSpool the same way.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .fetch import conditional_headers, read_capped, timed_out
 from .hashing import hash_and_thumbnail
 from .snapshot import ImageInfo, Thumbnail
 
-__all__ = ["MAX_WAITING_TO_HASH", "ImageHasher", "ThumbnailSpool", "max_age"]
+__all__ = ["MAX_WAITING_TO_HASH", "BlobSpool", "ImageHasher", "ThumbnailSpool", "max_age"]
 
 MAX_WAITING_TO_HASH = 32  # images downloaded and not yet hashed, per crawl
 
@@ -42,7 +43,8 @@ class ImageHasher:
     `politeness` (the crawl's per-origin limits) holds a request slot only while downloading;
     `hash_with` hashes the bytes and makes their thumbnail (`crawler.hashing.hash_and_thumbnail`,
     by default on a thread; `crawler.hash_workers` for processes); the thumbnails of the images
-    hashed are in `thumbnails` (by sha256). Bytes seen before get none: theirs is kept already.
+    hashed are in `thumbnails` (by sha256), their packed local features in `features`. Bytes
+    seen before get neither: theirs are kept already.
     `deadline_s` bounds each whole download (an image sent a byte a second never lets one
     read time out).
     """
@@ -59,6 +61,7 @@ class ImageHasher:
         self.deadline_s = deadline_s
         self.hash_with = hash_with or (lambda data: asyncio.to_thread(hash_and_thumbnail, data))
         self.thumbnails = ThumbnailSpool()
+        self.features = BlobSpool()
         self.by_sha = {i.sha256: i for i in self.known.values() if i.sha256 and not i.error}
         # Downloaded images waiting to be hashed are held in memory: at most this many at once,
         # so the downloads never run far ahead of the hashing.
@@ -115,6 +118,9 @@ class ImageHasher:
         thumbnail = hashed.pop("thumbnail", None)
         if thumbnail is not None:
             self.thumbnails.add(sha, thumbnail)
+        features = hashed.pop("features", None)
+        if features is not None:
+            self.features.add(sha, features)
         info = ImageInfo(url, **validators, **checked, **hashed)
         self.by_sha[sha] = info
         return info
@@ -130,26 +136,27 @@ class ImageHasher:
         return self.politeness.request(url) if self.politeness else contextlib.nullcontext()
 
 
-class ThumbnailSpool(Mapping[str, Thumbnail]):
-    """sha256 -> Thumbnail of each image a crawl hashed, held in memory up to `in_memory`
-    bytes of JPEG and in an unnamed temporary file past that: the first crawl of a big store
-    makes thousands, and they wait for the crawl to end before the ledger keeps them."""
+class BlobSpool(Mapping[str, bytes]):
+    """key -> bytes, held in memory up to `in_memory` bytes and in an unnamed temporary file
+    past that: the first crawl of a big store makes thousands of thumbnails and feature sets,
+    and they wait for the crawl to end before the ledger keeps them. A key added twice keeps
+    its first bytes."""
 
     def __init__(self, in_memory: int = 8 * 1024 * 1024):
         self._file = tempfile.SpooledTemporaryFile(max_size=in_memory)
-        self._where: dict[str, tuple[int, int, int, int]] = {}  # offset, size, width, height
+        self._where: dict[str, tuple[int, int]] = {}  # offset, size
 
-    def add(self, sha256: str, thumbnail: Thumbnail) -> None:
-        if sha256 in self._where:
+    def add(self, key: str, data: bytes) -> None:
+        if key in self._where:
             return
         offset = self._file.seek(0, 2)
-        self._file.write(thumbnail.jpeg)
-        self._where[sha256] = (offset, len(thumbnail.jpeg), thumbnail.width, thumbnail.height)
+        self._file.write(data)
+        self._where[key] = (offset, len(data))
 
-    def __getitem__(self, sha256: str) -> Thumbnail:
-        offset, size, width, height = self._where[sha256]
+    def __getitem__(self, key: str) -> bytes:
+        offset, size = self._where[key]
         self._file.seek(offset)
-        return Thumbnail(self._file.read(size), width, height)
+        return self._file.read(size)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)
@@ -160,6 +167,33 @@ class ThumbnailSpool(Mapping[str, Thumbnail]):
     def close(self) -> None:
         self._file.close()
         self._where.clear()
+
+
+class ThumbnailSpool(Mapping[str, Thumbnail]):
+    """sha256 -> Thumbnail of each image a crawl hashed: the JPEGs in a BlobSpool."""
+
+    def __init__(self, in_memory: int = 8 * 1024 * 1024):
+        self._jpegs = BlobSpool(in_memory)
+        self._sizes: dict[str, tuple[int, int]] = {}
+
+    def add(self, sha256: str, thumbnail: Thumbnail) -> None:
+        if sha256 in self._sizes:
+            return
+        self._jpegs.add(sha256, thumbnail.jpeg)
+        self._sizes[sha256] = (thumbnail.width, thumbnail.height)
+
+    def __getitem__(self, sha256: str) -> Thumbnail:
+        return Thumbnail(self._jpegs[sha256], *self._sizes[sha256])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sizes)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+    def close(self) -> None:
+        self._jpegs.close()
+        self._sizes.clear()
 
 
 def _too_large(how: str) -> ImageRefused:

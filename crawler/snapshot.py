@@ -169,6 +169,9 @@ class CrawlResult:
     # sha256 -> thumbnail of each image hashed in this crawl (bytes seen before have theirs
     # already): a `crawler.images.ThumbnailSpool`, or any mapping.
     thumbnails: Mapping[str, Thumbnail] = field(default_factory=dict)
+    # sha256 -> packed local features (imaging.features) of each image hashed in this crawl:
+    # a `crawler.images.BlobSpool`, or any mapping.
+    features: Mapping[str, bytes] = field(default_factory=dict)
     # Per listing URL, the state to remember for next time (successful pages only).
     pages: dict[str, PageState] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)  # page_downloads, rendered, unchanged...

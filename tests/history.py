@@ -33,9 +33,11 @@ def listing(sku: str, title: str = "山禾 标题", price: str = "100.00", *, li
 
 
 def hashed_image(url: str, data: bytes) -> tuple[ImageInfo, Thumbnail | None]:
-    """The image at `url` with these bytes as the crawl records it: hashes and thumbnail."""
+    """The image at `url` with these bytes as the crawl records it: hashes and thumbnail (its
+    local features, kept apart by the crawl, are left out)."""
     hashed = hash_and_thumbnail(data)
     thumbnail = hashed.pop("thumbnail")
+    hashed.pop("features", None)
     return ImageInfo(url, **hashed), thumbnail
 
 
@@ -60,15 +62,17 @@ class History:
         self.last_run = None
 
     def night(self, *snaps: Snapshot, days: float = 1, full: bool = True, images=None,
-              kind: str = "manual", thumbnails=None):
+              kind: str = "manual", thumbnails=None, features=None):
         """Advance the clock by `days`, then record one crawl (a run of `kind`) that saw `snaps`
-        (`images`: url -> ImageInfo; `thumbnails`: sha256 -> the Thumbnail it made)."""
+        (`images`: url -> ImageInfo; `thumbnails`: sha256 -> the Thumbnail it made;
+        `features`: sha256 -> the packed local features its hashing found)."""
         self.clock.advance(timedelta(days=days))
         for s in snaps:
             s.fetched_at = self.clock.now().isoformat()
         run_id = self.ledger.start_run(kind)
         result = CrawlResult(snapshots=list(snaps), images=dict(images or {}),
                              thumbnails=dict(thumbnails or {}),
+                             features=dict(features or {}),
                              listing_urls=[s.url for s in snaps],
                              started_at=self.clock.now().isoformat(),
                              finished_at=self.clock.now().isoformat())

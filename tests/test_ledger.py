@@ -22,13 +22,14 @@ def failed(sku, error="HTTP 500") -> Snapshot:
     return Snapshot(url=URL.format(sku.lower()), error=error)
 
 
-def record(ledger: Ledger, clock, *snaps: Snapshot, full=True, images=None, thumbnails=None):
+def record(ledger: Ledger, clock, *snaps: Snapshot, full=True, images=None, thumbnails=None,
+           features=None):
     clock.advance(timedelta(days=1))
     for s in snaps:
         s.fetched_at = clock.now().isoformat()
     run_id = ledger.start_run("manual")
     result = CrawlResult(snapshots=list(snaps), images=images or {},
-                         thumbnails=thumbnails or {},
+                         thumbnails=thumbnails or {}, features=features or {},
                          listing_urls=[s.url for s in snaps], started_at=clock.now().isoformat(),
                          finished_at=clock.now().isoformat())
     return ledger.record_crawl(run_id, result, full=full)
@@ -151,7 +152,7 @@ def test_known_images_round_trip_for_conditional_requests(ledger, clock):
                       dhash="0" * 16, width=10, height=10, bytes=123, etag='"x"')
     thumbnail = Thumbnail(b"\xff\xd8 a small jpeg", 10, 10)
     record(ledger, clock, snap("A"), images={image.url: image},
-           thumbnails={image.sha256: thumbnail})
+           thumbnails={image.sha256: thumbnail}, features={image.sha256: b"SAF2 features"})
     assert ledger.known_images() == {image.url: image}
     assert ledger.thumbnail(image.sha256) == thumbnail
 
@@ -164,6 +165,19 @@ def test_an_image_hashed_without_a_kept_thumbnail_is_downloaded_again_once(ledge
     record(ledger, clock, snap("A"), images={image.url: image})
     assert ledger.known_images() == {}
     assert ledger.thumbnail(image.sha256) is None
+
+
+def test_an_image_hashed_without_local_features_is_downloaded_again_once(ledger, clock):
+    # A ledger from before schema 7: hashes and thumbnail kept, local features not; the next
+    # crawl downloads it again (a 304 would never bring them), and then asks conditionally.
+    image = ImageInfo("http://shop.test/img/c.jpg", sha256="ef" * 32, phash="f" * 16,
+                      dhash="0" * 16, width=10, height=10, bytes=123, etag='"z"')
+    kept = {image.sha256: Thumbnail(b"\xff\xd8 jpeg", 10, 10)}
+    record(ledger, clock, snap("A"), images={image.url: image}, thumbnails=kept)
+    assert ledger.known_images() == {}
+    record(ledger, clock, snap("A"), images={image.url: image}, thumbnails=kept,
+           features={image.sha256: b"SAF2 features"})
+    assert ledger.known_images() == {image.url: image}
 
 
 def test_the_ledger_refuses_a_file_that_is_not_sqlite(tmp_path):

@@ -10,6 +10,7 @@ from crawler.snapshot import CrawlResult, ImageInfo, Snapshot
 
 from .base import utc_iso
 from .records import Run, row_of_page_state, row_of_snapshot, run_of_row
+from .features import FeatureRecords
 from .thumbnails import ThumbnailRecords
 
 # extra: the contract's extra_crawls; random: a check at a time nobody could guess
@@ -25,7 +26,7 @@ ABANDONED_AFTER_CRAWL = ("the process stopped after the crawl was recorded and b
                          "audit judges them")
 
 
-class CrawlRecords(ThumbnailRecords):
+class CrawlRecords(ThumbnailRecords, FeatureRecords):
     """A run is `running` from its start until it is done: until its crawl is recorded, or for
     an audit until its findings are updated too (so that `complete` means the findings are
     there to read). Then `complete`, or `failed` with the error, or `abandoned` when the
@@ -55,7 +56,8 @@ class CrawlRecords(ThumbnailRecords):
 
     def record_crawl(self, run_id: int, result: CrawlResult, *, full: bool = True,
                      finish: bool = True) -> Run:
-        """Write one crawl's snapshots and images (with the thumbnails it made), all or nothing.
+        """Write one crawl's snapshots and images (with the thumbnails and features it made), all
+        or nothing.
 
         A listing is gone when the store says so twice running: its own URL answered
         404/410 (or redirected to a page with no listing) at this look and at the one before
@@ -69,6 +71,7 @@ class CrawlRecords(ThumbnailRecords):
         with self._writing(f"run {run_id}'s crawl"):
             self._record_images(result.images.values(), now)
             self._record_thumbnails(result.thumbnails, now)
+            self._record_features(result.features)
             pages, absent = [], []
             for snap in result.snapshots:
                 listing_id = self._listing_for(snap, now)

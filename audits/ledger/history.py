@@ -136,12 +136,13 @@ class HistoryQueries(LedgerBase):
             [run.started, run.finished, run.finished])]
 
     def known_images(self) -> dict[str, ImageInfo]:
-        """Images already hashed and with their thumbnail kept, for conditional re-fetching.
-        One hashed without (before schema 4) is left out, so the next crawl downloads it whole
-        once and keeps its thumbnail."""
+        """Images already hashed and with their thumbnail and local features kept, for
+        conditional re-fetching. One hashed without (before schema 4, or 7) is left out, so
+        the next crawl downloads it whole once and keeps them."""
         return {r["url"]: ImageInfo(**{k: r[k] for k in ImageInfo.__dataclass_fields__})
                 for r in self.db.query(
-                    "SELECT i.* FROM images i JOIN thumbnails t ON t.sha256 = i.sha256")}
+                    "SELECT i.* FROM images i JOIN thumbnails t ON t.sha256 = i.sha256 "
+                    "JOIN image_features f ON f.sha256 = i.sha256")}
 
     def change_marker(self) -> tuple:
         """A value that changes whenever a run, a finding or a person's action is written:

@@ -56,7 +56,8 @@ class MerchantRecords(LedgerBase):
         with self._writing("the registry entries"):
             for e in entries:
                 row = {k: e.get(k) for k in ("label", "source", "path", "sha256", "phash",
-                                             "dhash", "core_phash", "core_dhash", "colour")}
+                                             "dhash", "core_phash", "core_dhash", "colour",
+                                             "features", "mirror_features")}
                 row["variants"] = json.dumps(e["variants"]) if e.get("variants") else None
                 row.update(added=now, added_by=added_by)
                 ids.append(self.db["registry"].insert(row).last_pk)
@@ -70,8 +71,13 @@ class MerchantRecords(LedgerBase):
         if ids is not None and not ids:
             return []
         where = f"WHERE id IN ({','.join('?' * len(ids))})" if ids else ""
+        # Not the local features (kilobytes each): only the match reads them
+        # (registry_features).
+        columns = ", ".join(c for c in RegistryEntry.__dataclass_fields__
+                            if c != "local_features")
         return [registry_entry_of_row(r) for r in self.db.query(
-            f"SELECT * FROM registry {where} ORDER BY id", list(ids or []))]
+            f"SELECT {columns}, features IS NOT NULL AS local_features FROM registry {where} "
+            f"ORDER BY id", list(ids or []))]
 
     def registry_entry(self, entry_id: int) -> RegistryEntry | None:
         found = self.registry(ids=[entry_id])

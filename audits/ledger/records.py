@@ -110,6 +110,7 @@ class RegistryEntry:
     colour: str | None = None
     variants: list[str] = field(default_factory=list)
     added_by: str | None = None
+    local_features: bool = False  # its local features are kept (the match's second stage)
 
 
 @dataclass(frozen=True)
@@ -316,4 +317,5 @@ def finding_of_row(r: dict) -> Finding:
 def registry_entry_of_row(r: dict) -> RegistryEntry:
     values = {k: r.get(k) for k in RegistryEntry.__dataclass_fields__}
     values["variants"] = json.loads(r["variants"]) if r.get("variants") else []
+    values["local_features"] = bool(r.get("local_features"))
     return RegistryEntry(**values)

@@ -10,8 +10,10 @@ import sqlite_utils
 # 2: snapshots.unchanged, the pages table; 3: emails became deliveries; 4: the thumbnails
 # table (a ledger before it has none: its images show "no picture kept" until recrawled);
 # 5: snapshots.absent and snapshots.undiscovered (empty before: a listing then counts as seen);
-# 6: the secrets, observations, screenshots and shared_images tables.
-SCHEMA_VERSION = 6
+# 6: the secrets, observations, screenshots and shared_images tables; 7: local features
+# (image_features, registry.features and .mirror_features; empty before: an image gets them
+# when next downloaded, a registry entry with `storeaudit registry refresh`).
+SCHEMA_VERSION = 7
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -47,6 +49,10 @@ TABLES: dict[str, dict] = {
     "thumbnails": dict(columns={
         "sha256": str, "jpeg": bytes, "width": int, "height": int, "kept": str,
     }, pk="sha256", not_null={"jpeg", "width", "height"}),
+    # The local features (imaging.features, packed, ~9 KB) of each image the crawl hashed, by
+    # sha256 like the thumbnails: the second stage of the infringing-image match reads them.
+    "image_features": dict(columns={"sha256": str, "features": bytes}, pk="sha256",
+                           not_null={"features"}),
     # What the crawler remembers of each listing page, to ask for it conditionally next time:
     # validators, the hash of the HTML, for a rendered page the hashes of the scripts and
     # data it used (JSON), and the snapshot those belong to.
@@ -60,6 +66,8 @@ TABLES: dict[str, dict] = {
         # what images.infringing matches by (imaging): the core hashes, the colour
         # signature, and the variants (JSON list of "phash:dhash" of the mirror and crops)
         "core_phash": str, "core_dhash": str, "colour": str, "variants": str, "added_by": str,
+        # and its local features and its mirror image's (imaging.features, packed)
+        "features": bytes, "mirror_features": bytes,
     }, pk="id"),
     "approvals": dict(columns={
         "id": int, "sku": str, "max_discount": str, "min_price": str, "valid_until": str,

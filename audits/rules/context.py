@@ -166,6 +166,20 @@ class AuditContext:
     def images(self, urls: list[str]) -> dict[str, ImageInfo]:
         return self.ledger.images(urls)
 
+    def registry_index_features(self, prefix: int) -> dict[int, tuple[bytes | None,
+                                                                      bytes | None]]:
+        """Registry entry id -> the first `prefix` bytes of its packed local features and its
+        mirror image's: what the feature index reads."""
+        return self.ledger.registry_index_features(prefix)
+
+    def registry_features(self, ids: list[int]) -> dict[int, tuple[bytes | None, bytes | None]]:
+        """Registry entry id -> its whole packed local features and its mirror image's."""
+        return self.ledger.registry_features(ids)
+
+    def image_features(self, shas: list[str]) -> dict[str, bytes]:
+        """sha256 -> the packed local features of those listing images that have them."""
+        return self.ledger.image_features(shas)
+
     @cached_property
     def shared_images(self) -> list[dict]:
         """The pictures the last whole-store crawl found on many listings and left out of

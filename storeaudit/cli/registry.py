@@ -1,4 +1,5 @@
-"""The registry of known infringing images: `registry add`, `import`, `list` and `remove`."""
+"""The registry of known infringing images: `registry add`, `import`, `list`, `refresh` and
+`remove`."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ def registry_add(
     """Add known infringing images: listing images that look like them become findings.
 
     Each file is hashed (phash and dhash of the picture, of its mirror image and of crops, and
-    its colours). A file that is empty, truncated, corrupt, not an image or too large to decode
-    safely is refused with the reason; the others still go in. Exits 1 when nothing was added.
+    its colours) and its local features are kept (corners that still agree in a copy rotated,
+    cropped to half, put on a canvas or recoloured). A file that is empty, truncated,
+    corrupt, not an image or too large to decode safely is refused with the reason; the
+    others still go in. Exits 1 when nothing was added.
     """
     from audits.registry import add_to_registry
 
@@ -92,10 +95,46 @@ def registry_list(
     for column in ("#", "label", "source", "phash", "kind", "added"):
         table.add_column(column)
     for e in entries:
-        kind = f"file, {len(e.variants)} variants" if e.path else "hashes only"
+        if not e.path:
+            kind = "hashes only"
+        elif e.local_features:
+            kind = "file, local features"
+        else:
+            kind = "file, no local features"
         table.add_row(str(e.id), Text(e.label), Text(e.source or ""), e.phash or "", kind,
                       e.added[:10])
     console.print(table)
+    stale = [e for e in entries if e.path and not e.local_features]
+    if stale:
+        console.print(f"{len(stale)} added before local features were kept: only their hashes "
+                      "match them (a rotated or half-cropped copy is missed). Run `storeaudit "
+                      "registry refresh`.", highlight=False)
+
+
+@registry_app.command("refresh")
+def registry_refresh(db: Path = DbOption) -> None:
+    """Find the local features of registry images added before storeaudit kept them, from
+    their files, so that rotated, heavily cropped and recoloured copies of them are caught
+    too. Entries imported as hashes have no file and stay matched by their hashes."""
+    from audits.registry import refresh_features
+
+    try:
+        outcome = refresh_features(Ledger(db), actor="merchant (cli)")
+    except USER_ERRORS as e:
+        fail(str(e))
+    for entry in outcome.refreshed:
+        console.print(f"refreshed #{entry.id} {entry.label}", highlight=False)
+    for entry, reason in outcome.refused:
+        err.print(f"[red]refused[/red] #{entry.id} {entry.label}: {reason}", highlight=False,
+                  soft_wrap=True)
+    if outcome.without_file:
+        n = len(outcome.without_file)
+        console.print(f"{n} {'entry' if n == 1 else 'entries'} imported as hashes: matched "
+                      "by their hashes only", highlight=False)
+    if not outcome.refreshed and not outcome.refused:
+        console.print("every registry image with a file has its local features already")
+    if outcome.refused:
+        raise typer.Exit(1)
 
 
 @registry_app.command("remove")
