@@ -9,6 +9,8 @@ server reads the real clock (deadlines, the quota's rolling week).
 
 from __future__ import annotations
 
+import json
+
 import functools
 import http.server
 import re
@@ -563,6 +565,52 @@ def test_infringing_image_finding_shows_both_images_side_by_side(page, api_serve
     assert image.headers["content-type"] == "image/png"
     assert image.body() == shop.registry_file.read_bytes()
     assert page.request.get(f"{api_server.url}/registry/999/image").status == 404
+
+
+def _set_evidence(ledger, finding, **values) -> None:
+    evidence = {**finding.evidence, **values}
+    with ledger.db.conn:
+        ledger.db.execute("UPDATE findings SET evidence = ? WHERE id = ?",
+                          [json.dumps(evidence), finding.id])
+
+
+def test_the_part_each_picture_shares_is_boxed_on_both(page, api_server, shop, artifacts):
+    """A match the local features placed: the box of the registry picture the listing's image
+    shows, and where on the listing's image it is, drawn over each picture."""
+    finding = shop.finding(api_server.ledger, "images.infringing", "SH-5", status="open")
+    _set_evidence(api_server.ledger, finding, inliers=48, rotation=-10.2,
+                  registry_box=[0.1, 0.2, 0.6, 0.9], listing_box=[0.2, 0.1, 0.9, 0.8])
+    log_in(page, api_server, api_server.merchant)
+    page.goto(f"{api_server.url}/findings/{finding.id}")
+    img = page.locator("#registry-image img")
+    img.wait_for()
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle())
+    picture, box = img.bounding_box(), page.locator("#registry-box rect").bounding_box()
+    # the box sits on the picture where the shares say (the stroke adds a pixel or two)
+    assert box["x"] - picture["x"] == pytest.approx(0.1 * picture["width"], abs=3)
+    assert box["y"] - picture["y"] == pytest.approx(0.2 * picture["height"], abs=3)
+    assert box["width"] == pytest.approx(0.5 * picture["width"], abs=4)
+    assert box["height"] == pytest.approx(0.7 * picture["height"], abs=4)
+    assert page.locator("#listing-box rect").count() == 1
+    said = page.locator("#local-agreement").inner_text()
+    assert "48 corners agree on one placement, turned 10°" in said
+    assert "the boxes show the part each picture shares" in said
+    page.screenshot(path=str(artifacts / "dashboard-finding-image-boxed.png"), full_page=True)
+
+
+def test_a_forged_evidence_box_draws_nothing_it_should_not(page, api_server, shop):
+    finding = shop.finding(api_server.ledger, "images.infringing", "SH-5", status="open")
+    _set_evidence(api_server.ledger, finding,
+                  registry_box=['"/><script>window.pwned=1</script>', 0, 1, 1],
+                  listing_box="<img src=x onerror=window.pwned=1>")
+    log_in(page, api_server, api_server.merchant)
+    page.goto(f"{api_server.url}/findings/{finding.id}")
+    page.locator("#registry-image").wait_for()
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("#listing-box").count() == 0   # not four numbers: no box
+    assert page.locator("#registry-image script").count() == 0
+    # the text read as 0: a box around the whole picture, which is not drawn
+    assert page.locator("#registry-box").count() == 0
 
 
 def test_merchant_approves_a_discount_from_its_finding(page, api_server, shop, artifacts):

@@ -708,3 +708,28 @@ def test_findings_gone_with_a_removed_listing_are_not_reported_as_fixed(world):
         assert new_at < body.index("was removed from the store") < resolved_at
         assert resolved_at < gone_at < body.index(f"/findings/{floor.id}", gone_at)
     assert "Resolved since the last email (0)" in text
+
+
+def test_the_shared_part_is_boxed_on_the_email_thumbnails():
+    """Mail clients cannot be trusted to lay a box over a picture: it is drawn into it."""
+    import io
+
+    from PIL import Image
+
+    from audits.notify.email.thumbnails import BOX_COLOUR, Thumbnail, boxed
+    from tests.pictures import encode, scene
+
+    plain = Thumbnail(encode(scene("email-box").resize((200, 150)), "JPEG"), width=200,
+                      height=150)
+    drawn = boxed(plain, (0.25, 0.2, 0.75, 0.8))
+    with Image.open(io.BytesIO(drawn.data)) as img:
+        edge = img.convert("RGB").getpixel((100, 31))      # on the top side of the box (30-32)
+        inside = img.convert("RGB").getpixel((100, 75))
+    assert all(abs(a - b) < 60 for a, b in zip(edge, BOX_COLOUR))
+    assert not all(abs(a - b) < 60 for a, b in zip(inside, BOX_COLOUR))
+    assert (drawn.width, drawn.height) == (200, 150)
+    # the whole picture, no box, a forged box: the thumbnail as it was
+    assert boxed(plain, (0, 0, 1, 1)) is plain
+    assert boxed(plain, None) is plain
+    assert boxed(plain, ["<b>", 0, 1, 1]) is plain
+    assert boxed(Thumbnail(None, "no picture kept"), (0.1, 0.1, 0.5, 0.5)).data is None

@@ -32,6 +32,14 @@ RULE_TEXT = {r.id: r.description for r in RULES}
 RUN_SEEN_BY = {"random": "a random check", "spot": "a spot-check"}
 
 
+def _box(value) -> tuple[float, ...] | None:
+    """An evidence box (four shares), or None when it is missing or not four numbers."""
+    if isinstance(value, (list, tuple)) and len(value) == 4 \
+            and all(isinstance(v, (int, float)) for v in value):
+        return tuple(float(v) for v in value)
+    return None
+
+
 @dataclass(frozen=True)
 class ImagePair:
     """An infringing-image finding's two pictures: the listing's and the registry's."""
@@ -46,6 +54,11 @@ class ImagePair:
     matched_form: str | None = None   # "as registered", "mirrored", "cropped" ...
     # The listing picture's kept thumbnail (Ledger.thumbnail), None when none is kept.
     listing_image_sha256: str | None = None
+    # The local features' word: corners agreeing in place, and the part of each picture
+    # the other shows (left, top, right, bottom, shares), boxed on the thumbnails.
+    inliers: int | None = None
+    listing_box: tuple[float, ...] | None = None
+    registry_box: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -230,7 +243,9 @@ class _Items:
                 registry_path=entry.path if entry else None, distance=ev.get("distance"),
                 dhash_distance=ev.get("dhash_distance"), matched_form=ev.get("matched_form"),
                 listing_image_sha256=self.ledger.kept_picture(ev.get("image_sha256"),
-                                                                ev.get("image_url")))
+                                                                ev.get("image_url")),
+                inliers=ev.get("inliers"), listing_box=_box(ev.get("listing_box")),
+                registry_box=_box(ev.get("registry_box")))
         fix_by = None
         if f.severity == "critical":
             fix_by = (datetime.fromisoformat(f.first_seen) + timedelta(hours=24)) \

@@ -25,7 +25,7 @@ from ... import clipped_text
 from ...rules.base import LADDER_TEXT
 from ...shown_text import shown
 from .digest import Digest
-from .thumbnails import Thumbnail, listing_thumbnail, registry_thumbnail
+from .thumbnails import Thumbnail, boxed, listing_thumbnail, registry_thumbnail
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_IMAGE_PAIRS = 12  # thumbnails for at most this many infringing-image findings per email
@@ -95,8 +95,10 @@ def _thumbnails(digest: Digest, kept: KeptThumbnails) -> dict[str, Thumbnail]:
     pairs = [i for i in digest.items() if i.image and i.finding.status != "resolved"]
     for item in pairs[:MAX_IMAGE_PAIRS]:
         fid, sha = item.finding.id, item.image.listing_image_sha256
-        out[f"listing-{fid}@storeaudit"] = listing_thumbnail(kept(sha) if sha else None)
-        out[f"registry-{fid}@storeaudit"] = registry_thumbnail(item.image.registry_path)
+        out[f"listing-{fid}@storeaudit"] = boxed(listing_thumbnail(kept(sha) if sha else None),
+                                                 item.image.listing_box)
+        out[f"registry-{fid}@storeaudit"] = boxed(registry_thumbnail(item.image.registry_path),
+                                                  item.image.registry_box)
     return out
 
 

@@ -4,11 +4,17 @@ Nothing is fetched when the email is made. The listing image is the thumbnail th
 in the ledger (made from the bytes it downloaded and hashed, `crawler.hashing`): a mail client
 is never sent to an address the store chose, and neither is storeaudit at send time. The
 registry image is read from its file and shrunk to a small JPEG, so the email stays light.
+
+When the match's local features said which part of each picture the other shows, that part is
+boxed on the thumbnail itself (`boxed`): a mail client cannot be trusted to lay a box over a
+picture.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crawler.snapshot import Thumbnail as KeptThumbnail
@@ -17,6 +23,8 @@ from imaging import thumbnail_jpeg
 MAX_FILE_BYTES = 8 * 1024 * 1024
 THUMB_SIZE = (220, 220)
 NO_PICTURE = "no picture kept"
+BOX_COLOUR = (245, 184, 0)
+WHOLE_PICTURE = 0.95   # a box this share of the picture or more is not drawn
 
 
 @dataclass(frozen=True)
@@ -58,3 +66,28 @@ def registry_thumbnail(path: str | None) -> Thumbnail:
         return thumbnail_bytes(file.read_bytes())
     except (OSError, ValueError) as e:
         return Thumbnail(None, f"could not read {file.name}: {e}")
+
+
+def boxed(thumb: Thumbnail, box: Sequence[float] | None) -> Thumbnail:
+    """The thumbnail with `box` (left, top, right, bottom, as shares of the picture) drawn on
+    it; as it was when there is no usable box or no picture."""
+    try:
+        left, top, right, bottom = (min(1.0, max(0.0, float(v))) for v in box or ())
+    except (TypeError, ValueError):
+        return thumb
+    if thumb.data is None or right <= left or bottom <= top:
+        return thumb
+    if (right - left) * (bottom - top) >= WHOLE_PICTURE:
+        return thumb  # the whole picture: a box around it says nothing
+    from PIL import Image, ImageDraw
+
+    with Image.open(io.BytesIO(thumb.data)) as img:
+        img = img.convert("RGB")
+    w, h = img.size
+    line = max(3, round(min(w, h) / 60))  # thick enough to survive the JPEG
+    ImageDraw.Draw(img).rectangle(
+        [round(left * (w - 1)), round(top * (h - 1)), round(right * (w - 1)),
+         round(bottom * (h - 1))], outline=BOX_COLOUR, width=line)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return replace(thumb, data=out.getvalue())
