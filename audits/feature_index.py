@@ -74,7 +74,7 @@ class FeatureIndex:
     Each table is a bucket per key (2 ** KEY_BITS of them): `starts[key]` to
     `starts[key + 1]` in `owners` are the registry forms with a descriptor of that key, so a
     lookup is two reads, whatever the registry's size. 100,000 registry images take about
-    70 MB a table."""
+    120 MB a table."""
 
     def __init__(self, registry: Iterable[tuple[np.ndarray | None, np.ndarray | None]]):
         """`registry`: each image's descriptors and its mirror image's, in the order kept
@@ -104,17 +104,17 @@ class FeatureIndex:
         self.tables: list[tuple[np.ndarray, np.ndarray]] = []
         if not keys:
             return
-        all_keys = np.concatenate(keys)
         all_owner = np.concatenate(owners)
-        keys.clear()
         owners.clear()
+        # One table at a time, each table's keys let go of once it is built (memory).
+        columns = [np.concatenate([k[:, t] for k in keys]) for t in range(TABLES)]
+        keys.clear()
         for t in range(TABLES):
-            column = all_keys[:, t]
-            order = np.argsort(column, kind="stable")
-            starts = np.zeros((1 << KEY_BITS) + 1, dtype=np.int64)
-            np.cumsum(np.bincount(column, minlength=1 << KEY_BITS), out=starts[1:])
-            self.tables.append((starts, all_owner[order]))
-            del order
+            column = columns[t]
+            columns[t] = None
+            starts = np.zeros((1 << KEY_BITS) + 1, dtype=np.int32)
+            starts[1:] = np.cumsum(np.bincount(column, minlength=1 << KEY_BITS))
+            self.tables.append((starts, all_owner[np.argsort(column, kind="stable")]))
 
     def candidates(self, listings: Sequence[np.ndarray | None]) -> list[list[Candidate]]:
         out: list[list[Candidate]] = [[] for _ in listings]

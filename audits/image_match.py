@@ -321,6 +321,11 @@ class RegistryIndex:
                 out[p] = (unpack(own), unpack(mirror))
         return out
 
+    def _checkable(self, probe: Probe, owner: int) -> bool:
+        """Whether the local stage could have verified this pair (both have features)."""
+        return (self.local is not None and probe.features is not None
+                and any(f is not None for f in self.local.forms(owner)))
+
     def __len__(self) -> int:
         """How many hashes are indexed (each image's own and its variants)."""
         return len(self.phashes)
@@ -385,6 +390,11 @@ class RegistryIndex:
                 pd = int(self.phashes[row] ^ np.uint64(probe.phash)).bit_count()
                 has_d = probe.dhash is not None and bool(self.has_dhash[row])
                 dd = int(self.dhashes[row] ^ np.uint64(probe.dhash)).bit_count() if has_d else None
+                if pd > self.phash_radius and local is None and self._checkable(probe, owner):
+                    # The corners could not place it, and only the coarse dhash is near: not
+                    # enough (two vehicles in one pose on one backdrop). A watermark's letters
+                    # can hide a copy's corners, but its phash stays near.
+                    continue
                 out[start + qi].append(Match(
                     probe.key, image.id, pd, dd, None if colour is None else round(colour, 1),
                     form, probe.hashed, f"{probe.phash:016x}", f"{int(self.phashes[row]):016x}",

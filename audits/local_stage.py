@@ -105,14 +105,14 @@ class LocalStage:
                   for i, candidates in enumerate(found)]
         self.prefetch([c.registry for candidates in wanted for c in candidates])
         for i, candidates in enumerate(wanted):
-            tried = set()
-            for c in candidates:
-                if c.registry in tried:
-                    continue
-                tried.add(c.registry)
-                verified = self.verify(listings[i], c.registry)
-                if verified is not None and verified.local.agreement >= AGREEMENT:
-                    out[i].append(verified)
+            best: dict[int, Verified] = {}
+            for c in candidates:   # only the form (own or mirrored) the index named
+                verified = self.verify(listings[i], c.registry, mirrored=c.mirrored)
+                if verified is not None and verified.local.agreement >= AGREEMENT and (
+                        c.registry not in best
+                        or verified.local.inliers > best[c.registry].local.inliers):
+                    best[c.registry] = verified
+            out[i].extend(best.values())
         return out
 
 
