@@ -8,7 +8,7 @@ import sys
 
 from .table import print_table
 
-SECTIONS = ["images", "crawl", "extraction"]  # each a module bench/<name>.py with run(quick) -> list[Row]
+SECTIONS = ["images", "photos", "crawl", "extraction"]  # each a module bench/<name>.py with run(quick) -> list[Row]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,9 +6,11 @@
     TRANSFORMS     what an agency does to a stolen photo: resize, recompress, crop 5-10 %,
                    border, watermark, promo text, mirror, placed on a white canvas, and all of
                    crop + resize + watermark + recompress together
-    negatives()    different-but-similar pictures that must NOT match: the same product on
-                   another backdrop, the same product in other colours, the same kind of scene
-                   in the same palette shot again
+    negatives()    different-but-similar pictures that must NOT match: the same product
+                   photographed again on another backdrop, and in another colour,
+                   the same kind of scene in the same palette shot again, the same scene in
+                   other colours photographed again (a picture recoloured and nothing else is
+                   a recoloured copy: a match)
 
 `python -m bench.image_set FOLDER` writes them all as files, to look at.
 Product silhouettes come from the sample store's drawing code (`demostore.images`,
@@ -262,6 +264,14 @@ def originals(limit: int | None = None) -> list[Picture]:
     return pics if limit is None else pics[:: max(1, len(pics) // limit)][:limit]
 
 
+def shot_again(img: Image.Image, rng: random.Random) -> Image.Image:
+    """The same thing photographed again: the camera moved a little, another grain."""
+    from .reshoot import Pose
+
+    return add_grain(Pose.random(rng, strength=0.8).apply(img.convert("RGB")),
+                     random.Random(rng.randrange(2**32)), 0.1)
+
+
 def negatives(limit: int | None = None) -> list[tuple[str, Picture]]:
     """(name of the original it resembles, the similar picture) pairs."""
     out = []
@@ -270,17 +280,23 @@ def negatives(limit: int | None = None) -> list[tuple[str, Picture]]:
         rng = random.Random(stable_seed("imageset-negative", name))
         other_backdrop = ProductSpec(s.category, s.variant, s.shape_seed, rng.randrange(2**32),
                                      s.hue, s.saturation, s.value)
-        out.append((name, Picture(f"{name} on another backdrop", product(other_backdrop))))
+        # photographed again on another backdrop (the same pixels cut out and put on another
+        # backdrop would be a copy of the photo's product, and is matched as one)
+        out.append((name, Picture(f"{name} on another backdrop",
+                                  shot_again(product(other_backdrop), rng))))
         other_colour = ProductSpec(s.category, s.variant, s.shape_seed, s.backdrop_seed,
                                    (s.hue + rng.uniform(0.25, 0.75)) % 1.0, s.saturation,
                                    min(0.95, max(0.35, s.value + rng.uniform(-0.3, 0.3))))
-        out.append((name, Picture(f"{name} in another colour", product(other_colour))))
+        # Another unit, in another colour, photographed again in the same studio (the same
+        # picture recoloured is a recoloured copy: a match).
+        out.append((name, Picture(f"{name} in another colour",
+                                  shot_again(product(other_colour), rng))))
     for n, (kind, seed, palette) in enumerate(scene_specs()):
         name = f"scene-{kind}-{n % 4}"
         rng = random.Random(stable_seed("imageset-negative", name))
         out.append((name, Picture(f"{name} shot again", scene(kind, rng.randrange(2**32), palette))))
-        out.append((name, Picture(f"{name} in other colours",
-                                  scene(kind, seed, (palette + rng.uniform(0.3, 0.7)) % 1.0))))
+        out.append((name, Picture(f"{name} in other colours", shot_again(
+            scene(kind, seed, (palette + rng.uniform(0.3, 0.7)) % 1.0), rng))))
     if limit is not None:
         keep = {p.name for p in originals(limit)}
         out = [(o, p) for o, p in out if o in keep]
@@ -399,21 +415,30 @@ def registry_file(picture: Picture) -> bytes:
     return encode(picture.image, quality=92)
 
 
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")
+
+
+def write_set(folder: Path, originals, registry_file, edits: dict, edited, negatives) -> None:
+    """Every picture of a robustness set as files, to look at: originals/, copies/ (one per
+    original and edit: `edited(picture, edit)`), negatives/ (kind, picture)."""
+    for sub in ("originals", "copies", "negatives"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for pic in originals:
+        (folder / "originals" / f"{pic.name}.jpg").write_bytes(registry_file(pic))
+        for edit in edits:
+            (folder / "copies" / f"{pic.name}--{_slug(edit)}.jpg").write_bytes(edited(pic, edit))
+    for kind, pic in negatives:
+        (folder / "negatives" / f"{_slug(pic.name)}.jpg").write_bytes(
+            encode(pic.image, quality=90))
+    print(f"wrote {folder}/originals, copies, negatives")
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m bench.image_set FOLDER", file=sys.stderr)
         return 2
-    folder = Path(argv[0])
-    for sub in ("originals", "copies", "negatives"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
-    for pic in originals():
-        (folder / "originals" / f"{pic.name}.jpg").write_bytes(registry_file(pic))
-        for transform in TRANSFORMS:
-            slug = transform.split()[0].replace("+", "_")
-            (folder / "copies" / f"{pic.name}--{slug}.jpg").write_bytes(transformed(pic, transform))
-    for _, pic in negatives():
-        (folder / "negatives" / f"{pic.name.replace(' ', '_')}.jpg").write_bytes(encode(pic.image, quality=90))
-    print(f"wrote {folder}/originals, copies, negatives")
+    write_set(Path(argv[0]), originals(), registry_file, TRANSFORMS, transformed, negatives())
     return 0
 
 

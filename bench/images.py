@@ -2,7 +2,7 @@
 
 Robustness: the generated test set (`bench/image_set.py`: 36 distinct pictures, 9
 transformations of each, 72 hard negatives) goes through the real hashing
-(`imaging`) and the real match (`audits.image_match`); recall per transformation and
+(`imaging`) and the real match (`audits.image_match`, both stages); recall per transformation and
 the false-match rate per kind of hard negative, beside the old rule (whole-image phash within
 8 bits) as the naive way.
 
@@ -60,7 +60,7 @@ class Robustness:
 def _probe(key, hashed: dict) -> Probe:
     return Probe.of(key, phash=hashed["phash"], dhash=hashed["dhash"],
                     core_phash=hashed["core_phash"], core_dhash=hashed["core_dhash"],
-                    colour=hashed["colour"])
+                    colour=hashed["colour"], features=hashed["features"])
 
 
 def robustness(limit: int | None = None) -> Robustness:
@@ -71,7 +71,8 @@ def robustness(limit: int | None = None) -> Robustness:
         h = hash_registry_bytes(image_set.registry_file(pic))
         registry.append(RegistryImage.of(
             number, phash=h["phash"], dhash=h["dhash"], core_phash=h["core_phash"],
-            core_dhash=h["core_dhash"], colour=h["colour"], variants=h["variants"]))
+            core_dhash=h["core_dhash"], colour=h["colour"], variants=h["variants"],
+            features=h["features"], mirror_features=h["mirror_features"]))
         whole.append(int(h["phash"], 16))
     index = RegistryIndex(registry)
     out = Robustness()
