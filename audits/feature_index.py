@@ -114,7 +114,11 @@ class FeatureIndex:
             columns[t] = None
             starts = np.zeros((1 << KEY_BITS) + 1, dtype=np.int32)
             starts[1:] = np.cumsum(np.bincount(column, minlength=1 << KEY_BITS))
-            self.tables.append((starts, all_owner[np.argsort(column, kind="stable")]))
+            # owners in key order: key and owner in one 64-bit number, sorted (numpy sorts
+            # numbers faster than it finds the order of them)
+            both = (column.astype(np.uint64) << np.uint64(32)) | all_owner
+            both.sort()
+            self.tables.append((starts, (both & np.uint64(0xFFFFFFFF)).astype(np.uint32)))
 
     def candidates(self, listings: Sequence[np.ndarray | None]) -> list[list[Candidate]]:
         out: list[list[Candidate]] = [[] for _ in listings]
@@ -133,16 +137,19 @@ class FeatureIndex:
         return out
 
     def _block(self, listings: Sequence[np.ndarray | None], out: list[list[Candidate]]) -> None:
+        # (listing image in the block, registry form) as one number: 32 bits while they fit
+        # (a block of 256 against 8 million forms), which numpy sorts twice as fast as 64
+        forms = 2 * self.size
+        kind = np.uint32 if len(listings) * forms < 2 ** 32 else np.int64
         qdesc, qowner = [], []
         for i, found in enumerate(listings):
             if found is not None and len(found):
                 qdesc.append(found[:QUERIED])
-                qowner.append(np.full(len(qdesc[-1]), i, np.int64))
+                qowner.append(np.full(len(qdesc[-1]), i, kind))
         if not qdesc:
             return
         qkeys = descriptor_keys(np.concatenate(qdesc))
-        qowner_all = np.concatenate(qowner)
-        forms = 2 * self.size
+        qowner_all = np.concatenate(qowner) * kind(forms)
         hits = []
         for t, (starts, owners) in enumerate(self.tables):
             first = starts[qkeys[:, t]]
@@ -152,7 +159,7 @@ class FeatureIndex:
             if not total:
                 continue
             at = np.repeat(first - (np.cumsum(n) - n), n) + np.arange(total)
-            hits.append(np.repeat(qowner_all, n) * forms + owners[at])
+            hits.append(np.repeat(qowner_all, n) + owners[at].astype(kind, copy=False))
         if not hits:
             return
         # A vote per (listing feature, table, registry descriptor) that share a key: a

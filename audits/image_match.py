@@ -6,19 +6,21 @@ plus the core hashes of its mirror image and of crops, `imaging.VARIANTS`, named
 `imaging.FORMS`). Matching is two stages:
 
 1. **Candidates, from an index.** Every registry hash (each entry's own and its variants') sits
-   in two multi-index tables, one for phash and one for dhash: each 64-bit hash is cut into four
-   16-bit chunks, and by pigeonhole a hash within r bits of the query has at least one chunk
-   within r // 4 bits of the query's chunk. So a lookup enumerates the few chunk values that
-   near and reads their buckets (numpy, sorted arrays), instead of comparing every entry;
-   then checks the real distance. Exact: nothing within the radius is missed.
+   in two multi-index tables (`audits.hash_index`), one for phash and one for dhash: a lookup
+   reads a few buckets instead of comparing every entry, and misses nothing within the radius.
 2. **The decision, on candidates.** A copy must be near in grey level on both hashes together
    (phash + dhash within SUM_LIMIT, and one of them within its radius) *and* have the same
    colours (COLOUR_LIMIT): the grey-level hashes alone cannot tell a product from the same
    product in another colour.
+3. **The local features** (`audits.local_stage`), when both pictures have them, confirm and
+   extend that: a pair the colours refused is a recoloured copy when its corners agree in
+   place, and not a copy when they do not; a pair near on the hashes whose corners say "the
+   same scene shot again" is dropped, and one they cannot place needs its phash near (the
+   dhash alone is too coarse); a listing image the hashes found nothing for is looked up in
+   the feature index. Every match the features placed says where (the boxes).
 
-The limits were chosen from `bench/image_set.py`'s measurements (see `python -m bench images`
-and the README): every transformation there is caught at >= 95 %, its hard negatives match
-at <= 1 %.
+The limits were chosen from `bench/image_set.py`'s and `bench/photo_set.py`'s measurements
+(`python -m bench images photos`, and the README).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from imaging import COLOUR_GRID, FORMS
 from imaging.features import Features, unpack, unpack_descriptors
 from imaging.local_match import LocalMatch
 
+from .hash_index import MultiIndex, brute_force_search  # noqa: F401  (the bench's naive way)
 from .local_stage import LocalStage, same_photo
 
 # --- the decision (see the module docstring; measured on bench/image_set.py) ---------------
@@ -40,8 +43,6 @@ DHASH_RADIUS = 10     # ... or dhash within this many
 SUM_LIMIT = 26        # a copy: phash + dhash distance at most this
 COLOUR_LIMIT = 7.5    # and colour distance (chroma levels, see colour_distance) at most this
 
-CHUNKS = 4
-CHUNK_BITS = 64 // CHUNKS
 QUERY_BLOCK = 2048    # queries looked up at once (bounds memory)
 
 
@@ -51,83 +52,6 @@ def hex_to_int(value: str) -> int:
 
 def _u64(values: Sequence[int]) -> np.ndarray:
     return np.array(values, dtype=np.uint64)
-
-
-def _chunk_masks(radius: int) -> np.ndarray:
-    """Every 16-bit XOR mask with at most `radius` bits set."""
-    masks = [0]
-    frontier = [0]
-    for _ in range(radius):
-        grown = {m | (1 << b) for m in frontier for b in range(CHUNK_BITS) if not m >> b & 1}
-        frontier = sorted(grown)
-        masks += frontier
-    return np.array(sorted(set(masks)), dtype=np.uint64)
-
-
-class MultiIndex:
-    """Exact Hamming-radius search over 64-bit hashes by multi-index hashing, in numpy."""
-
-    def __init__(self, hashes: np.ndarray):
-        self.hashes = hashes.astype(np.uint64)
-        self.tables = []
-        for j in range(CHUNKS):
-            chunk = ((self.hashes >> np.uint64(CHUNK_BITS * j)) & np.uint64(0xFFFF)).astype(np.int64)
-            order = np.argsort(chunk, kind="stable")
-            counts = np.bincount(chunk, minlength=1 << CHUNK_BITS)
-            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-            self.tables.append((order, counts, starts))
-
-    def __len__(self) -> int:
-        return len(self.hashes)
-
-    def search(self, queries: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(query index, row index, distance) of every pair within `radius` bits."""
-        queries = queries.astype(np.uint64)
-        if not len(self.hashes) or not len(queries):
-            empty = np.array([], dtype=np.int64)
-            return empty, empty, empty
-        masks = _chunk_masks(radius // CHUNKS)
-        out_q, out_r = [], []
-        for j, (order, counts, starts) in enumerate(self.tables):
-            qchunk = (queries >> np.uint64(CHUNK_BITS * j)) & np.uint64(0xFFFF)
-            keys = (qchunk[:, None] ^ masks[None, :]).astype(np.int64).ravel()
-            n = counts[keys]
-            total = int(n.sum())
-            if not total:
-                continue
-            first = np.repeat(starts[keys], n)
-            offset = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
-            out_r.append(order[first + offset])
-            out_q.append(np.repeat(np.repeat(np.arange(len(queries)), len(masks)), n))
-        if not out_q:
-            empty = np.array([], dtype=np.int64)
-            return empty, empty, empty
-        q = np.concatenate(out_q)
-        r = np.concatenate(out_r)
-        dist = np.bitwise_count(queries[q] ^ self.hashes[r]).astype(np.int64)
-        keep = dist <= radius
-        q, r, dist = q[keep], r[keep], dist[keep]
-        # a pair found through two chunks is one pair
-        pair = q * len(self.hashes) + r
-        _, first = np.unique(pair, return_index=True)
-        return q[first], r[first], dist[first]
-
-
-def brute_force_search(hashes: np.ndarray, queries: np.ndarray,
-                       radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The same answer as MultiIndex.search by comparing every pair (numpy, for the bench)."""
-    out_q, out_r, out_d = [], [], []
-    block = 8
-    for start in range(0, len(queries), block):
-        dist = np.bitwise_count(queries[start:start + block, None] ^ hashes[None, :])
-        q, r = np.nonzero(dist <= radius)
-        out_q.append(q + start)
-        out_r.append(r)
-        out_d.append(dist[q, r].astype(np.int64))
-    if not out_q:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, empty
-    return np.concatenate(out_q), np.concatenate(out_r), np.concatenate(out_d)
 
 
 GRID = COLOUR_GRID

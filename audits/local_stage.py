@@ -10,7 +10,9 @@ greyscale or recoloured copy. This stage confirms and extends:
   small on a canvas, captioned or recoloured is found so.
 * **confirms**: a pair the hashes found near but the colours refused is verified too. Same
   structure in place is a recoloured copy (a match, said so); the same product photographed
-  again in another colour has other corners and other detail, and does not agree.
+  again in another colour has corners that look alike, but the camera moved and only some
+  land in place (AGREEMENT), and it is not a copy. A pair near on the hashes whose corners
+  say "shot again" is dropped the same way.
 * **says where**: every verified match gives the box of the registry picture the copy shows
   and the box of the copy that shows it.
 
@@ -46,6 +48,7 @@ def same_photo(local: LocalMatch | None, *, recoloured: bool = False) -> bool:
     if local is None or local.agreement < AGREEMENT:
         return False
     return not recoloured or local.inliers >= RECOLOURED_INLIERS
+
 
 Forms = tuple["Features | None", "Features | None"]   # a registry image's own, its mirror's
 
