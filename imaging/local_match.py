@@ -94,13 +94,20 @@ def verify(listing: Features, registry: Features, *,
         confidence=0.995, refineIters=10)
     if placement is None or inlying is None:
         return None
-    keep = inlying.ravel().astype(bool)
-    inliers = int(keep.sum())
-    if inliers < min_inliers:
-        return None
     a, b = float(placement[0, 0]), float(placement[1, 0])
     scale = math.hypot(a, b)
     if not _SCALE_LIMITS[0] <= scale <= _SCALE_LIMITS[1]:
+        return None
+    # How far each pair lands from its place, in the listing's pixels; a copy blown up
+    # (a crop enlarged to the listing's size) blows its corners' uncertainty up with it, so
+    # the tolerances grow with it.
+    off = np.linalg.norm(src @ placement[:, :2].T + placement[:, 2] - dst, axis=1)
+    grown = max(1.0, scale)
+    keep = inlying.ravel().astype(bool)
+    if grown > 1:
+        keep |= off <= REPROJECTION * grown
+    inliers = int(keep.sum())
+    if inliers < min_inliers:
         return None
     agreeing = _box(src[keep], registry.width, registry.height)
     if (agreeing[2] - agreeing[0]) * (agreeing[3] - agreeing[1]) < MIN_AREA:
@@ -116,8 +123,7 @@ def verify(listing: Features, registry: Features, *,
     # Of the pairs that land near their place, the share that lands in place. A copy's
     # wrong pairs land anywhere (a caption's letters, a repeated texture); a scene shot
     # again from a moved camera has pairs a few pixels off everywhere.
-    off = np.linalg.norm(src @ placement[:, :2].T + placement[:, 2] - dst, axis=1)
-    agreement = round(inliers / int(((off <= NEAR) | keep).sum()), 3)
+    agreement = round(inliers / int(((off <= NEAR * grown) | keep).sum()), 3)
     return LocalMatch(inliers, len(pairs), agreement,
                       round(math.degrees(math.atan2(b, a)), 1),
                       round(scale, 3), registry_box, listing_box)

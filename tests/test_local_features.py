@@ -78,6 +78,7 @@ EDITS = {
     "resize + recompress": lambda i: i.resize((420, 315)),
     "crop 5-10 %": lambda i: i.crop((40, 30, 610, 460)),
     "crop 40 % off centre": crop_off_centre,
+    "crop 40 % off centre, enlarged back": lambda i: scaled(crop_off_centre(i), 1.65),
     "mirror": lambda i: i.transpose(Image.FLIP_LEFT_RIGHT),
     "20 px border": lambda i: ImageOps.expand(i, border=20, fill="black"),
     "caption band": captioned,
