@@ -31,6 +31,7 @@ from PIL import Image
 FEATURE_SIZE = 512   # px: the longest side the features are found at
 KEEP = 256           # features kept per picture
 GRID = 4             # cells per side the kept features are spread over
+MIN_SIDE = 32        # px: a picture narrower than this has no features (ORB's patch is 31)
 DESCRIPTOR_BYTES = 32
 WHOLE = (0.0, 0.0, 1.0, 1.0)
 _MAGIC = b"SAF2"
@@ -117,11 +118,19 @@ def local_features(img: Image.Image, frame: tuple[float, float, float, float] = 
         grey = grey.copy()
         grey.thumbnail((FEATURE_SIZE, FEATURE_SIZE), Image.BILINEAR)
     width, height = grey.size
+    none = Features(np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8),
+                    width, height, frame)
+    if min(width, height) < MIN_SIDE:
+        return none  # a sliver or a dot: no corner has room for its patch (nor OpenCV)
+    import cv2
+
     pixels = np.asarray(grey, dtype=np.uint8)
-    keypoints, descriptors = _detector().detectAndCompute(pixels, None)
+    try:
+        keypoints, descriptors = _detector().detectAndCompute(pixels, None)
+    except cv2.error:
+        return none  # a picture OpenCV cannot read corners in has none to match by
     if descriptors is None or not len(keypoints):
-        return Features(np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8),
-                        width, height, frame)
+        return none
     points = np.array([k.pt for k in keypoints], dtype=np.float32)
     strength = np.array([k.response for k in keypoints], dtype=np.float32)
     order = _spread(points, strength, width, height)[:KEEP]

@@ -246,3 +246,12 @@ def test_rotation_tolerance_of_the_scale_limits():
     canvas.paste(original().resize((320, 240)), (100, 100))
     found = matches(jpeg(canvas, 90))
     assert found and math.isfinite(found[0].scale)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 900), (900, 20), (31, 31)])
+def test_a_dot_or_a_sliver_hashes_with_no_features(size):
+    """Found by the API's fuzzer: a 1 x 1 GIF made OpenCV's ORB fail an assertion."""
+    img = Image.new("RGB", size, (200, 30, 30))
+    for hashed in (hash_image_bytes(encode(img, "GIF")), hash_registry_bytes(encode(img))):
+        assert len(unpack(hashed["features"])) == 0
+    assert len(unpack(hash_registry_bytes(encode(img))["mirror_features"])) == 0
