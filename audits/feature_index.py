@@ -34,7 +34,7 @@ MIN_VOTES = 4         # keys a listing image shares with one registry form
 MAX_CANDIDATES = 4    # per listing image, the most voted
 MAX_BUCKET = 32       # registry descriptors sharing a key: more, and the key is too common
 _QUERY_BLOCK = 256    # listing images looked up at once (bounds memory)
-_THREADS = min(4, os.cpu_count() or 1)
+THREADS = min(4, os.cpu_count() or 1)  # lookups (and verifications) at once
 
 
 def _bytes() -> list[tuple[int, ...]]:
@@ -125,7 +125,7 @@ class FeatureIndex:
         if not self.tables:
             return out
         starts = range(0, len(listings), _QUERY_BLOCK)
-        workers = min(len(starts), _THREADS)
+        workers = min(len(starts), THREADS)
         if workers <= 1:
             for start in starts:
                 self._block(listings[start:start + _QUERY_BLOCK], out[start:start + _QUERY_BLOCK])

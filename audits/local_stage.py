@@ -25,6 +25,7 @@ verified against it (`load`), so a registry of 100,000 is not held in memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ import numpy as np
 from imaging.features import Features
 from imaging.local_match import LocalMatch, verify
 
-from .feature_index import FeatureIndex
+from .feature_index import THREADS, FeatureIndex
 
 # A pair the colours refused is a recoloured copy only on strong agreement: more corners
 # agreeing than a different photo of the same thing could give.
@@ -107,15 +108,22 @@ class LocalStage:
         wanted = [[c for c in candidates if c.registry not in skip[i]]
                   for i, candidates in enumerate(found)]
         self.prefetch([c.registry for candidates in wanted for c in candidates])
-        for i, candidates in enumerate(wanted):
+
+        def verified(i: int) -> list[Verified]:
             best: dict[int, Verified] = {}
-            for c in candidates:   # only the form (own or mirrored) the index named
-                verified = self.verify(listings[i], c.registry, mirrored=c.mirrored)
-                if verified is not None and verified.local.agreement >= AGREEMENT and (
+            for c in wanted[i]:   # only the form (own or mirrored) the index named
+                found = self.verify(listings[i], c.registry, mirrored=c.mirrored)
+                if found is not None and found.local.agreement >= AGREEMENT and (
                         c.registry not in best
-                        or verified.local.inliers > best[c.registry].local.inliers):
-                    best[c.registry] = verified
-            out[i].extend(best.values())
+                        or found.local.inliers > best[c.registry].local.inliers):
+                    best[c.registry] = found
+            return list(best.values())
+
+        todo = [i for i, candidates in enumerate(wanted) if candidates]
+        # On threads: OpenCV's matching lets go of the interpreter (everything is loaded).
+        with ThreadPoolExecutor(max(1, min(THREADS, len(todo)))) as pool:
+            for i, found in zip(todo, pool.map(verified, todo)):
+                out[i] = found
         return out
 
 
