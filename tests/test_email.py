@@ -269,6 +269,7 @@ def test_the_nightly_email_arrives_with_new_findings_first_images_and_links(worl
             assert max(thumb.size) <= 240
     assert "Known infringing: sunset_lake" in html
     assert listing_picture(images) == kept_thumbnail(world, infringing)
+    assert "yellow boxes" not in html   # no box to draw, none spoken of
     assert world.image_hits == []
 
     # Store text: escaped in the HTML, as it is in the text.
@@ -733,3 +734,7 @@ def test_the_shared_part_is_boxed_on_the_email_thumbnails():
     assert boxed(plain, None) is plain
     assert boxed(plain, ["<b>", 0, 1, 1]) is plain
     assert boxed(Thumbnail(None, "no picture kept"), (0.1, 0.1, 0.5, 0.5)).data is None
+    # the email speaks of boxes only where one is drawn
+    from audits.notify.email.digest import _box
+    assert _box([0.25, 0.2, 0.75, 0.8]) == (0.25, 0.2, 0.75, 0.8)
+    assert _box([0, 0, 1, 1]) is None and _box(["<b>", 0, 1, 1]) is None

@@ -22,6 +22,7 @@ from ...ledger import Finding, Ledger
 from ...rules import RULES, SEVERITIES
 from ...rules.base import LADDER_TEXT
 from ...summary import QuotaStatus, quota_progress
+from .thumbnails import WHOLE_PICTURE
 
 NOTIFIER = "email"  # the ledger's deliveries of this notifier carry its name
 ACTIVE = ("open", "acknowledged")
@@ -33,10 +34,13 @@ RUN_SEEN_BY = {"random": "a random check", "spot": "a spot-check"}
 
 
 def _box(value) -> tuple[float, ...] | None:
-    """An evidence box (four shares), or None when it is missing or not four numbers."""
+    """An evidence box (four shares) worth drawing, or None: missing, not four numbers, or
+    around (nearly) the whole picture, where a box says nothing."""
     if isinstance(value, (list, tuple)) and len(value) == 4 \
             and all(isinstance(v, (int, float)) for v in value):
-        return tuple(float(v) for v in value)
+        left, top, right, bottom = (float(v) for v in value)
+        if right > left and bottom > top and (right - left) * (bottom - top) < WHOLE_PICTURE:
+            return left, top, right, bottom
     return None
 
 
