@@ -94,6 +94,11 @@ class RegistryRefresh:
     without_file: list[RegistryEntry] = field(default_factory=list)
 
 
+def stale_entries(ledger: Ledger) -> list[RegistryEntry]:
+    """Registry entries with a file but no local features (added before they were kept)."""
+    return [e for e in ledger.registry() if e.path and not e.local_features]
+
+
 def refresh_features(ledger: Ledger, *, actor: str = "merchant") -> RegistryRefresh:
     """Find the local features of the registry entries that have none (added before they
     were kept) from their image files. An entry added from hashes alone has no file: it

@@ -18,6 +18,7 @@ from .contract import Contract
 from .engine import AuditOutcome, audit_run
 from .evidence import keep_screenshots
 from .ledger import Ledger, LedgerError, Run
+from .registry import refresh_features, stale_entries
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,21 @@ def run_crawl(
         raise
 
 
+def _refresh_registry(ledger: Ledger) -> None:
+    """Registry images added before local features were kept get them from their files, once,
+    before the audit matches by them: an upgraded storeaudit catches rotated and half-cropped
+    copies of them without the merchant having to know `storeaudit registry refresh`. A file
+    gone or changed is left to its hashes, and said in the log each audit."""
+    if not stale_entries(ledger):
+        return
+    outcome = refresh_features(ledger, actor="storeaudit")
+    if outcome.refreshed:
+        log.info("local features found for %d registry image(s)", len(outcome.refreshed))
+    for entry, reason in outcome.refused:
+        log.warning("registry #%s %s keeps matching by its hashes only: %s", entry.id,
+                    entry.label, reason)
+
+
 def _mark_failed(ledger: Ledger, run_id: int, error: str) -> None:
     """Record the run as failed, if the ledger can be written at all: when it cannot (the
     disk is full, another process keeps it locked) the run stays unfinished, and the next run
@@ -91,6 +107,7 @@ def run_audit(
                 _mark_failed(ledger, run_id, f"{type(e).__name__}: {e}")
             raise
     config = config or contract.crawl_config()
+    _refresh_registry(ledger)
     run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config, run_id=run_id,
                     finish=False)
     try:

@@ -148,3 +148,43 @@ def test_registry_refresh_from_the_command_line(tmp_path, registered_file):
     assert "refreshed #1 stolen" in refreshed.output
     again = runner.invoke(app, ["registry", "refresh", "--db", str(db)])
     assert "every registry image with a file has its local features already" in again.output
+
+
+@pytest.mark.e2e
+def test_an_audit_gives_old_registry_images_their_features_first(tmp_path, caplog):
+    """An upgraded storeaudit: the registry's images were added before local features were
+    kept; the next audit reads their files once, and matches by them."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from audits.catalog import load_catalog
+    from audits.clock import ManualClock
+    from audits.runner import run_audit
+    from demostore import scenario
+    from demostore.app import DemoStore
+    from demostore.infringing import export_registry
+    from demostore.server import run_in_thread
+    from storeaudit.sample_store import demo_contract
+
+    contract = demo_contract()
+    store = DemoStore(size=12)
+    store.day = scenario.INFRINGING_DAY
+    day = datetime.combine(scenario.date_of(scenario.INFRINGING_DAY), datetime.min.time(),
+                           ZoneInfo("Asia/Shanghai")) + timedelta(hours=2)
+    with run_in_thread(store) as running, Ledger(tmp_path / "l.db", ManualClock(day)) as led:
+        folder = export_registry(tmp_path / "registry")[0].parent
+        added = add_to_registry(led, [folder]).added
+        (folder / "city_night.jpg").write_bytes(b"changed since")   # one file changed
+        with led.db.conn:
+            led.db.execute("UPDATE registry SET features = NULL, mirror_features = NULL")
+        caplog.set_level("INFO", logger="audits.runner")
+        run_audit(contract.with_base_url(running.url), led, kind="demo",
+                  catalog=load_catalog(contract.catalog_path()))
+        by_label = {e.label: e for e in led.registry()}
+        assert not by_label["city_night"].local_features
+        assert all(e.local_features for e in by_label.values() if e.label != "city_night")
+        assert f"local features found for {len(added) - 1} registry image(s)" in caplog.text
+        assert "city_night keeps matching by its hashes only" in caplog.text
+        [finding] = led.findings(rule_id="images.infringing")
+        assert finding.evidence["inliers"] and scenario.INFRINGING_ORIGINAL in \
+            finding.evidence["registry_label"]
