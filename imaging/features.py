@@ -54,14 +54,6 @@ class Features:
     def __len__(self) -> int:
         return len(self.descriptors)
 
-    def mirrored(self) -> "Features":
-        """The same features as they sit in the mirror image (their descriptions stay)."""
-        points = self.points.copy()
-        points[:, 0] = self.width - 1 - points[:, 0]
-        left, top, right, bottom = self.frame
-        return Features(points, self.descriptors, self.width, self.height,
-                        (1 - right, top, 1 - left, bottom))
-
     def in_picture(self, box: tuple[float, float, float, float]
                    ) -> tuple[float, float, float, float]:
         """A box given as shares of what was read, as shares of the whole picture."""
@@ -69,14 +61,6 @@ class Features:
         w, h = right - left, bottom - top
         return (round(left + box[0] * w, 3), round(top + box[1] * h, 3),
                 round(left + box[2] * w, 3), round(top + box[3] * h, 3))
-
-    def from_picture(self, box: tuple[float, float, float, float]
-                     ) -> tuple[float, float, float, float]:
-        """A box given as shares of the whole picture, as shares of what was read."""
-        left, top, right, bottom = self.frame
-        w, h = max(right - left, 1e-6), max(bottom - top, 1e-6)
-        return ((box[0] - left) / w, (box[1] - top) / h, (box[2] - left) / w,
-                (box[3] - top) / h)
 
 
 _orb = None
@@ -138,7 +122,8 @@ def local_features(img: Image.Image, frame: tuple[float, float, float, float] = 
 
 
 def pack(features: Features) -> bytes:
-    """The features as stored: header, points as shares (uint16), descriptors."""
+    """The features as stored: header (with the frame), descriptors, points as shares of
+    the frame (uint16)."""
     n = len(features)
     scale = np.array([max(1, features.width - 1), max(1, features.height - 1)], np.float32)
     shares = np.clip(np.rint(features.points / scale * 65535), 0, 65535).astype("<u2")
