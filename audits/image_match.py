@@ -25,7 +25,7 @@ The limits were chosen from `bench/image_set.py`'s and `bench/photo_set.py`'s me
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -122,6 +122,13 @@ class Probe:
                        "whole image", local)
         return None
 
+    @classmethod
+    def of_hashes(cls, key: object, hashed: Mapping) -> "Probe | None":
+        """From what the hashing gave (`imaging.hash_image_bytes`)."""
+        return cls.of(key, phash=hashed.get("phash"), dhash=hashed.get("dhash"),
+                      core_phash=hashed.get("core_phash"), core_dhash=hashed.get("core_dhash"),
+                      colour=hashed.get("colour"), features=hashed.get("features"))
+
 
 @dataclass(frozen=True)
 class RegistryImage:
@@ -156,6 +163,15 @@ class RegistryImage:
         return cls(id, hex_to_int(p), hex_to_int(d) if d else None,
                    bytes.fromhex(colour) if colour else None, tuple(parsed), own, mirror,
                    (unpack_descriptors(features), unpack_descriptors(mirror_features)))
+
+    @classmethod
+    def of_hashes(cls, id: int, hashed: Mapping) -> "RegistryImage | None":
+        """From what the hashing gave (`imaging.hash_registry_bytes`)."""
+        return cls.of(id, phash=hashed.get("phash"), dhash=hashed.get("dhash"),
+                      core_phash=hashed.get("core_phash"), core_dhash=hashed.get("core_dhash"),
+                      colour=hashed.get("colour"), variants=hashed.get("variants") or (),
+                      features=hashed.get("features"),
+                      mirror_features=hashed.get("mirror_features"))
 
 
 @dataclass(frozen=True)
@@ -278,10 +294,12 @@ class RegistryIndex:
     def match(self, probes: Sequence[Probe]) -> list[list[Match]]:
         """For each probe, its matches (one per registry image, the nearest form), nearest first."""
         out: list[list[Match]] = [[] for _ in probes]
+        # (registry position, mirrored) forms the corners found no copy of, for each probe
+        tried: list[set[tuple[int, bool]]] = [set() for _ in probes]
         for start in range(0, len(probes), QUERY_BLOCK):
             block = probes[start:start + QUERY_BLOCK]
             q, r = self.candidates(block)
-            best: dict[tuple[int, int], tuple[int, int]] = {}
+            best: dict[tuple[int, int], tuple[int, int, int, int | None]] = {}
             for qi, row in zip(q.tolist(), r.tolist()):
                 probe = block[qi]
                 pd = int(self.phashes[row] ^ np.uint64(probe.phash)).bit_count()
@@ -290,14 +308,17 @@ class RegistryIndex:
                 score = pd + (dd or 0)
                 key = (qi, int(self.owner[row]))
                 if key not in best or score < best[key][0]:
-                    best[key] = (score, row)
-            for (qi, owner), (_, row) in sorted(best.items()):
+                    best[key] = (score, row, pd, dd)
+            for (qi, owner), (_, row, pd, dd) in sorted(best.items()):
                 probe, image = block[qi], self.images[owner]
                 form = FORMS[int(self.number[row])].name
                 colour = None
-                local = (self.local.verify(probe.features, owner,
-                                           mirrored=FORMS[int(self.number[row])].mirrored)
+                mirrored = FORMS[int(self.number[row])].mirrored
+                local = (self.local.verify(probe.features, owner, mirrored=mirrored)
                          if self.local else None)
+                if local is None or not same_photo(local.local):
+                    # the corners' verdict on this form is final: not asked again below
+                    tried[start + qi].add((owner, mirrored))
                 if probe.colour is not None and image.colour is not None:
                     colour = colour_distance(probe.colour, image.colour, int(self.number[row]))
                     if colour is not None and colour > self.colour_limit:
@@ -311,9 +332,6 @@ class RegistryIndex:
                     # Near on the hashes, but the corners say another shot of the same
                     # scene: many pairs, only some of them in place.
                     continue
-                pd = int(self.phashes[row] ^ np.uint64(probe.phash)).bit_count()
-                has_d = probe.dhash is not None and bool(self.has_dhash[row])
-                dd = int(self.dhashes[row] ^ np.uint64(probe.dhash)).bit_count() if has_d else None
                 if pd > self.phash_radius and local is None and self._checkable(probe, owner):
                     # The corners could not place it, and only the coarse dhash is near: not
                     # enough (two vehicles in one pose on one backdrop). A watermark's letters
@@ -322,18 +340,24 @@ class RegistryIndex:
                 out[start + qi].append(Match(
                     probe.key, image.id, pd, dd, None if colour is None else round(colour, 1),
                     form, probe.hashed, f"{probe.phash:016x}", f"{int(self.phashes[row]):016x}",
-                    f"{int(self.dhashes[row]):016x}" if has_d else None
+                    f"{int(self.dhashes[row]):016x}" if dd is not None else None
                 ).with_local(local.local if local else None))
         if self.local is not None:
-            self._extend(probes, out)
-        for matches in out:
-            matches.sort(key=lambda m: ((m.phash_distance or 64) + (m.dhash_distance or 64),
+            self._extend(probes, out, tried)
+        for matches in out:  # the hashes' nearest first, then what the corners alone found
+            matches.sort(key=lambda m: (m.phash_distance is None,
+                                        (m.phash_distance or 0) + (m.dhash_distance or 0),
                                         m.registry_id))
         return out
 
-    def _extend(self, probes: Sequence[Probe], out: list[list[Match]]) -> None:
-        """The local stage's finds where the hashes found nothing (`audits.local_stage`)."""
-        skip = [{self.position[m.registry_id] for m in found} for found in out]
+    def _extend(self, probes: Sequence[Probe], out: list[list[Match]],
+                tried: list[set[tuple[int, bool]]]) -> None:
+        """The local stage's finds where the hashes found nothing (`audits.local_stage`):
+        neither a registry image matched already nor a form the corners already found no copy
+        of is looked at again."""
+        skip = [{(self.position[m.registry_id], mirrored) for m in found
+                 for mirrored in (False, True)} | verified
+                for found, verified in zip(out, tried)]
         found = self.local.search([p.features for p in probes], skip)
         for i, verified in enumerate(found):
             probe = probes[i]

@@ -99,13 +99,14 @@ class LocalStage:
         return best
 
     def search(self, listings: Sequence[Features | None],
-               skip: Sequence[set[int]]) -> list[list[Verified]]:
+               skip: Sequence[set[tuple[int, bool]]]) -> list[list[Verified]]:
         """For each listing image, the registry images it is verified to show, found through
-        the index (those in its `skip` set, already matched, are not looked at again)."""
+        the index (the (registry, mirrored) forms in its `skip` set, matched or verified
+        already, are not looked at again)."""
         out: list[list[Verified]] = [[] for _ in listings]
         found = self.index.candidates([f.descriptors if f is not None else None
                                        for f in listings])
-        wanted = [[c for c in candidates if c.registry not in skip[i]]
+        wanted = [[c for c in candidates if (c.registry, c.mirrored) not in skip[i]]
                   for i, candidates in enumerate(found)]
         self.prefetch([c.registry for candidates in wanted for c in candidates])
 
@@ -113,7 +114,7 @@ class LocalStage:
             best: dict[int, Verified] = {}
             for c in wanted[i]:   # only the form (own or mirrored) the index named
                 found = self.verify(listings[i], c.registry, mirrored=c.mirrored)
-                if found is not None and found.local.agreement >= AGREEMENT and (
+                if found is not None and same_photo(found.local) and (
                         c.registry not in best
                         or found.local.inliers > best[c.registry].local.inliers):
                     best[c.registry] = found

@@ -57,22 +57,13 @@ class Robustness:
         return false[kind] / max(1, self.negatives[kind])
 
 
-def _probe(key, hashed: dict) -> Probe:
-    return Probe.of(key, phash=hashed["phash"], dhash=hashed["dhash"],
-                    core_phash=hashed["core_phash"], core_dhash=hashed["core_dhash"],
-                    colour=hashed["colour"], features=hashed["features"])
-
-
 def robustness(limit: int | None = None) -> Robustness:
     """Run the test set (`limit` originals for a quick run) through hashing and matching."""
     originals = image_set.originals(limit)
     registry, whole = [], []
     for number, pic in enumerate(originals):
         h = hash_registry_bytes(image_set.registry_file(pic))
-        registry.append(RegistryImage.of(
-            number, phash=h["phash"], dhash=h["dhash"], core_phash=h["core_phash"],
-            core_dhash=h["core_dhash"], colour=h["colour"], variants=h["variants"],
-            features=h["features"], mirror_features=h["mirror_features"]))
+        registry.append(RegistryImage.of_hashes(number, h))
         whole.append(int(h["phash"], 16))
     index = RegistryIndex(registry)
     out = Robustness()
@@ -87,7 +78,7 @@ def robustness(limit: int | None = None) -> Robustness:
     for number, pic in enumerate(originals):
         for transform in image_set.TRANSFORMS:
             data = image_set.transformed(pic, transform)
-            probes.append(_probe((number, transform), hash_image_bytes(data)))
+            probes.append(Probe.of_hashes((number, transform), hash_image_bytes(data)))
             olds.append(old_rule(data))
     for probe, old, matches in zip(probes, olds, index.match(probes)):
         number, transform = probe.key
@@ -101,7 +92,7 @@ def robustness(limit: int | None = None) -> Robustness:
     probes, olds = [], []
     for _, pic in image_set.negatives(limit):
         data = image_set.encode(pic.image, quality=90)
-        probes.append(_probe(pic.name, hash_image_bytes(data)))
+        probes.append(Probe.of_hashes(pic.name, hash_image_bytes(data)))
         olds.append(old_rule(data))
     for probe, old, matches in zip(probes, olds, index.match(probes)):
         kind = probe.key.split(" ", 1)[1]

@@ -81,18 +81,9 @@ def _pool() -> ProcessPoolExecutor:
                                mp_context=multiprocessing.get_context("spawn"))
 
 
-def _registry_image(i: int, h: dict, local: bool) -> RegistryImage:
-    return RegistryImage.of(
-        i, phash=h["phash"], dhash=h["dhash"], core_phash=h["core_phash"],
-        core_dhash=h["core_dhash"], colour=h["colour"], variants=h["variants"],
-        features=h["features"] if local else None,
-        mirror_features=h["mirror_features"] if local else None)
-
-
-def _probe(key, h: dict, local: bool = True) -> Probe:
-    return Probe.of(key, phash=h["phash"], dhash=h["dhash"], core_phash=h["core_phash"],
-                    core_dhash=h["core_dhash"], colour=h["colour"],
-                    features=h["features"] if local else None)
+def _hashes_alone(hashed: dict) -> dict:
+    """What the hashing gave, without the local features: the first stage alone."""
+    return {**hashed, "features": None, "mirror_features": None}
 
 
 @dataclass
@@ -123,12 +114,14 @@ def _robustness(quick: bool):
                              chunksize=4))
     hashing = time.perf_counter() - t0
     tally = Tally()
-    both = RegistryIndex([_registry_image(i, h, True) for i, h in enumerate(registered)])
-    first = RegistryIndex([_registry_image(i, h, False) for i, h in enumerate(registered)])
+    both = RegistryIndex([RegistryImage.of_hashes(i, h) for i, h in enumerate(registered)])
+    first = RegistryIndex([RegistryImage.of_hashes(i, _hashes_alone(h))
+                           for i, h in enumerate(registered)])
     t1 = time.perf_counter()
-    found = both.match([_probe(j, h) for j, h in enumerate(copies)])
+    found = both.match([Probe.of_hashes(j, h) for j, h in enumerate(copies)])
     matching = time.perf_counter() - t1
-    found_first = first.match([_probe(j, h, False) for j, h in enumerate(copies)])
+    found_first = first.match([Probe.of_hashes(j, _hashes_alone(h))
+                               for j, h in enumerate(copies)])
     for (n, edit), ms, ms1 in zip(jobs, found, found_first):
         tally.copies[edit] += 1
         if any(m.registry_id == n for m in ms):
@@ -136,8 +129,8 @@ def _robustness(quick: bool):
         else:
             tally.missed.append(f"{originals[n].name} ({edit})")
         tally.first_stage[edit] += any(m.registry_id == n for m in ms1)
-    nfound = both.match([_probe(j, h) for j, h in enumerate(negs)])
-    nfound1 = first.match([_probe(j, h, False) for j, h in enumerate(negs)])
+    nfound = both.match([Probe.of_hashes(j, h) for j, h in enumerate(negs)])
+    nfound1 = first.match([Probe.of_hashes(j, _hashes_alone(h)) for j, h in enumerate(negs)])
     for (kind, pic), ms, ms1 in zip(negatives, nfound, nfound1):
         tally.negatives[kind] += 1
         tally.first_false[kind] += bool(ms1)

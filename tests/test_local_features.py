@@ -97,18 +97,11 @@ EDITS = {
 
 @cache
 def registered() -> RegistryIndex:
-    h = hash_registry_bytes(encode(original()))
-    return RegistryIndex([RegistryImage.of(
-        1, phash=h["phash"], dhash=h["dhash"], core_phash=h["core_phash"],
-        core_dhash=h["core_dhash"], colour=h["colour"], variants=h["variants"],
-        features=h["features"], mirror_features=h["mirror_features"])])
+    return RegistryIndex([RegistryImage.of_hashes(1, hash_registry_bytes(encode(original())))])
 
 
 def matches(data: bytes):
-    h = hash_image_bytes(data)
-    probe = Probe.of("listing", phash=h["phash"], dhash=h["dhash"], core_phash=h["core_phash"],
-                     core_dhash=h["core_dhash"], colour=h["colour"], features=h["features"])
-    [found] = registered().match([probe])
+    [found] = registered().match([Probe.of_hashes("listing", hash_image_bytes(data))])
     return found
 
 
@@ -160,14 +153,11 @@ def test_unrelated_scenes_do_not_match(seed):
 
 def test_a_registry_image_without_local_features_is_matched_by_its_hashes_alone():
     h = hash_registry_bytes(encode(original()))
-    index = RegistryIndex([RegistryImage.of(
-        1, phash=h["phash"], dhash=h["dhash"], core_phash=h["core_phash"],
-        core_dhash=h["core_dhash"], colour=h["colour"], variants=h["variants"])])
+    index = RegistryIndex([RegistryImage.of_hashes(
+        1, {**h, "features": None, "mirror_features": None})])
     assert index.local is None
     c = hash_image_bytes(jpeg(original().resize((420, 315))))
-    [[m]] = index.match([Probe.of("x", phash=c["phash"], dhash=c["dhash"],
-                                  core_phash=c["core_phash"], core_dhash=c["core_dhash"],
-                                  colour=c["colour"], features=c["features"])])
+    [[m]] = index.match([Probe.of_hashes("x", c)])
     assert m.inliers is None and m.phash_distance is not None
 
 
@@ -184,17 +174,12 @@ def test_registry_features_are_loaded_only_for_the_images_verified():
         every = {1: h, **{10 + n: o for n, o in enumerate(others)}}
         return {i: (every[i]["features"], every[i]["mirror_features"]) for i in ids}
 
-    images = [RegistryImage.of(i, phash=x["phash"], dhash=x["dhash"],
-                               core_phash=x["core_phash"], core_dhash=x["core_dhash"],
-                               colour=x["colour"], variants=x["variants"],
-                               features=x["features"][:prefix],
-                               mirror_features=x["mirror_features"][:prefix])
+    images = [RegistryImage.of_hashes(i, {**x, "features": x["features"][:prefix],
+                                          "mirror_features": x["mirror_features"][:prefix]})
               for i, x in [(1, h)] + [(10 + n, o) for n, o in enumerate(others)]]
     index = RegistryIndex(images, load_features=load)
     c = hash_image_bytes(jpeg(turned(crop_off_centre(original()), 10)))
-    [[m]] = index.match([Probe.of("x", phash=c["phash"], dhash=c["dhash"],
-                                  core_phash=c["core_phash"], core_dhash=c["core_dhash"],
-                                  colour=c["colour"], features=c["features"])])
+    [[m]] = index.match([Probe.of_hashes("x", c)])
     assert m.registry_id == 1 and m.phash_distance is None
     assert 1 in asked and len(asked) == len(set(asked)) <= MAX_CANDIDATES
 
