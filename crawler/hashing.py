@@ -1,7 +1,8 @@
 """What the crawl keeps of a downloaded listing image: its hashes and local features
-(`imaging.hash_image_bytes`) and a small JPEG thumbnail (`imaging.thumbnail_jpeg`), both made from the same bytes, wherever
-they are hashed (a thread, or a worker process: `crawler.hash_workers`), so the image is
-downloaded once and its full bytes are dropped as soon as it is hashed.
+(`imaging.hash_image_bytes`) and a small JPEG thumbnail (`imaging.thumbnail_jpeg`), all made
+from the same bytes, wherever they are hashed (a thread, or a worker process:
+`crawler.hash_workers`), so the image is downloaded once and its full bytes are dropped as
+soon as it is hashed.
 
 The thumbnail is the only picture of the store's that storeaudit shows: the dashboard serves
 it from its own origin and the email embeds it, so nothing ever makes a person's browser or

@@ -5,7 +5,7 @@ entry's own and its mirror image's, in the registry table.
 About 9 KB a picture: read only by the audit that matches them, never by a listing or a page
 of the dashboard. An image hashed before schema 7 has none until the next crawl downloads it
 again (`known_images` leaves it out for that); a registry entry added before then has none
-until `storeaudit registry refresh` hashes its file again.
+until the next audit or `storeaudit registry refresh` hashes its file again.
 """
 
 from __future__ import annotations

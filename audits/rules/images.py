@@ -66,8 +66,9 @@ def infringing(ctx: AuditContext, settings: InfringingSettings) -> Iterator[Draf
 
     Example: a rights holder's photo, mirrored and with a price tag added, as a listing's
     third image: "Image 3 matches the known infringing image 'sunset_lake' (phash distance 4
-    of 64, mirrored)"; the same photo turned 10° and cropped to its left half: "Image 1 shows
-    the known infringing image 'sunset_lake' (48 corners agree, turned 10°, 52 % of it)"."""
+    of 64, mirrored)"; the same photo turned 10° and cropped to its left half: "Image 1
+    matches the known infringing image 'sunset_lake' (48 corners agree in place, turned 10°,
+    about 52% of it shown)"."""
     entries = {e.id: e for e in ctx.registry}
     # The feature index reads each registry image's first descriptors; the whole features
     # of those a listing image is verified against are read then.
