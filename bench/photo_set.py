@@ -7,7 +7,7 @@
     EDITS         resize and recompress, crops (5-10 %, and 15-40 % off centre), mirror, a
                   20 px border, a caption band, small on a white 800 x 800 canvas, saturation
                   x 1.6, a hue shift, greyscale, rotation 3, 10 and 15 degrees, a sticker or
-                  price tag over a part, and several at once
+                  price tag over a part, several at once, and a perspective lean
     negatives()   pictures that must not match: unrelated photos and artwork; another object
                   of the same kind shot the same way; the same product in another colour,
                   shot again (another unit, another pose, another backdrop); the same scene
@@ -291,6 +291,15 @@ def _rotated(img: Image.Image, degrees: float, rng: random.Random) -> Image.Imag
                         round(cy + ch / 2)))
 
 
+def e_perspective(img, rng):
+    """Leaned back 6-10 %, as if photographed off a screen: a flat picture's perspective, no
+    parallax (an edit that makes a copy look like the scene shot again)."""
+    tilt = rng.uniform(0.06, 0.10)
+    pose = Pose((rng.choice((-1, 1)) * tilt, rng.choice((-1, 1)) * tilt / 2), 0.0,
+                rng.randrange(2**32))
+    return encode(_listing_size(pose.apply(img.convert("RGB")), rng))
+
+
 def e_rotate(degrees: float):
     def edit(img, rng):
         return encode(_listing_size(_rotated(img, degrees, rng), rng))
@@ -347,6 +356,7 @@ EDITS: dict[str, Callable[[Image.Image, random.Random], bytes]] = {
     "rotation 15°": e_rotate(15),
     "sticker / price tag": e_sticker,
     "crop+turn+saturate+caption": e_combined,
+    "perspective 6-10 %": e_perspective,
 }
 
 
