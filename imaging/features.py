@@ -84,12 +84,12 @@ def _spread(points: np.ndarray, strength: np.ndarray, width: int, height: int) -
     cx = np.minimum((points[:, 0] * GRID / width).astype(int), GRID - 1)
     cy = np.minimum((points[:, 1] * GRID / height).astype(int), GRID - 1)
     cell = cy * GRID + cx
-    by_strength = np.argsort(-strength, kind="stable")
+    # Each feature's rank in its cell, strongest first (in numpy: the crawl hashes on a
+    # thread beside its event loop, and a Python loop would hold the interpreter).
+    by_cell = np.lexsort((-strength, cell))
+    in_order = cell[by_cell]
     rank = np.empty(len(points), int)
-    seen = np.zeros(GRID * GRID, int)
-    for i in by_strength:  # a few hundred: plain Python is fine
-        rank[i] = seen[cell[i]]
-        seen[cell[i]] += 1
+    rank[by_cell] = np.arange(len(points)) - np.searchsorted(in_order, in_order, side="left")
     return np.lexsort((-strength, rank))
 
 
