@@ -600,7 +600,7 @@ def test_the_part_each_picture_shares_is_boxed_on_both(page, api_server, shop, a
 
 def test_a_forged_evidence_box_draws_nothing_it_should_not(page, api_server, shop):
     finding = shop.finding(api_server.ledger, "images.infringing", "SH-5", status="open")
-    _set_evidence(api_server.ledger, finding,
+    _set_evidence(api_server.ledger, finding, inliers=30, rotation=0.4,
                   registry_box=['"/><script>window.pwned=1</script>', 0, 1, 1],
                   listing_box="<img src=x onerror=window.pwned=1>")
     log_in(page, api_server, api_server.merchant)
@@ -609,8 +609,9 @@ def test_a_forged_evidence_box_draws_nothing_it_should_not(page, api_server, sho
     assert page.evaluate("window.pwned") is None
     assert page.locator("#listing-box").count() == 0   # not four numbers: no box
     assert page.locator("#registry-image script").count() == 0
-    # the text read as 0: a box around the whole picture, which is not drawn
+    # the text read as 0: a box around the whole picture, which is not drawn, nor spoken of
     assert page.locator("#registry-box").count() == 0
+    assert page.locator("#local-agreement").inner_text() == "30 corners agree on one placement"
 
 
 def test_merchant_approves_a_discount_from_its_finding(page, api_server, shop, artifacts):
