@@ -30,18 +30,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from imaging import COLOUR_GRID, FORMS
+from imaging import FORMS
 from imaging.features import Features, unpack, unpack_descriptors
 from imaging.local_match import LocalMatch
 
+from .colour_compare import MIRROR_FORM, colour_cells
 from .hash_index import MultiIndex, brute_force_search  # noqa: F401  (the bench's naive way)
-from .local_stage import LocalStage, same_photo
+from .local_stage import LocalStage, Verified, same_photo
 
 # --- the decision (see the module docstring; measured on bench/image_set.py) ---------------
 PHASH_RADIUS = 10     # candidates: phash within this many bits of a registry hash ...
 DHASH_RADIUS = 10     # ... or dhash within this many
 SUM_LIMIT = 26        # a copy: phash + dhash distance at most this
-COLOUR_LIMIT = 7.5    # and colour distance (chroma levels, see colour_distance) at most this
+COLOUR_LIMIT = 7.5    # and colour distance (chroma levels, see audits.colour_compare) at most this
 
 QUERY_BLOCK = 2048    # queries looked up at once (bounds memory)
 
@@ -52,49 +53,6 @@ def hex_to_int(value: str) -> int:
 
 def _u64(values: Sequence[int]) -> np.ndarray:
     return np.array(values, dtype=np.uint64)
-
-
-GRID = COLOUR_GRID
-MIRROR_FORM = next(n for n, f in enumerate(FORMS[1:]) if f.mirrored and not f.cropped)
-
-
-def _grid(signature: bytes) -> np.ndarray | None:
-    if len(signature) != GRID * GRID * 2:
-        return None
-    return np.frombuffer(signature, dtype=np.uint8).astype(np.float64).reshape(GRID, GRID, 2)
-
-
-def _resample(grid: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    """The 8 x 8 grid of the part `box` (left, top, right, bottom as shares of the picture) of
-    a picture whose grid is `grid`: each new cell the area-weighted mean of the cells under it."""
-    def weights(lo: float, hi: float) -> np.ndarray:
-        edges_out = np.linspace(lo, hi, GRID + 1)
-        edges_in = np.linspace(0, 1, GRID + 1)
-        overlap = (np.minimum(edges_out[1:, None], edges_in[None, 1:])
-                   - np.maximum(edges_out[:-1, None], edges_in[None, :-1])).clip(min=0)
-        return overlap / overlap.sum(axis=1, keepdims=True)
-
-    wx, wy = weights(box[0], box[2]), weights(box[1], box[3])
-    return np.einsum("ij,jkc,lk->ilc", wy, grid, wx)
-
-
-def colour_distance(listing: bytes, registry: bytes, variant: int = 0) -> float | None:
-    """How far apart two colour signatures are, in chroma levels: the mean over the inner 6 x 6
-    cells of the 8 x 8 grid of each cell's (Cb, Cr) distance, the registry's grid first cut and
-    mirrored as variant `variant` was. The outer ring is left out: a border, a price tag or a
-    caption along an edge is not a change of the product's colour. None if either signature
-    is not one (e.g. from an older storeaudit). `variant` numbers the registry image's forms
-    as `imaging.FORMS` does: 0 the image as registered, n its n-th stored variant."""
-    a, b = _grid(listing), _grid(registry)
-    if a is None or b is None:
-        return None
-    form = FORMS[variant]
-    if form.mirrored:
-        b = b[:, ::-1]
-    if form.cropped:
-        b = _resample(b, form.box)
-    cells = np.sqrt(((a - b) ** 2).sum(axis=2))
-    return float(cells[1:-1, 1:-1].mean())
 
 
 @dataclass(frozen=True)
@@ -195,6 +153,7 @@ class Match:
     scale: float | None = None
     registry_box: tuple[float, float, float, float] | None = None
     listing_box: tuple[float, float, float, float] | None = None
+    leaned: bool = False   # placed by a perspective: a flat copy leaned, as off a screen
 
     def with_local(self, local: "LocalMatch | None") -> "Match":
         if local is None:
@@ -202,7 +161,7 @@ class Match:
         return replace(self, inliers=local.inliers, agreement=local.agreement,
                        rotation=local.rotation,
                        scale=local.scale, registry_box=local.registry_box,
-                       listing_box=local.listing_box)
+                       listing_box=local.listing_box, leaned=local.leaned)
 
 
 class RegistryIndex:
@@ -261,6 +220,31 @@ class RegistryIndex:
                 out[p] = (unpack(own), unpack(mirror))
         return out
 
+    def _colour(self, probe: Probe, owner: int, number: int,
+                local: Verified | None) -> tuple[float | None, str | None]:
+        """The colour distance of the probe from registry image `owner`'s form `number`, in
+        the part each shows of the other when the corners placed the copy (a crop, a canvas,
+        a turn's corners or a lean's wedges are not a change of colour), and, past the
+        limit, what changed: "recoloured copy" when the typical cell did, "partly covered"
+        when a few did (a sticker, a price tag, a patch of colour)."""
+        image = self.images[owner]
+        if probe.colour is None or image.colour is None:
+            return None, None
+        if local is None or probe.features is None or not same_photo(local.local):
+            cells = colour_cells(probe.colour, image.colour, number)
+        else:
+            registry = self.local.forms(owner)[int(local.mirrored)]
+            cells = colour_cells(
+                probe.colour, image.colour, 1 + MIRROR_FORM if local.mirrored else 0,
+                placed=lambda at: local.local.registry_shares(at, probe.features, registry))
+        if cells is None:
+            return None, None
+        distance = float(cells.mean())
+        if distance <= self.colour_limit:
+            return distance, None
+        typical = float(np.median(cells))
+        return distance, "recoloured copy" if typical > self.colour_limit / 2 else "partly covered"
+
     def _checkable(self, probe: Probe, owner: int) -> bool:
         """Whether the local stage could have verified this pair (both have features)."""
         return (self.local is not None and probe.features is not None
@@ -312,22 +296,20 @@ class RegistryIndex:
             for (qi, owner), (_, row, pd, dd) in sorted(best.items()):
                 probe, image = block[qi], self.images[owner]
                 form = FORMS[int(self.number[row])].name
-                colour = None
                 mirrored = FORMS[int(self.number[row])].mirrored
                 local = (self.local.verify(probe.features, owner, mirrored=mirrored)
                          if self.local else None)
                 if local is None or not same_photo(local.local):
                     # the corners' verdict on this form is final: not asked again below
                     tried[start + qi].add((owner, mirrored))
-                if probe.colour is not None and image.colour is not None:
-                    colour = colour_distance(probe.colour, image.colour, int(self.number[row]))
-                    if colour is not None and colour > self.colour_limit:
-                        # Colour is evidence, not a veto: the same corners in the same place
-                        # make a recoloured copy; the same product shot again in another
-                        # colour does not agree so.
-                        if not same_photo(local and local.local, recoloured=True):
-                            continue
-                        form = "recoloured copy"
+                colour, changed = self._colour(probe, owner, int(self.number[row]), local)
+                if changed:
+                    # Colour is evidence, not a veto: the same corners in the same place
+                    # make a recoloured copy; the same product shot again in another
+                    # colour does not agree so.
+                    if not same_photo(local and local.local, recoloured=True):
+                        continue
+                    form = changed
                 if local is not None and not same_photo(local.local):
                     # Near on the hashes, but the corners say another shot of the same
                     # scene: many pairs, only some of them in place.
@@ -363,14 +345,11 @@ class RegistryIndex:
             probe = probes[i]
             for v in verified:
                 image = self.images[v.registry]
-                colour = None
-                if probe.colour is not None and image.colour is not None:
-                    colour = colour_distance(probe.colour, image.colour, 1 + MIRROR_FORM
-                                             if v.mirrored else 0)
-                recoloured = colour is not None and colour > self.colour_limit
-                if not same_photo(v.local, recoloured=recoloured):
+                colour, changed = self._colour(probe, v.registry,
+                                               1 + MIRROR_FORM if v.mirrored else 0, v)
+                if not same_photo(v.local, recoloured=changed is not None):
                     continue
-                how = "recoloured copy" if recoloured else "found by local features"
+                how = changed or "found by local features"
                 if v.mirrored:
                     how += ", mirrored"
                 out[i].append(Match(

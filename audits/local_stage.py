@@ -31,24 +31,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from imaging.features import Features
-from imaging.local_match import LocalMatch, verify
+from imaging.local_match import AGREEMENT, LocalMatch, verify
 
 from .feature_index import THREADS, FeatureIndex
 
 # A pair the colours refused is a recoloured copy only on strong agreement: more corners
 # agreeing than a different photo of the same thing could give.
 RECOLOURED_INLIERS = 20
-# The share of the pairs near the placement that must be in place (`LocalMatch.agreement`):
-# copies 0.86 and up in 19 cases of 20, the same scene shot again from a moved camera 0.5
-# typical and 0.7 for 19 in 20 (measured on bench/photo_set.py: `python -m bench photos`).
-AGREEMENT = 0.72
 
 
 def same_photo(local: LocalMatch | None, *, recoloured: bool = False) -> bool:
     """Whether the local features say the listing image is a copy of the registry image."""
-    if local is None or local.agreement < AGREEMENT:
+    if local is None:
         return False
-    return not recoloured or local.inliers >= RECOLOURED_INLIERS
+    if recoloured:  # placed by one similarity only: the same product shot again in another
+        # colour can fit one perspective closely
+        return (not local.leaned and local.agreement >= AGREEMENT
+                and local.inliers >= RECOLOURED_INLIERS)
+    return local.agreement >= AGREEMENT
 
 
 Forms = tuple["Features | None", "Features | None"]   # a registry image's own, its mirror's

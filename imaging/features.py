@@ -62,6 +62,15 @@ class Features:
         return (round(left + box[0] * w, 3), round(top + box[1] * h, 3),
                 round(left + box[2] * w, 3), round(top + box[3] * h, 3))
 
+    def in_read(self, box: tuple[float, float, float, float]
+                ) -> tuple[float, float, float, float]:
+        """A box given as shares of the whole picture, as shares of what was read (what the
+        colour grid was taken of too), cut to it."""
+        left, top, right, bottom = self.frame
+        w, h = max(right - left, 1e-6), max(bottom - top, 1e-6)
+        return tuple(min(1.0, max(0.0, v)) for v in (
+            (box[0] - left) / w, (box[1] - top) / h, (box[2] - left) / w, (box[3] - top) / h))
+
 
 _orb = None
 

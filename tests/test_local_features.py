@@ -70,6 +70,22 @@ def hue_turned(img: Image.Image, turn: int = 60) -> Image.Image:
     return Image.merge("HSV", (h.point(lambda x: (x + turn) % 256), s, v)).convert("RGB")
 
 
+def leaned(img: Image.Image, lean: float = 0.08) -> Image.Image:
+    """Leaned back as if photographed off a screen: the top edge drawn in by `lean` of the
+    width on each side, the left edge by half as much: one plane's perspective."""
+    import cv2
+    import numpy as np
+
+    w, h = img.size
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[w * lean, h * lean / 2], [w * (1 - lean), 0], [w, h],
+                      [0, h * (1 - lean / 2)]])
+    arr = cv2.warpPerspective(np.asarray(img.convert("RGB")),
+                              cv2.getPerspectiveTransform(src, dst), (w, h),
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255))
+    return Image.fromarray(arr)
+
+
 def scaled(img: Image.Image, factor: float) -> Image.Image:
     return img.resize((round(img.width * factor), round(img.height * factor)))
 
@@ -90,6 +106,7 @@ EDITS = {
     "rotation 10°": lambda i: turned(i, 10),
     "rotation 15°": lambda i: turned(i, -15),
     "sticker / price tag": stickered,
+    "leaned in perspective": leaned,
     "crop + turn + saturate + caption": lambda i: scaled(captioned(ImageEnhance.Color(
         turned(i.crop((60, 40, 580, 440)), 5)).enhance(1.3)), 0.7),
 }
@@ -130,6 +147,40 @@ def test_the_box_shows_where_on_the_canvas_the_copy_sits():
     [m] = matches(jpeg(on_canvas(original())))
     assert m.listing_box == pytest.approx((420 / 800, 90 / 800, 720 / 800, 315 / 800), abs=0.02)
     assert m.registry_box == pytest.approx((0, 0, 1, 1), abs=0.03)
+
+
+def test_a_copy_leaned_in_perspective_is_placed_by_the_perspective():
+    """No one turn and scale puts a leaned copy's corners in place; one plane's perspective
+    puts them all there, to the pixel."""
+    from audits.rules.images import match_words
+
+    for lean in (0.06, 0.1):
+        [m] = matches(jpeg(leaned(original(), lean)))
+        assert m.leaned and m.agreement >= 0.9, m
+        assert "leaned in perspective" in match_words(m)
+    [m] = matches(jpeg(original().resize((420, 315))))
+    assert not m.leaned and "leaned" not in match_words(m)
+
+
+def test_the_same_scene_shot_again_from_a_leaning_camera_is_not_a_copy():
+    """The camera turned (the whole picture leans) and moved (every mark a few pixels
+    elsewhere): corners alike, but no one perspective puts them in place."""
+    assert matches(jpeg(leaned(scene(SEED, jitter=10), 0.08))) == []
+    assert matches(jpeg(leaned(scene(SEED, jitter=10, hue=80), 0.08))) == []
+
+
+@pytest.mark.parametrize("edit", ["crop 40 % off centre", "rotation 15°", "leaned in perspective"])
+def test_colours_are_compared_where_the_copy_was_placed_so_a_crop_is_no_recolouring(edit):
+    """Compared cell by cell as the hashes place it, a crop's or a turn's colours differ
+    from the whole registry picture's (15.8 and 10.5 here, the limit 7.5); compared at the
+    spot of the photo each cell shows, they do not."""
+    [m] = matches(jpeg(EDITS[edit](original())))
+    assert "recoloured" not in m.variant and m.colour_distance <= 7.5, m
+
+
+def test_a_sticker_is_said_to_cover_part_of_the_copy_not_to_recolour_it():
+    [m] = matches(jpeg(stickered(original())))
+    assert m.variant == "partly covered", m
 
 
 @pytest.mark.parametrize("recolour", ["greyscale", "hue shift"])

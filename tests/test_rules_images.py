@@ -133,7 +133,7 @@ def test_infringing_evidence_names_both_images_the_hash_and_the_distance(h):
         "hashed": "core", "snapshot_id": snap.id, "run_id": h.last_run.id,
         # registered without local features (as before schema 7): the hashes alone
         "inliers": None, "agreement": None, "rotation": None, "scale": None,
-        "registry_box": None, "listing_box": None,
+        "registry_box": None, "listing_box": None, "leaned": False,
     }
     assert 0 <= ev["colour_distance"] <= 7.5
 

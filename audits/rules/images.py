@@ -137,6 +137,7 @@ def infringing(ctx: AuditContext, settings: InfringingSettings) -> Iterator[Draf
                 "scale": m.scale,
                 "registry_box": list(m.registry_box) if m.registry_box else None,
                 "listing_box": list(m.listing_box) if m.listing_box else None,
+                "leaned": m.leaned,
                 "run_id": ctx.run.id,
             }
             if shared is not None:
@@ -160,7 +161,7 @@ def infringing(ctx: AuditContext, settings: InfringingSettings) -> Iterator[Draf
 def match_words(m: Match) -> str:
     """How a match was made, in a few words for its message: the hash distance when the
     hashes found it, the local features' agreement when they alone did, and what was done to
-    the copy (mirrored, recoloured, turned, cropped)."""
+    the copy (mirrored, recoloured, leaned, turned, cropped)."""
     parts = []
     if m.phash_distance is not None:
         parts.append(f"phash distance {m.phash_distance} of 64")
@@ -168,6 +169,8 @@ def match_words(m: Match) -> str:
         parts.append(f"{m.inliers} corners agree in place")
     if m.variant not in ("as registered", "found by local features"):
         parts.append(m.variant.removeprefix("found by local features, "))
+    if m.leaned:
+        parts.append("leaned in perspective")
     if m.rotation is not None and abs(m.rotation) >= 2:
         parts.append(f"turned {abs(m.rotation):.0f}°")
     if m.registry_box is not None:
