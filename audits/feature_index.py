@@ -34,6 +34,7 @@ MIN_VOTES = 4         # keys a listing image shares with one registry form
 MAX_CANDIDATES = 4    # per listing image, the most voted
 MAX_BUCKET = 32       # registry descriptors sharing a key: more, and the key is too common
 _QUERY_BLOCK = 256    # listing images looked up at once (bounds memory)
+_SLOTS = 1 << 21      # the vote pre-count's slots (16 MB a lookup)
 THREADS = min(4, os.cpu_count() or 1)  # lookups (and verifications) at once
 
 
@@ -58,6 +59,17 @@ def descriptor_keys(descriptors: np.ndarray) -> np.ndarray:
             key |= descriptors[:, b].astype(np.uint32) << np.uint32(8 * k)
         out[:, t] = key & _MASK
     return out
+
+
+def _maybe_voted(hits: np.ndarray) -> np.ndarray:
+    """The hits whose (listing image, registry form) pair may have MIN_VOTES: counted first
+    by a few low bits of the pair (a linear pass), so the sort that counts them exactly sees
+    a tenth of them. Every hit of a pair with MIN_VOTES is kept (its slot counts at least
+    those); most pairs have one vote, and most of their hits go."""
+    if len(hits) < _SLOTS // 8:   # few: sorting them is cheaper than the count
+        return hits
+    slot = (hits & (_SLOTS - 1)).astype(np.intp)
+    return hits[np.bincount(slot, minlength=_SLOTS)[slot] >= MIN_VOTES]
 
 
 @dataclass(frozen=True)
@@ -164,7 +176,7 @@ class FeatureIndex:
             return
         # A vote per (listing feature, table, registry descriptor) that share a key: a
         # feature that shares keys in several tables is that much nearer, and says so.
-        pair, votes = np.unique(np.concatenate(hits), return_counts=True)
+        pair, votes = np.unique(_maybe_voted(np.concatenate(hits)), return_counts=True)
         keep = votes >= MIN_VOTES
         for p, v in zip(pair[keep].tolist(), votes[keep].tolist()):
             qi, form = divmod(p, forms)

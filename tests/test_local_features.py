@@ -291,3 +291,26 @@ def test_a_dot_or_a_sliver_hashes_with_no_features(size):
     for hashed in (hash_image_bytes(encode(img, "GIF")), hash_registry_bytes(encode(img))):
         assert len(unpack(hashed["features"])) == 0
     assert len(unpack(hash_registry_bytes(encode(img))["mirror_features"])) == 0
+
+
+def test_the_vote_pre_count_keeps_every_pair_with_enough_votes():
+    """At registry scale the votes are pre-counted by a few bits of each pair so the exact
+    count sorts a fraction of them: it must keep every pair with MIN_VOTES, with all its
+    votes."""
+    import numpy as np
+
+    from audits.feature_index import _SLOTS, MIN_VOTES, _maybe_voted
+
+    rng = np.random.default_rng(7)
+    once = rng.integers(0, 2**32 - 1, _SLOTS, dtype=np.uint32)   # chance pairs, as at scale
+    voted = rng.integers(0, 2**32 - 1, 500, dtype=np.uint32)
+    hits = np.concatenate([once, np.repeat(voted, rng.integers(MIN_VOTES, 9, 500))])
+    rng.shuffle(hits)
+
+    def counted(h):
+        pair, votes = np.unique(h, return_counts=True)
+        return dict(zip(pair[votes >= MIN_VOTES].tolist(), votes[votes >= MIN_VOTES].tolist()))
+
+    kept = _maybe_voted(hits)
+    assert len(kept) < len(hits) / 10
+    assert counted(kept) == counted(hits) and set(voted.tolist()) <= set(counted(kept))
