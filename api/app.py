@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from audits.contract import Contract
 
 from .deps import Services
+from .overload import ShedOverload
 from .refusals import http_exception_with_allow
 from .routes import (approvals, findings, health, listings, me, observations, overlay,
                      registry, runs, spot_checks)
@@ -21,6 +25,10 @@ from .settings import ApiSettings
 # tokens only from the Authorization header and the session cookie, which no log line holds;
 # a client that puts one in a URL anyway (?token=…) must not have it written to the access log.
 _TOKEN_SHAPE = re.compile(r"sa_[A-Za-z0-9_-]{16,}")
+
+
+# How `storeaudit serve --workers N` hands each worker process its settings (JSON).
+SETTINGS_VARIABLE = "STOREAUDIT_API_SETTINGS"
 
 
 class RedactTokens(logging.Filter):
@@ -47,16 +55,49 @@ def redact_server_logs() -> None:
             logger.addFilter(RedactTokens())
 
 
+class SeeOwnWrites:
+    """After a request that may have written (anything but GET, HEAD, OPTIONS), and before
+    its answer goes, the views kept by the ledger's state are brought up to date
+    (`Services.after_write`): the person who acknowledged a finding sees it acknowledged on
+    the next page. Other requests pass straight through."""
+
+    def __init__(self, app, services: Services):
+        self.app, self.services = app, services
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+
+        async def send_after_write(message):
+            if message["type"] == "http.response.start":
+                await run_in_threadpool(self.services.after_write)
+            await send(message)
+
+        return await self.app(scope, receive, send_after_write)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    yield
+    app.state.services.close()
+
+
 def create_app(settings: ApiSettings | None = None, *, contract: Contract | None = None) -> FastAPI:
     settings = settings or ApiSettings()
     app = FastAPI(
         title="storeaudit",
         description="Contract findings about the store, for the browser extension and people.",
         version="0.1.0",
+        lifespan=_lifespan,
     )
-    app.state.services = Services(settings, contract)
+    app.state.services = services = Services(settings, contract)
     app.add_exception_handler(HTTPException, http_exception_with_allow)
     redact_server_logs()
+    # Middleware, innermost first; all inside CORS, so that a kept answer and a refusal carry
+    # the same CORS headers as the routes' answers (the extension may read them).
+    app.add_middleware(overlay.KeptOverlayAnswers, services=services)
+    app.add_middleware(SeeOwnWrites, services=services)
+    app.add_middleware(ShedOverload)   # before anything else is done for a request
     # The dashboard is same-origin and needs no CORS; the extension's origin is the only other
     # browser caller allowed. Tokens travel in the Authorization header, not cookies.
     app.add_middleware(
@@ -73,3 +114,8 @@ def create_app(settings: ApiSettings | None = None, *, contract: Contract | None
 
     app.include_router(dashboard_router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of several worker processes: settings from SETTINGS_VARIABLE."""
+    return create_app(ApiSettings.model_validate_json(os.environ[SETTINGS_VARIABLE]))

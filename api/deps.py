@@ -12,11 +12,13 @@ from fastapi import Depends, HTTPException, Request, status
 from audits.catalog import CatalogEntry, load_catalog
 from audits.contract import Contract, load_contract
 from audits.ledger import Ledger, Token
+from audits.ledger.changes import ChangeWatch
 
 from .ratelimit import RateLimiter
 from .settings import ApiSettings
 
 SESSION_COOKIE = "storeaudit_session"
+KNOWN_TOKENS = 256   # secrets remembered (live tokens only): a few people and extensions
 
 
 class Services:
@@ -29,6 +31,40 @@ class Services:
         self._schema_checked = False
         self.spot_limiter = RateLimiter(settings.spot_checks_per_minute)
         self.observation_limiter = RateLimiter(settings.observations_per_minute)
+        self._tokens: dict[str, tuple[int, Token]] = {}
+        # called on a worker thread after a request that may have written, before its
+        # answer goes: views kept by the ledger's state catch up with the caller's own action
+        self.write_hooks: list[Callable[[Services], None]] = []
+
+    def after_write(self) -> None:
+        if "changes" not in self.__dict__:
+            return  # nothing keyed by the ledger's state yet
+        before = self.changes.generation
+        if self.changes.check() != before:
+            for hook in list(self.write_hooks):
+                hook(self)
+
+    @cached_property
+    def changes(self) -> ChangeWatch:
+        """The ledger's change counter (`audits.ledger.changes`), watched from first use."""
+        return ChangeWatch(self.settings.db_path).start()
+
+    def known_token(self, secret: str | None) -> Token | None:
+        """The live token of this secret as looked up since the ledger last changed (a
+        revocation is a change), or None: no SQL for a caller seen a moment ago."""
+        kept = self._tokens.get(secret or "")
+        if kept is not None and kept[0] == self.changes.generation:
+            return kept[1]
+        return None
+
+    def remember_token(self, secret: str, token: Token, generation: int) -> None:
+        if len(self._tokens) >= KNOWN_TOKENS:
+            self._tokens.clear()
+        self._tokens[secret] = (generation, token)
+
+    def close(self) -> None:
+        if "changes" in self.__dict__:
+            self.changes.stop()
 
     @cached_property
     def contract(self) -> Contract:
@@ -81,7 +117,7 @@ async def get_contract(svc: Services = Depends(services)) -> Contract:
     return svc.contract
 
 
-def _secret_from(request: Request) -> str | None:
+def secret_from(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
@@ -92,7 +128,7 @@ def _secret_from(request: Request) -> str | None:
 def token_of(request: Request, ledger: Ledger) -> Token:
     """Who is calling: the live token of the request's bearer header or session cookie, or a
     401."""
-    token = ledger.token_for_secret(_secret_from(request))
+    token = ledger.token_for_secret(secret_from(request))
     if token is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED,
                             "a valid token is needed (Authorization: Bearer <token>)",
@@ -100,8 +136,20 @@ def token_of(request: Request, ledger: Ledger) -> Token:
     return token
 
 
-async def current_token(request: Request, ledger: Ledger = Depends(get_ledger)) -> Token:
-    return token_of(request, ledger)
+async def current_token(request: Request, svc: Services = Depends(services)) -> Token:
+    """Who is calling; a caller seen since the ledger last changed is not looked up again
+    (the overlay is asked on every page view)."""
+    secret = secret_from(request)
+    token = svc.known_token(secret)
+    if token is None:
+        generation = svc.changes.generation   # before the lookup: a change during it counts
+        ledger = svc.borrow()
+        try:
+            token = token_of(request, ledger)
+        finally:
+            svc.give_back(ledger)
+        svc.remember_token(secret, token, generation)
+    return token
 
 
 def require_role(*roles: str) -> Callable[..., Awaitable[Token]]:

@@ -33,10 +33,11 @@ function isStoreUrl(settings, url) {
 
 // ------------------------------------------------------------------ the API
 
-function ApiError(kind, status, message) {
+function ApiError(kind, status, message, retryAfter) {
   this.kind = kind;
   this.status = status || 0;
   this.message = message || "";
+  this.retryAfter = retryAfter || 0; // seconds, when the server said (503)
 }
 
 /** Was a failed fetch a dead server, or a live one that CORS kept us from reading? */
@@ -83,9 +84,43 @@ async function apiCall(settings, method, path, body) {
     detail = detail.map(function (d) { return d.msg; }).join("; ");
   }
   var kinds = {401: "unauthorized", 403: "forbidden", 404: "not-found", 409: "conflict",
-               422: "invalid", 429: "rate-limited"};
+               422: "invalid", 429: "rate-limited", 503: "busy"};
   throw new ApiError(kinds[response.status] || "http", response.status,
-                     typeof detail === "string" ? detail : "HTTP " + response.status);
+                     typeof detail === "string" ? detail : "HTTP " + response.status,
+                     parseInt(response.headers.get("Retry-After") || "0", 10) || 0);
+}
+
+// ------------------------------------------------------------------ the overlay, kept
+// The last answer for each page (a few dozen), and a pause after the server said it is busy
+// (503): while it lasts the overlay is not asked for, and a page's last answer is shown, said
+// to be the last one. Each busy answer in a row doubles the pause, up to a minute.
+var KEPT_OVERLAYS = 50;
+var keptOverlays = new Map();
+var busy = {until: 0, pause: 0};
+
+function keptOverlay(url, error) {
+  var kept = keptOverlays.get(url);
+  if (!kept) { throw error; }
+  return Object.assign({}, kept.data, {stale: {at: kept.at, reason: error.message}});
+}
+
+async function overlayFor(settings, url) {
+  var busyError = new ApiError("busy", 503, "the storeaudit server is busy");
+  if (Date.now() < busy.until) { return keptOverlay(url, busyError); }
+  var data;
+  try {
+    data = await apiCall(settings, "GET", "/api/overlay?url=" + encodeURIComponent(url));
+  } catch (e) {
+    if (e.kind !== "busy") { throw e; }
+    busy.pause = Math.min(60, Math.max(e.retryAfter || 1, busy.pause * 2 || 1));
+    busy.until = Date.now() + 1000 * busy.pause;
+    return keptOverlay(url, e);
+  }
+  busy.pause = 0;
+  keptOverlays.delete(url);
+  keptOverlays.set(url, {data: data, at: new Date().toISOString()});
+  if (keptOverlays.size > KEPT_OVERLAYS) { keptOverlays.delete(keptOverlays.keys().next().value); }
+  return data;
 }
 
 /** Who the token belongs to. There is no whoami endpoint yet: try GET /api/me, else tell the
@@ -289,7 +324,7 @@ async function handle(message, sender) {
   switch (message.type) {
     case "overlay":
       if (!isStoreUrl(settings, message.url)) { throw new ApiError("not-store"); }
-      return apiCall(settings, "GET", "/api/overlay?url=" + encodeURIComponent(String(message.url).split("#")[0]));
+      return overlayFor(settings, String(message.url).split("#")[0]);
     case "identity":
       return cachedIdentity(settings);
     case "observe":

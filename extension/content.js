@@ -25,6 +25,9 @@
     if (!answer.ok) {
       var kind = answer.error && answer.error.kind;
       if (kind === "not-store") { teardown(); return; } // not ours: leave no trace
+      if (kind === "busy" && !state.retrying) { // asked again once the pause is over
+        state.retrying = setTimeout(function () { state.retrying = null; refresh(); }, 5000);
+      }
       clearBadges();
       if (ui.panel) { ui.panel.remove(); ui.panel = null; }
       showNotice(SA.describeError(answer.error));
@@ -46,6 +49,10 @@
     } else {
       if (ui.panel) { ui.panel.remove(); ui.panel = null; }
       renderBadges();
+    }
+    if (state.overlay.stale) { // the server is busy: its last answer for this page, said so
+      showNotice("the storeaudit server is busy: showing its answer from " +
+                 SA.shortTime(state.overlay.stale.at));
     }
     watchForCards();
   }

@@ -104,6 +104,7 @@
       case "forbidden": return "this token's role may not do that (403)";
       case "not-configured": return "not set up yet: open the extension's options";
       case "not-store": return "this page is not on the configured store";
+      case "busy": return "the storeaudit server is busy: asking again in a moment";
       default: return error.message || ("HTTP " + error.status);
     }
   }

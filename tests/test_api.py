@@ -232,8 +232,7 @@ def test_the_answers_kept_are_bounded_in_bytes_oldest_dropped_first(monkeypatch)
 
     monkeypatch.setattr(overlay, "MAX_ANSWER_BYTES", 1000)
     cache = overlay._StoreWide()
-    cache._keep(("store-wide",), ("marker", "minute"))
-    value = cache.value
+    cache.value = value = ("store-wide",)
     for n in range(50):  # a caller asking for page after made-up page
         cache.remember(value, (f"http://shop.test/c/{n}", "base"), b"x" * 300)
     assert cache.answer_bytes == sum(map(len, cache.answers.values())) <= 1000
@@ -241,6 +240,17 @@ def test_the_answers_kept_are_bounded_in_bytes_oldest_dropped_first(monkeypatch)
     assert cache.recall(value, ("http://shop.test/c/0", "base")) is None
     cache.remember(("an older value",), ("http://shop.test/c/x", "base"), b"y")
     assert cache.recall(value, ("http://shop.test/c/x", "base")) is None
+
+
+def test_a_token_revoked_by_another_process_is_refused_within_the_watch_interval(api):
+    """Who a token is, is kept while the ledger does not change: a revocation is a change."""
+    assert call(api, "GET", "/api/findings", "agency").status_code == 200   # now known
+    api["ledger"].revoke_token(2)        # another connection, as the command line's would be
+    deadline = time.monotonic() + 2
+    while call(api, "GET", "/api/findings", "agency").status_code == 200:
+        assert time.monotonic() < deadline, "the revoked token was still taken after 2 s"
+        time.sleep(0.02)
+    assert call(api, "GET", "/api/overlay?url=http://shop.test/p/a", "agency").status_code == 401
 
 
 def test_cors_allows_the_extension_and_no_one_else(api):
@@ -327,8 +337,8 @@ def test_spot_checks_are_rate_limited(spot_api):
     assert codes == [409, 409, 409, 429]
 
 
-# --- the overlay's store-wide part: cached, and never a pause for every request --------------
-def test_the_overlay_answers_the_last_minutes_counts_while_the_new_minutes_are_computed(
+# --- the overlay's store-wide part: kept per ledger state, built off the request path --------
+def test_the_overlay_answers_the_last_value_while_a_change_is_built(
         tmp_path, ledger, clock, monkeypatch):
     from api.deps import Services
     from api.routes import overlay
@@ -336,32 +346,39 @@ def test_the_overlay_answers_the_last_minutes_counts_while_the_new_minutes_are_c
     contract, path = contract_for("http://shop.test", tmp_path)
     History(ledger, clock).night(listing("A", price="120"))
     svc = Services(ApiSettings(db_path=ledger.path, contract_path=path), contract=contract)
-    computed, release, done = [], threading.Event(), threading.Event()
+    computed, release = [], threading.Event()
 
     def compute(svc, ledger, now):
         computed.append(now)
-        if len(computed) == 2:  # the new minute's computation takes its time
+        if len(computed) == 2:  # the change's value takes its time
             release.wait(10)
-            done.set()
-        return (f"value at {now:%H:%M}",)
+        return (f"value {len(computed)}",)
 
     monkeypatch.setattr(overlay, "_compute", compute)
     cache = overlay._StoreWide()
-    first = datetime(2026, 11, 2, 18, 0, 5, tzinfo=timezone.utc)
-    assert cache.get(svc, ledger, first) == ("value at 18:00",)
-    assert cache.get(svc, ledger, first.replace(second=30)) == ("value at 18:00",)
-    assert len(computed) == 1
+    try:
+        now = datetime(2026, 11, 2, 18, 0, 5, tzinfo=timezone.utc)
+        assert cache.current(svc, overlay._key(svc, now)) is None   # nothing yet: build it
+        assert cache.rebuild(svc) == ("value 1",)
+        # A minute's roll changes nothing: answers are kept by the ledger's state and the day.
+        assert overlay._key(svc, now) == overlay._key(svc, now.replace(minute=59))
+        assert overlay._key(svc, now) != overlay._key(svc, now.replace(day=3))
+        key = overlay._key(svc, datetime.now(timezone.utc))
+        assert cache.current(svc, key) == ("value 1",) and len(computed) == 1
 
-    later = first.replace(minute=1)
-    assert cache.get(svc, ledger, later) == ("value at 18:00",)  # at once, not after compute
-    assert cache.get(svc, ledger, later) == ("value at 18:00",)
-    release.set()
-    assert done.wait(10)
-    deadline = time.monotonic() + 10
-    while cache.get(svc, ledger, later) != ("value at 18:01",):
-        assert time.monotonic() < deadline, "the new minute's value never arrived"
-    assert len(computed) == 2  # one refresh, however many requests asked meanwhile
-
-    # A change of the ledger is computed before answering: an action shows at once.
-    History(ledger, clock).night(listing("A", price="99"))
-    assert cache.get(svc, ledger, later) == ("value at 18:01",) and len(computed) == 3
+        History(ledger, clock).night(listing("A", price="99"))   # another connection writes
+        deadline = time.monotonic() + 5
+        while overlay._key(svc, datetime.now(timezone.utc)) == key:
+            assert time.monotonic() < deadline, "the change was never seen"
+            time.sleep(0.01)
+        changed = overlay._key(svc, datetime.now(timezone.utc))
+        for _ in range(20):   # at once, while the new value is being built
+            assert cache.current(svc, changed) == ("value 1",)
+        release.set()
+        while cache.current(svc, changed) != ("value 2",):
+            assert time.monotonic() < deadline, "the new value never arrived"
+            time.sleep(0.01)
+        assert len(computed) == 2  # one build, however many requests asked meanwhile
+    finally:
+        release.set()
+        svc.close()

@@ -638,6 +638,39 @@ def test_with_the_api_stopped_the_store_shows_one_quiet_notice_and_still_works(w
     assert page.locator("article.product-card").count() > 0
 
 
+def test_a_busy_api_is_left_alone_for_a_while_and_the_last_answer_shown_said_so(
+        world, ext, page, monkeypatch):
+    """Under overload the API answers 503 with Retry-After; the extension shows the page's
+    last answer with a quiet notice, and does not ask again until the pause is over."""
+    from api import overload
+
+    notices = ("(function () { var n = sa.layer() && sa.layer().querySelectorAll('.notice');"
+               " return n ? Array.from(n).map(function (x) { return x.innerText; }) : []; })()")
+    url = page_url(world, JACKET)
+    with serve(create_app(world["settings"], contract=world["contract"])) as spare_api:
+        ext.configure(spare_api, world["merchant"], world["store_url"])
+        overlay = open_with_overlay(page, ext, url)
+        assert "under the floor" in overlay.panel_text() and overlay.eval(notices) == []
+        monkeypatch.setattr(overload, "LAG_LIMIT", -1.0)      # every read is refused now
+        monkeypatch.setattr(overload, "MIN_ARRIVALS", 0)
+        monkeypatch.setattr(overload, "RETRY_AFTER", "6")
+        assert httpx.get(spare_api + "/api/overlay?url=x", headers={
+            "Authorization": f"Bearer {world['merchant']}"}).headers["retry-after"] == "6"
+        overlay = open_with_overlay(page, ext, url)
+        [notice] = overlay.wait(notices, what="the busy notice")
+        assert notice.startswith("storeaudit: the storeaudit server is busy: showing its answer from")
+        assert "under the floor" in overlay.panel_text()   # the last answer, still shown
+        asked_at = time.monotonic()
+        monkeypatch.setattr(overload, "LAG_LIMIT", 10.0)      # the server is well again
+        overlay = open_with_overlay(page, ext, url)   # within the pause: not asked
+        assert overlay.wait(notices, what="the busy notice")[0] == notice
+        assert time.monotonic() - asked_at < 6
+        page.wait_for_timeout(max(0, 6.2 - (time.monotonic() - asked_at)) * 1000)
+        overlay = open_with_overlay(page, ext, url)   # the pause over: asked, answered afresh
+        assert "under the floor" in overlay.panel_text()
+        overlay.wait(f"{notices}.length === 0", what="no notice once answered afresh")
+
+
 # ---------------------------------------------------------------------------- 8. second witness
 
 WITNESS_SKUS = (JACKET, SOFA, POWER_BANK, KNIFE_SET, HOSTILE_SKU, "SH-0007", "SH-0020")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from audits.ledger import Ledger, Token
 from audits.rules import SEVERITIES
@@ -21,7 +22,7 @@ from audits.rules.prices import price_limits
 from audits.summary import open_counts, quota_progress
 
 from . import AuthFirstRoute
-from ..deps import Services, any_role, get_ledger, services
+from ..deps import Services, any_role, secret_from, services
 from ..refusals import refusals
 from ..schemas import (CardFinding, CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
                        ReadRules, SnapshotOut)
@@ -30,6 +31,7 @@ router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute,
                    responses=refusals(401))
 
 HISTORY_POINTS = 30
+MAX_URL = 2000
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 
@@ -52,28 +54,27 @@ def _cards(ledger: Ledger) -> list[CardSummary]:
 
 class _StoreWide:
     """What every overlay answer shares (open counts, the week's quota, the cards of the
-    listings with findings), computed once per change of the ledger and per minute (the
-    quota's window rolls), not once per request: the extension asks on every page view.
+    listings with findings), and the whole answers built with it, kept per state of the
+    ledger and per day in the store's time zone (days since a title change count in days;
+    the quota is as of the last full audit): the extension asks on every page view, and a
+    page asked again while nothing changed costs a dictionary lookup — no SQL, no thread.
 
-    A change of the ledger (an audit, an acknowledgement) is computed before answering, so an
-    action is seen at once. When only the minute has rolled, the last minute's value is
-    answered while one thread computes the new one: at a few hundred requests a second, a
-    pause of every request for the computation would queue them faster than they drain.
+    A change (an audit, an acknowledgement, seen through the ledger's change counter) is
+    built again off the request path: readers are answered with the last value meanwhile and
+    never wait for it. The request that made a change in this process waits for it instead
+    (`rebuild`), so the person who acted sees the action at once.
 
-    The whole answers built with a value are kept with it (`recall`, `remember`): a page asked
-    again within the minute, with nothing written since, costs one dictionary lookup. They
-    are bounded in bytes, the oldest dropped first: the page URLs are the caller's."""
+    The kept answers are bounded in bytes, the oldest dropped first: the page URLs are the
+    caller's."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()          # guards key, value and answers
+        self.building = threading.Lock()      # one build at a time
         self.key: tuple | None = None
         self.value: tuple | None = None
-        self.refreshing = False
         self.answers: dict[tuple, bytes] = {}
         self.answer_bytes = 0
-
-    def _keep(self, value: tuple, key: tuple) -> None:
-        self.value, self.key, self.answers, self.answer_bytes = value, key, {}, 0
+        self.wanted: tuple | None = None      # the newest key a reader asked for
 
     def recall(self, value: tuple, page: tuple) -> bytes | None:
         with self.lock:
@@ -89,31 +90,39 @@ class _StoreWide:
                 self.answers[page] = body
                 self.answer_bytes += len(body)
 
-    def get(self, svc: Services, ledger: Ledger, now: datetime) -> tuple:
-        marker, minute = ledger.change_marker(), now.replace(second=0, microsecond=0)
-        with self.lock:
-            if self.key == (marker, minute):
-                return self.value
-            if self.key is not None and self.key[0] == marker:
-                if not self.refreshing:
-                    self.refreshing = True
-                    threading.Thread(target=self._refresh, args=(svc, marker, now),
-                                     name="overlay-refresh", daemon=True).start()
-                return self.value
-            self._keep(_compute(svc, ledger, now), (marker, minute))
-            return self.value
+    def current(self, svc: Services, key: tuple) -> tuple | None:
+        """The value for `key`, or the last one while the new one is built on a thread of
+        its own; None before there is any."""
+        value = self.value
+        if self.key != key and value is not None:
+            self.wanted = key
+            if not self.building.locked():
+                threading.Thread(target=self.rebuild, args=(svc,), name="overlay-rebuild",
+                                 daemon=True).start()
+        return value
 
-    def _refresh(self, svc: Services, marker: tuple, now: datetime) -> None:
-        ledger = svc.borrow()
-        try:
-            value = _compute(svc, ledger, now)
-        finally:
-            svc.give_back(ledger)
-            with self.lock:
-                self.refreshing = False
-        with self.lock:
-            if self.key is not None and self.key[0] == marker:  # not overtaken by a change
-                self._keep(value, (marker, now.replace(second=0, microsecond=0)))
+    def rebuild(self, svc: Services) -> tuple:
+        """Build the value for the ledger's state now (once, when several ask at once), and
+        again while the ledger changed during the build."""
+        with self.building:
+            while True:
+                key = _key(svc, datetime.now(timezone.utc))
+                if self.key == key and self.value is not None:
+                    return self.value
+                ledger = svc.borrow()
+                try:
+                    value = _compute(svc, ledger, datetime.now(timezone.utc))
+                finally:
+                    svc.give_back(ledger)
+                with self.lock:
+                    self.value, self.key, self.answers, self.answer_bytes = value, key, {}, 0
+                if _key(svc, datetime.now(timezone.utc)) == key:
+                    return value
+
+
+def _key(svc: Services, now: datetime) -> tuple:
+    """What the kept answers depend on: the ledger's state and the store's day."""
+    return svc.changes.generation, now.astimezone(ZoneInfo(svc.contract.store.timezone)).date()
 
 
 def _compute(svc: Services, ledger: Ledger, now: datetime) -> tuple:
@@ -123,10 +132,11 @@ def _compute(svc: Services, ledger: Ledger, now: datetime) -> tuple:
     return open_counts(ledger), quota, _cards(ledger)
 
 
-def _store_wide(svc: Services) -> _StoreWide:
+def store_wide(svc: Services) -> _StoreWide:
     cache = getattr(svc, "_overlay_cache", None)
     if cache is None:
         cache = svc._overlay_cache = _StoreWide()
+        svc.write_hooks.append(cache.rebuild)
     return cache
 
 
@@ -154,18 +164,63 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
 
 
 @router.get("/overlay", response_model=OverlayOut)
-def overlay(request: Request, url: str = Query(max_length=2000, description="The page open in the browser"),
-            svc: Services = Depends(services), ledger: Ledger = Depends(get_ledger),
-            _: Token = Depends(any_role)) -> Response:
-    now = datetime.now(timezone.utc)
-    cache = _store_wide(svc)
-    store_wide = cache.get(svc, ledger, now)
+async def overlay(request: Request,
+                  url: str = Query(max_length=MAX_URL, description="The page open in the browser"),
+                  svc: Services = Depends(services), _: Token = Depends(any_role)) -> Response:
+    # On the event loop: a kept answer is a lookup. Only building one reads the ledger, on a
+    # worker thread.
+    cache = store_wide(svc)
+    value = cache.current(svc, _key(svc, datetime.now(timezone.utc)))
+    if value is None:
+        value = await run_in_threadpool(cache.rebuild, svc)
     page = (url, str(request.base_url))
-    body = cache.recall(store_wide, page)
+    body = cache.recall(value, page)
     if body is None:
-        body = _answer(svc, ledger, url, page[1], store_wide, now).model_dump_json().encode()
-        cache.remember(store_wide, page, body)
+        body = await run_in_threadpool(_build_answer, svc, url, page[1], value)
+        cache.remember(value, page, body)
     return Response(body, media_type="application/json")
+
+
+class KeptOverlayAnswers:
+    """ASGI middleware in front of the routes: `GET /api/overlay` answered straight from the
+    kept answers when both the caller's token and the page's answer are known for the
+    ledger's present state — no routing, no dependencies, no SQL, no thread. Anything else
+    (an unknown caller, a page not asked since the last change, a malformed request) goes on
+    to the route, which checks, answers and keeps the answer."""
+
+    def __init__(self, app, services: Services):
+        self.app, self.services = app, services
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/api/overlay":
+            body = self._kept(Request(scope))
+            if body is not None:
+                await send({"type": "http.response.start", "status": 200,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    def _kept(self, request: Request) -> bytes | None:
+        svc = self.services
+        cache = getattr(svc, "_overlay_cache", None)
+        if cache is None or svc.known_token(secret_from(request)) is None:
+            return None
+        url = request.query_params.get("url")
+        if url is None or len(url) > MAX_URL:
+            return None
+        value = cache.current(svc, _key(svc, datetime.now(timezone.utc)))
+        return None if value is None else cache.recall(value, (url, str(request.base_url)))
+
+
+def _build_answer(svc: Services, url: str, dashboard_url: str, value: tuple) -> bytes:
+    ledger = svc.borrow()
+    try:
+        return _answer(svc, ledger, url, dashboard_url, value,
+                       datetime.now(timezone.utc)).model_dump_json().encode()
+    finally:
+        svc.give_back(ledger)
 
 
 def _read_rules(svc: Services) -> ReadRules:

@@ -27,6 +27,10 @@ def serve(
     schedule: bool = typer.Option(True, "--schedule/--no-schedule",
                                   help="Also run the contract's schedule (nightly audit and "
                                        "email) in this process."),
+    workers: int = typer.Option(1, min=1, max=32,
+                                help="API worker processes (each with its own caches, kept "
+                                     "by the ledger's change counter); the schedule runs in "
+                                     "this process only."),
 ) -> None:
     """Run the API and the dashboard (log in with a token from `storeaudit token create`),
     and the schedule: the nightly audit and its email, at the contract's [schedule] times."""
@@ -40,7 +44,8 @@ def serve(
                                extension_origins=[SHIPPED_EXTENSION_ORIGIN, *extension_origin])
     except ValueError as e:  # pydantic's ValidationError: an --extension-origin that is not one
         fail("--extension-origin: " + e.errors()[0]["msg"].removeprefix("Value error, "))
-    console.print(f"Dashboard and API on http://{host}:{port}/  (API docs: /docs)")
+    console.print(f"Dashboard and API on http://{host}:{port}/  (API docs: /docs)"
+                  + (f"; {workers} worker processes" if workers > 1 else ""))
     scheduler = None
     if schedule:
         from audits.scheduler import AuditScheduler
@@ -49,7 +54,7 @@ def serve(
         _print_schedule(loaded, db)
         scheduler.start()
     try:
-        run_api(settings, loaded, host=host, port=port)
+        run_api(settings, loaded, host=host, port=port, workers=workers)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

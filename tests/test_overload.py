@@ -1,0 +1,73 @@
+"""Overload answered fast (`api.overload`): a server that cannot keep up refuses reads at once
+with 503 and Retry-After instead of letting them queue; a lone caller on a slow moment is
+answered. Real uvicorn on 127.0.0.1, real concurrent clients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from api.overload import RETRY_AFTER, ShedOverload
+from servers import serve
+
+WORK_S = 0.03   # each answer holds the event loop this long: 33 answers a second at most
+
+
+async def slow_app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    end = time.perf_counter() + WORK_S
+    while time.perf_counter() < end:   # the work, on the loop: nothing else moves meanwhile
+        pass
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _run(coroutine):
+    """Run on a thread of its own: a browser test before may have left an event loop here."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _burst(url: str, n: int) -> list[tuple[int, float, str | None]]:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=n)) as client:
+        async def one():
+            t0 = time.perf_counter()
+            r = await client.get(url)
+            return r.status_code, time.perf_counter() - t0, r.headers.get("retry-after")
+        return await asyncio.gather(*(one() for _ in range(n)))
+
+
+def test_more_reads_than_the_server_can_answer_are_refused_at_once_with_retry_after():
+    with serve(ShedOverload(slow_app)) as url:
+        answers = []
+        for _ in range(5):   # bursts of 200 at once: six seconds of work each, if all queued
+            answers += _run(_burst(url + "/api/overlay?url=x", 200))
+    refused = [a for a in answers if a[0] == 503]
+    served = [a for a in answers if a[0] == 200]
+    assert refused and served, f"some answered, the rest refused: {len(served)} served, {len(refused)} refused"
+    assert all(a[2] == RETRY_AFTER for a in refused)
+    assert {a[0] for a in answers} == {200, 503}
+    # Queued, the last of a burst would wait 6 s; refused, none waits a third of that (the
+    # client's own work on 200 answers included).
+    assert max(t for _, t, _ in answers) < 2, max(t for _, t, _ in answers)
+
+
+def test_a_lone_caller_is_answered_and_writes_are_never_refused():
+    with serve(ShedOverload(slow_app)) as url:
+        with httpx.Client(timeout=30) as client:
+            assert {client.get(url + "/api/overlay?url=x").status_code for _ in range(50)} == {200}
+        answers = _run(_burst_posts(url + "/api/findings/1/acknowledge", 100))
+    assert set(answers) == {200}
+
+
+async def _burst_posts(url: str, n: int) -> list[int]:
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=n)) as client:
+        return [r.status_code for r in await asyncio.gather(*(client.post(url) for _ in range(n)))]
