@@ -18,6 +18,7 @@ from .contract import Contract
 from .engine import AuditOutcome, audit_run
 from .evidence import keep_screenshots
 from .ledger import Ledger, LedgerError, Run
+from .priority import yield_cpu
 from .registry import refresh_features, stale_entries
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ def run_audit(
                 _mark_failed(ledger, run_id, f"{type(e).__name__}: {e}")
             raise
     config = config or contract.crawl_config()
+    if not config.urls:   # a whole-store audit, not a person's spot-check: people first
+        yield_cpu()
     _refresh_registry(ledger)
     run = run_crawl(contract, ledger, kind=kind, progress=progress, config=config, run_id=run_id,
                     finish=False)
