@@ -382,3 +382,40 @@ def test_the_overlay_answers_the_last_value_while_a_change_is_built(
     finally:
         release.set()
         svc.close()
+
+
+def test_answers_to_build_past_the_few_at_once_and_the_few_waiting_are_refused_at_once(
+        api, monkeypatch):
+    """Building an answer holds the interpreter: past MAX_BUILDS building and
+    MAX_WAITING_BUILDS waiting, a request for a page not kept is refused with 503 and
+    Retry-After at once instead of queueing for threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.routes import overlay
+
+    release, started = threading.Event(), []
+    build = overlay._build_answer
+
+    def slow_build(*args):
+        started.append(args[1])
+        release.wait(10)
+        return build(*args)
+
+    call(api, "GET", "/api/overlay?url=http://shop.test/", "merchant")   # the store-wide part
+    monkeypatch.setattr(overlay, "_build_answer", slow_build)
+    extra = 3
+    n = overlay.MAX_BUILDS + overlay.MAX_WAITING_BUILDS + extra
+    with ThreadPoolExecutor(n) as pool:
+        pending = [pool.submit(call, api, "GET", f"/api/overlay?url=http://shop.test/c/{i}",
+                               "merchant") for i in range(n)]
+        deadline = time.monotonic() + 10
+        while sum(f.done() for f in pending) < extra:
+            assert time.monotonic() < deadline, "the extra requests were not refused at once"
+            time.sleep(0.01)
+        refused = [f.result() for f in pending if f.done()]
+        assert len(started) == overlay.MAX_BUILDS   # the rest wait without a thread
+        release.set()
+        answers = [f.result() for f in pending]
+    assert [r.status_code for r in refused] == [503] * extra
+    assert all(r.headers["retry-after"] for r in refused)
+    assert sorted(r.status_code for r in answers) == [200] * (n - extra) + [503] * extra

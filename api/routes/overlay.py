@@ -7,13 +7,14 @@ URL path and SKU so the extension can badge the product cards it finds.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import defaultdict
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from audits.ledger import Ledger, Token
@@ -22,6 +23,7 @@ from audits.rules.prices import price_limits
 from audits.summary import open_counts, quota_progress
 
 from . import AuthFirstRoute
+from .. import overload
 from ..deps import Services, any_role, secret_from, services
 from ..refusals import refusals
 from ..schemas import (CardFinding, CardSummary, FindingOut, ListingOut, OverlayListing, OverlayOut, QuotaOut,
@@ -33,6 +35,8 @@ router = APIRouter(prefix="/api", tags=["overlay"], route_class=AuthFirstRoute,
 HISTORY_POINTS = 30
 MAX_URL = 2000
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
+MAX_BUILDS = 2            # answers built at once (each holds the interpreter)
+MAX_WAITING_BUILDS = 6    # requests waiting to build one; past that, 503
 
 
 def _cards(ledger: Ledger) -> list[CardSummary]:
@@ -74,7 +78,8 @@ class _StoreWide:
         self.value: tuple | None = None
         self.answers: dict[tuple, bytes] = {}
         self.answer_bytes = 0
-        self.wanted: tuple | None = None      # the newest key a reader asked for
+        self.builders: asyncio.Semaphore | None = None   # answers built at once (its loop's)
+        self.waiting = 0                      # requests waiting to build one
 
     def recall(self, value: tuple, page: tuple) -> bytes | None:
         with self.lock:
@@ -95,7 +100,6 @@ class _StoreWide:
         its own; None before there is any."""
         value = self.value
         if self.key != key and value is not None:
-            self.wanted = key
             if not self.building.locked():
                 threading.Thread(target=self.rebuild, args=(svc,), name="overlay-rebuild",
                                  daemon=True).start()
@@ -176,7 +180,24 @@ async def overlay(request: Request,
     page = (url, str(request.base_url))
     body = cache.recall(value, page)
     if body is None:
-        body = await run_in_threadpool(_build_answer, svc, url, page[1], value)
+        # Building holds the interpreter: a few at once, a few more waiting, and past that a
+        # refusal at once (the extension backs off) rather than a queue of threads that
+        # starves the event loop every kept answer is served from.
+        if cache.waiting >= MAX_WAITING_BUILDS:
+            raise HTTPException(503, "the server is busy: try again in a moment",
+                                headers={"Retry-After": overload.RETRY_AFTER})
+        if cache.builders is None:
+            cache.builders = asyncio.Semaphore(MAX_BUILDS)
+        cache.waiting += 1
+        try:
+            await cache.builders.acquire()
+        finally:
+            cache.waiting -= 1
+        try:   # asked meanwhile by another caller? then it is kept now
+            body = cache.recall(value, page) or await run_in_threadpool(
+                _build_answer, svc, url, page[1], value)
+        finally:
+            cache.builders.release()
         cache.remember(value, page, body)
     return Response(body, media_type="application/json")
 
