@@ -4,8 +4,8 @@ same run.
 
 Rows: cold full audit (wall, pages/s, peak RSS of this process and its Chromium), warm
 re-audit with nothing changed, a re-audit after one scenario day of changes, a spot-check of
-one product page (median of 20), the rules pass over 2,000 listings x 30 nights of history,
-and `/api/overlay` latency at a steady request rate from a separate load-generator process.
+one product page (median of 20), and the rules pass over 2,000 listings x 30 nights of
+history (`bench/overlay.py` loads the API on that history).
 
 The store runs in its own process (`bench.store_process`) so the audit and the store do not
 share an interpreter; so does the memory poller (`bench.peak_memory`). The naive way is
@@ -16,12 +16,9 @@ the whole section stays within a few minutes.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -252,8 +249,8 @@ def run(quick: bool) -> list[Row]:
                                  f"launches the browser); naive: browser launched per check"))
             ledger.close()
 
-        # -- rules over 2,000 listings x 30 nights, and the overlay on that ledger
-        rows += _rules_and_overlay(work, contract, catalog, size, nights=10 if quick else 30,
+        # -- rules over 2,000 listings x 30 nights (the overlay section loads the API on it)
+        rows += _rules_pass(work, contract, catalog, size, nights=10 if quick else 30,
                                    quick=quick)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -290,8 +287,8 @@ def _run_stats(ledger, run_id: int) -> str:
     return f"{parts}; {run.image_downloads} image downloads; {run.pages_failed} failed"
 
 
-def _rules_and_overlay(work: Path, contract, catalog, size: int, nights: int,
-                       quick: bool) -> list[Row]:
+def _rules_pass(work: Path, contract, catalog, size: int, nights: int,
+                quick: bool) -> list[Row]:
     from audits.engine import audit_run
     from audits.ledger import Ledger
 
@@ -308,36 +305,11 @@ def _rules_and_overlay(work: Path, contract, catalog, size: int, nights: int,
         outcome = audit_run(ledger, contract, catalog, last, full=True)
         rules_s = time.perf_counter() - t0
         open_findings = len(outcome.update.still_open) + len(outcome.update.new)
-        secret, _ = ledger.create_token("bench", "merchant")
-        listing_urls = [l.url for l in ledger.listings()]
     rows.append(Row(SECTION, f"rules pass, {size} listings x {nights} nights", rules_s, "s",
                     target="< 1 s", met=rules_s < 1,
                     note=f"first pass (all findings new) {first_s:.2f} s; {open_findings} open "
                          f"findings; history built in {built_s:.0f} s"))
 
-    rate, seconds = 200, (3 if quick else 10)
-    port = _free_port()
-    pages = [u for u in listing_urls[:: max(1, len(listing_urls) // 200)]]
-    pages += [contract.store.base_url + "/", contract.store.base_url + "/c/apparel"]
-    with _process(["-m", "storeaudit", "serve", "--no-schedule", "-c",
-                   str(work / "contract.toml"), "--db", str(path), "--port", str(port)],
-                  "the API server", pattern=r"http://127\.0\.0\.1:\d+"):
-        _wait_http(f"http://127.0.0.1:{port}/healthz")
-        prefix = f"http://127.0.0.1:{port}/api/overlay?url="
-        # The naive way: one request at a time, nothing else going on.
-        naive = _sequential_latencies(prefix, secret, pages[:40])
-        out = subprocess.run([sys.executable, "-m", "bench.load", prefix, secret, str(rate),
-                              str(seconds), *pages], capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    lat = sorted(result["latencies_ms"])
-    p50, p99 = _pct(lat, 50), _pct(lat, 99)
-    note = (f"{rate} req/s for {seconds} s from a separate process on loopback; "
-            f"{result['ok']} ok, {result['errors']} errors; p50 {p50:.1f} ms")
-    rows.append(Row(SECTION, "/api/overlay p50", p50, "ms", naive=_pct(naive, 50),
-                    note="naive: one request at a time, no load (the first fill the cache)"))
-    rows.append(Row(SECTION, f"/api/overlay p99 at {rate} req/s", p99, "ms",
-                    naive=_pct(naive, 99), target="<= 20 ms",
-                    met=p99 <= 20 and result["errors"] == 0, note=note))
     return rows
 
 
@@ -351,23 +323,3 @@ def _wait_http(url: str) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer")
-
-
-def _sequential_latencies(prefix: str, token: str, pages: list[str]) -> list[float]:
-    from urllib.parse import quote
-
-    out = []
-    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
-        for page in pages:
-            t0 = time.perf_counter()
-            client.get(prefix + quote(page, safe="")).raise_for_status()
-            out.append((time.perf_counter() - t0) * 1000)
-    return sorted(out)
-
-
-def _pct(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = min(len(values) - 1, max(0, round(pct / 100 * len(values)) - 1))
-    return values[k]

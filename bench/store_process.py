@@ -42,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.store_process")
     parser.add_argument("--size", type=int, default=2000)
     parser.add_argument("--day", type=int, default=0)
+    parser.add_argument("--nice", type=int, default=0,
+                        help="run at this lower CPU priority: a stand-in for a store on "
+                             "another machine, kept from taking the CPU of what is measured")
     args = parser.parse_args(argv)
+    if args.nice:
+        import os
+
+        os.nice(args.nice)
     from demostore.app import DemoStore
     from demostore.server import run_in_thread
 

@@ -34,9 +34,10 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def print_table(rows: list[Row], console: Console | None = None) -> None:
+def print_table(rows: list[Row], console: Console | None = None, *, busy: bool = False) -> None:
     console = console or Console()
-    table = Table(title=f"storeaudit bench — {machine()}", title_justify="left")
+    state = "busy: another process kept one core busy throughout" if busy else "no load added"
+    table = Table(title=f"storeaudit bench — {machine()}; {state}", title_justify="left")
     for col, justify in (("section", "left"), ("measure", "left"), ("value", "right"),
                          ("naive way", "right"), ("ratio", "right"), ("target", "left"),
                          ("met", "center"), ("note", "left")):
