@@ -3,6 +3,7 @@ and who is calling (a bearer token, or the dashboard's session cookie)."""
 
 from __future__ import annotations
 
+import hmac
 import queue
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cached_property
@@ -12,6 +13,7 @@ from fastapi import Depends, HTTPException, Request, status
 from audits.catalog import CatalogEntry, load_catalog
 from audits.contract import Contract, load_contract
 from audits.ledger import Ledger, Token
+from audits.ledger.tokens import token_hash
 from audits.ledger.changes import ChangeWatch
 
 from .ratelimit import RateLimiter
@@ -31,7 +33,7 @@ class Services:
         self._schema_checked = False
         self.spot_limiter = RateLimiter(settings.spot_checks_per_minute)
         self.observation_limiter = RateLimiter(settings.observations_per_minute)
-        self._tokens: dict[str, tuple[int, Token]] = {}
+        self._tokens: dict[str, tuple[int, str, Token]] = {}   # by the secret's hash
         # called on a worker thread after a request that may have written, before its
         # answer goes: views kept by the ledger's state catch up with the caller's own action
         self.write_hooks: list[Callable[[Services], None]] = []
@@ -50,17 +52,26 @@ class Services:
         return ChangeWatch(self.settings.db_path).start()
 
     def known_token(self, secret: str | None) -> Token | None:
-        """The live token of this secret as looked up since the ledger last changed (a
-        revocation is a change), or None: no SQL for a caller seen a moment ago."""
-        kept = self._tokens.get(secret or "")
-        if kept is not None and kept[0] == self.changes.generation:
-            return kept[1]
+        """The live token of this secret as looked up since the ledger last changed, or None:
+        no token lookup for a caller seen a moment ago. Whether the ledger changed is asked at
+        each check (one PRAGMA, ~4 us, no table read), so a token revoked from the command
+        line is refused at once. Kept by the secret's hash, compared in constant time."""
+        if not secret:
+            return None
+        wanted = token_hash(secret)
+        kept = self._tokens.get(wanted)
+        if kept is None:
+            return None
+        generation, kept_hash, token = kept
+        if generation == self.changes.check() and hmac.compare_digest(kept_hash, wanted):
+            return token
         return None
 
     def remember_token(self, secret: str, token: Token, generation: int) -> None:
         if len(self._tokens) >= KNOWN_TOKENS:
             self._tokens.clear()
-        self._tokens[secret] = (generation, token)
+        wanted = token_hash(secret)
+        self._tokens[wanted] = (generation, wanted, token)
 
     def close(self) -> None:
         if "changes" in self.__dict__:

@@ -76,24 +76,41 @@ class _StoreWide:
         self.building = threading.Lock()      # one build at a time
         self.key: tuple | None = None
         self.value: tuple | None = None
-        self.answers: dict[tuple, bytes] = {}
+        self.answers: dict[tuple, tuple[bytes, int]] = {}   # page -> (answer, its weight)
         self.answer_bytes = 0
+        self.others: dict[str, bytes] = {}    # dashboard address -> the answer of other pages
         self.builders: asyncio.Semaphore | None = None   # answers built at once (its loop's)
         self.waiting = 0                      # requests waiting to build one
 
     def recall(self, value: tuple, page: tuple) -> bytes | None:
         with self.lock:
-            return self.answers.get(page) if value is self.value else None
+            kept = self.answers.get(page) if value is self.value else None
+            return kept[0] if kept else None
 
     def remember(self, value: tuple, page: tuple, body: bytes) -> None:
         with self.lock:
             if value is not self.value:  # built with a value since replaced
                 return
-            while self.answers and self.answer_bytes + len(body) > MAX_ANSWER_BYTES:
-                self.answer_bytes -= len(self.answers.pop(next(iter(self.answers))))  # oldest
+            # the answer every other page shares is held once: a page costs its URL
+            shared = any(body is other for other in self.others.values())
+            weight = len(page[0]) + 100 if shared else len(body)
+            while self.answers and self.answer_bytes + weight > MAX_ANSWER_BYTES:
+                self.answer_bytes -= self.answers.pop(next(iter(self.answers)))[1]  # oldest
             if page not in self.answers:
-                self.answers[page] = body
-                self.answer_bytes += len(body)
+                self.answers[page] = (body, weight)
+                self.answer_bytes += weight
+
+    def other_page(self, value: tuple, dashboard_url: str, build) -> bytes:
+        """The answer for any page that is not a listing's (the same cards for each), built
+        once per value and dashboard address."""
+        with self.lock:
+            if value is self.value and dashboard_url in self.others:
+                return self.others[dashboard_url]
+        body = build()
+        with self.lock:
+            if value is self.value:
+                body = self.others.setdefault(dashboard_url, body)
+        return body
 
     def current(self, svc: Services, key: tuple) -> tuple | None:
         """The value for `key`, or the last one while the new one is built on a thread of
@@ -120,6 +137,7 @@ class _StoreWide:
                     svc.give_back(ledger)
                 with self.lock:
                     self.value, self.key, self.answers, self.answer_bytes = value, key, {}, 0
+                    self.others = {}
                 if _key(svc, datetime.now(timezone.utc)) == key:
                     return value
 
@@ -238,8 +256,12 @@ class KeptOverlayAnswers:
 def _build_answer(svc: Services, url: str, dashboard_url: str, value: tuple) -> bytes:
     ledger = svc.borrow()
     try:
-        return _answer(svc, ledger, url, dashboard_url, value,
-                       datetime.now(timezone.utc)).model_dump_json().encode()
+        now = datetime.now(timezone.utc)
+        if ledger.listing_by_url(url) is None:   # a category, the home page, a search: the
+            # same answer for every one of them (the cards), made once
+            return store_wide(svc).other_page(value, dashboard_url, lambda: _answer(
+                svc, ledger, url, dashboard_url, value, now).model_dump_json().encode())
+        return _answer(svc, ledger, url, dashboard_url, value, now).model_dump_json().encode()
     finally:
         svc.give_back(ledger)
 

@@ -4,7 +4,8 @@ connection of any process, read without a query.
 
 SQLite's `PRAGMA data_version` on a connection of its own changes when another connection
 commits. A thread asks it every INTERVAL; `check()` asks at once (after a write this process
-made, so its own action is seen by the next request). A reader takes `generation`: an
+made, so its own action is seen by the next request; and before a kept token is trusted,
+so a revocation counts at once). A cache of answers takes `generation`: an
 attribute, no SQL, no lock.
 """
 
