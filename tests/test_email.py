@@ -735,6 +735,6 @@ def test_the_shared_part_is_boxed_on_the_email_thumbnails():
     assert boxed(plain, ["<b>", 0, 1, 1]) is plain
     assert boxed(Thumbnail(None, "no picture kept"), (0.1, 0.1, 0.5, 0.5)).data is None
     # the email speaks of boxes only where one is drawn
-    from audits.notify.email.digest import _box
-    assert _box([0.25, 0.2, 0.75, 0.8]) == (0.25, 0.2, 0.75, 0.8)
-    assert _box([0, 0, 1, 1]) is None and _box(["<b>", 0, 1, 1]) is None
+    from audits.notify.email.thumbnails import drawable_box
+    assert drawable_box([0.25, 0.2, 0.75, 0.8]) == (0.25, 0.2, 0.75, 0.8)
+    assert drawable_box([0, 0, 1, 1]) is None and drawable_box(["<b>", 0, 1, 1]) is None

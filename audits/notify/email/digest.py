@@ -22,7 +22,7 @@ from ...ledger import Finding, Ledger
 from ...rules import RULES, SEVERITIES
 from ...rules.base import LADDER_TEXT
 from ...summary import QuotaStatus, quota_progress
-from .thumbnails import WHOLE_PICTURE
+from .thumbnails import drawable_box
 
 NOTIFIER = "email"  # the ledger's deliveries of this notifier carry its name
 ACTIVE = ("open", "acknowledged")
@@ -31,17 +31,6 @@ CHANGE_FIELDS = ("title", "price")
 RULE_TEXT = {r.id: r.description for r in RULES}
 # How a finding was seen by a run that did not read the whole store.
 RUN_SEEN_BY = {"random": "a random check", "spot": "a spot-check"}
-
-
-def _box(value) -> tuple[float, ...] | None:
-    """An evidence box (four shares) worth drawing, or None: missing, not four numbers, or
-    around (nearly) the whole picture, where a box says nothing."""
-    if isinstance(value, (list, tuple)) and len(value) == 4 \
-            and all(isinstance(v, (int, float)) for v in value):
-        left, top, right, bottom = (float(v) for v in value)
-        if right > left and bottom > top and (right - left) * (bottom - top) < WHOLE_PICTURE:
-            return left, top, right, bottom
-    return None
 
 
 @dataclass(frozen=True)
@@ -248,8 +237,8 @@ class _Items:
                 dhash_distance=ev.get("dhash_distance"), matched_form=ev.get("matched_form"),
                 listing_image_sha256=self.ledger.kept_picture(ev.get("image_sha256"),
                                                                 ev.get("image_url")),
-                inliers=ev.get("inliers"), listing_box=_box(ev.get("listing_box")),
-                registry_box=_box(ev.get("registry_box")))
+                inliers=ev.get("inliers"), listing_box=drawable_box(ev.get("listing_box")),
+                registry_box=drawable_box(ev.get("registry_box")))
         fix_by = None
         if f.severity == "critical":
             fix_by = (datetime.fromisoformat(f.first_seen) + timedelta(hours=24)) \

@@ -68,17 +68,27 @@ def registry_thumbnail(path: str | None) -> Thumbnail:
         return Thumbnail(None, f"could not read {file.name}: {e}")
 
 
+def drawable_box(value) -> tuple[float, float, float, float] | None:
+    """An evidence box (left, top, right, bottom, as shares of the picture) worth drawing,
+    cut to the picture; None when it is missing, not four numbers, empty, or around (nearly)
+    the whole picture, where a box says nothing. The evidence is stored JSON: nothing else
+    of it reaches a drawing."""
+    if not (isinstance(value, (list, tuple)) and len(value) == 4
+            and all(isinstance(v, (int, float)) for v in value)):
+        return None
+    left, top, right, bottom = (min(1.0, max(0.0, float(v))) for v in value)
+    if right <= left or bottom <= top or (right - left) * (bottom - top) >= WHOLE_PICTURE:
+        return None
+    return left, top, right, bottom
+
+
 def boxed(thumb: Thumbnail, box: Sequence[float] | None) -> Thumbnail:
-    """The thumbnail with `box` (left, top, right, bottom, as shares of the picture) drawn on
-    it; as it was when there is no usable box or no picture."""
-    try:
-        left, top, right, bottom = (min(1.0, max(0.0, float(v))) for v in box or ())
-    except (TypeError, ValueError):
+    """The thumbnail with `box` (see `drawable_box`) drawn on it; as it was when there is no
+    box worth drawing or no picture."""
+    box = drawable_box(box)
+    if thumb.data is None or box is None:
         return thumb
-    if thumb.data is None or right <= left or bottom <= top:
-        return thumb
-    if (right - left) * (bottom - top) >= WHOLE_PICTURE:
-        return thumb  # the whole picture: a box around it says nothing
+    left, top, right, bottom = box
     from PIL import Image, ImageDraw
 
     with Image.open(io.BytesIO(thumb.data)) as img:
