@@ -31,7 +31,6 @@ class ShedOverload:
         self.app = app
         self.in_flight = 0
         self.lag = 0.0
-        self.shed = 0
         self.arrivals = 0          # requests since the last tick
         self.rate = 0.0            # requests a tick, moving average
         self.ticked = time.perf_counter()   # when the ticker last ran
@@ -45,7 +44,6 @@ class ShedOverload:
         self.arrivals += 1
         if (scope["method"] in ("GET", "HEAD") and scope["path"].startswith("/api/")
                 and (self.in_flight >= MAX_IN_FLIGHT or self._queueing())):
-            self.shed += 1
             await send({"type": "http.response.start", "status": 503,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"retry-after", RETRY_AFTER.encode()),

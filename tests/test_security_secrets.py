@@ -21,7 +21,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -41,7 +40,7 @@ from audits.ledger import Ledger
 from audits.ledger.tokens import token_hash
 from history import History, listing
 from security_world import CATALOG, Secured, bearer, write_contract
-from servers import free_port, serve
+from servers import free_port, serve, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_SHAPE = re.compile(r"sa_[A-Za-z0-9_-]{43}")
@@ -195,16 +194,8 @@ def server_process(secured, tmp_path):
             cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the API process did not start"
-                time.sleep(0.05)
+            wait_until_healthy(url, "the API process", ended=lambda: (
+                None if proc.poll() is None else log_path.read_text()))
             yield url, log_path
         finally:
             proc.terminate()

@@ -11,7 +11,7 @@ import httpx
 from audits.catalog import parse_catalog
 from audits.engine import audit_run
 from history import History, listing
-from servers import free_port
+from servers import free_port, wait_until_healthy
 from storeaudit.children import serving_child
 from test_api import contract_for
 
@@ -30,15 +30,7 @@ def test_two_workers_answer_alike_and_see_each_others_writes(tmp_path, ledger, c
     with serving_child(args, "the API with 2 workers") as (url, pid):
         url += "/"
         auth = {"Authorization": f"Bearer {merchant}"}
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the workers never answered"
-            time.sleep(0.1)
+        wait_until_healthy(url, "the API with 2 workers")
         page = url + "api/overlay?url=http://shop.test/p/a"
 
         def statuses():   # a new connection each time: either worker may answer

@@ -145,8 +145,9 @@ class HistoryQueries(LedgerBase):
                     "JOIN image_features f ON f.sha256 = i.sha256")}
 
     def change_marker(self) -> tuple:
-        """A value that changes whenever a run, a finding or a person's action is written:
-        the key for caches of views derived from the ledger (the overlay's)."""
+        """A value that changes whenever a run, a finding or a person's action is written
+        (what a refused write must leave as it was). Caches use the ledger's change counter
+        instead (`audits.ledger.changes`): any write moves it, and it costs no query."""
         row = self._one(
             "SELECT (SELECT max(id) FROM runs) AS r, (SELECT max(finished) FROM runs) AS f, "
             "(SELECT max(id) FROM findings) AS n, (SELECT max(last_seen) FROM findings) AS l, "
