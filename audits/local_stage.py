@@ -38,16 +38,18 @@ from .feature_index import THREADS, FeatureIndex
 # A pair the colours refused is a recoloured copy only on strong agreement: more corners
 # agreeing than a different photo of the same thing could give.
 RECOLOURED_INLIERS = 20
+RECOLOURED_LEANED_INLIERS = 70
 
 
 def same_photo(local: LocalMatch | None, *, recoloured: bool = False) -> bool:
     """Whether the local features say the listing image is a copy of the registry image."""
     if local is None:
         return False
-    if recoloured:  # placed by one similarity only: the same product shot again in another
-        # colour can fit one perspective closely
-        return (not local.leaned and local.agreement >= AGREEMENT
-                and local.inliers >= RECOLOURED_INLIERS)
+    if recoloured:  # the same product shot again in another colour can fit one perspective
+        # closely with a few dozen corners: a leaned copy recoloured needs as many as a
+        # leaned copy keeps (100 and more seen; another colour: 35 at most)
+        return (local.agreement >= AGREEMENT and local.inliers >= (
+            RECOLOURED_LEANED_INLIERS if local.leaned else RECOLOURED_INLIERS))
     return local.agreement >= AGREEMENT
 
 

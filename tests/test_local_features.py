@@ -162,6 +162,14 @@ def test_a_copy_leaned_in_perspective_is_placed_by_the_perspective():
     assert not m.leaned and "leaned" not in match_words(m)
 
 
+def test_a_copy_leaned_and_greyed_is_a_recoloured_copy():
+    """An agency's two edits at once: leaned as off a screen, and made grey. The colours say
+    recoloured, one perspective places 100 and more corners: a copy, not the same thing
+    photographed again in another colour (which the next test keeps out)."""
+    [m] = matches(jpeg(leaned(EDITS["greyscale"](original()), 0.08)))
+    assert m.variant == "recoloured copy" and m.leaned and m.inliers >= 70, m
+
+
 def test_the_same_scene_shot_again_from_a_leaning_camera_is_not_a_copy():
     """The camera turned (the whole picture leans) and moved (every mark a few pixels
     elsewhere): corners alike, but no one perspective puts them in place."""
