@@ -41,10 +41,11 @@ class Services:
     def after_write(self) -> None:
         if "changes" not in self.__dict__:
             return  # nothing keyed by the ledger's state yet
-        before = self.changes.generation
-        if self.changes.check() != before:
-            for hook in list(self.write_hooks):
-                hook(self)
+        # Every hook, changed or not as this check sees it: the watch's own thread may have
+        # seen the write first, and a hook is a comparison when its view is up to date.
+        self.changes.check()
+        for hook in list(self.write_hooks):
+            hook(self)
 
     @cached_property
     def changes(self) -> ChangeWatch:

@@ -302,6 +302,28 @@ def test_a_spot_check_of_one_page_crawls_it_and_reports_findings(spot_api):
     assert {f["rule_id"] for f in state["findings"]} >= {"prices.below_floor"}
 
 
+@pytest.mark.e2e
+def test_whoever_waited_for_a_spot_check_sees_what_it_found_on_the_overlay_at_once(spot_api):
+    """The extension waits for its look to end and asks for the page's overlay at once: the
+    answer kept from before the look must not be the one it gets, even when the API's watch
+    of the ledger saw the look's writes before the waiting request did."""
+    store = spot_api["store"]
+    page = f"{store.url}/p/{store.product('SH-0001').slug}"
+    overlay = f"/api/overlay?url={page}"
+    assert call(spot_api, "GET", overlay, "merchant").json()["listing"] is None  # now kept
+    run_id = call(spot_api, "POST", "/api/spot-checks", "merchant",
+                  json={"url": page}).json()["run"]["id"]
+    assert call(spot_api, "GET", overlay, "merchant").json()["listing"] is None  # kept again
+    deadline = time.monotonic() + 30
+    while call(spot_api, "GET", f"/api/spot-checks/{run_id}", "merchant").json()[
+            "run"]["status"] == "running":
+        assert time.monotonic() < deadline, "the spot-check never ended"
+        time.sleep(0.2)   # long past the watch's 50 ms: it has seen the look's writes
+    listing = call(spot_api, "GET", overlay, "merchant").json()["listing"]
+    assert listing is not None
+    assert "prices.below_floor" in {f["rule_id"] for f in listing["findings"]}
+
+
 @pytest.mark.parametrize("url", [
     "https://evil.example/p/x",
     "http://127.0.0.1:1/admin",           # another loopback service
