@@ -73,12 +73,17 @@ class CrawlRecords(ThumbnailRecords, FeatureRecords):
             self._record_thumbnails(result.thumbnails, now)
             self._record_features(result.features)
             pages, absent = [], []
+            insert = None
             for snap in result.snapshots:
                 listing_id = self._listing_for(snap, now)
                 if snap.absent:
                     absent.append(listing_id)
-                snapshot_id = self.db["snapshots"].insert(
-                    row_of_snapshot(run_id, listing_id, snap)).last_pk
+                row = row_of_snapshot(run_id, listing_id, snap)
+                # One statement, prepared once: a store's thousands of snapshots a night
+                # (sqlite-utils' insert reads the table's columns for each).
+                insert = insert or (f"INSERT INTO snapshots ({', '.join(row)}) "
+                                    f"VALUES ({', '.join('?' * len(row))})")
+                snapshot_id = self.db.conn.execute(insert, list(row.values())).lastrowid
                 state = result.pages.get(snap.url)
                 if snap.ok and state is not None:
                     pages.append(row_of_page_state(state, snapshot_id, now))
@@ -124,8 +129,8 @@ class CrawlRecords(ThumbnailRecords, FeatureRecords):
                 "first_seen": now, "last_seen": now,
             }).last_pk
         if not snap.absent:  # seen again: back on the store if it had gone
-            self.db["listings"].update(row["id"], {"url": snap.url, "last_seen": now,
-                                                    "gone_since": None})
+            self.db.execute("UPDATE listings SET url = ?, last_seen = ?, gone_since = NULL "
+                            "WHERE id = ?", [snap.url, now, row["id"]])
         return row["id"]
 
     def _mark_gone(self, absent: list[int], run_id: int, now: str) -> None:

@@ -6,6 +6,7 @@ it. Also the advertising law's banned terms and how platforms count a title's le
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # Absolute claims China's advertising law (广告法 art. 9 (3)) bans: "national-level",
 # "highest-grade", "best" and the like. A merchant's contract may replace or extend the list.
@@ -31,8 +32,10 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(folded), origin
 
 
+@lru_cache(maxsize=4096)
 def folded_text(phrase: str) -> str:
-    """`phrase` as matching reads it (see `fold`)."""
+    """`phrase` as matching reads it (see `fold`). Kept: the same few terms are looked for
+    in every title of the store."""
     return fold(phrase)[0]
 
 
