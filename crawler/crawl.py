@@ -160,6 +160,8 @@ async def crawl(
         predictor = RenderingPredictor((k.state for k in known_pages.values()),
                                        seed=config.seed, recheck_share=config.recheck_share)
         reader = PageReader(config, http, browser, predictor, known_pages, now)
+        if _browser_expected(config, known_pages.values()):
+            browser.start_soon()
 
         async def hash_once(url: str) -> None:
             images[url] = await hasher.fetch(url)
@@ -196,6 +198,7 @@ async def crawl(
     leave_out(snapshots, images, shared if whole else known_shared)
     one_per_photo(snapshots, images)  # a thumbnail and its full-size copy are one image
     stats = dict(reader.stats, page_downloads=http.downloads, renders=browser.renders,
+                 browser_launched=int(browser.launched),
                  stuck_pages=browser.stuck,
                  image_downloads=hasher.downloads, images_fresh=hasher.reused_fresh)
     log.info("crawl done: %d pages (%s)", len(snapshots),
@@ -238,6 +241,18 @@ async def _until(deadline: float, tasks: list[asyncio.Task], urls: list[str],
         else:
             snapshots.append(task.result())  # a page's own error is in its snapshot
     return snapshots
+
+
+def _browser_expected(config: CrawlConfig, known: Iterable[KnownPage]) -> bool:
+    """Pages the browser read last time are rendered again when they changed, and a share
+    of them when they did not (`recheck_share`, so that "unchanged" stays honest): with one
+    such render expected at least, the browser is launched at the crawl's start, beside the
+    pages read over plain HTTP, rather than when the first one comes (a second or more of a
+    nightly where nothing changed). Always-rendered crawls launch it anyway."""
+    if config.render == "always":
+        return False
+    rendered = sum(1 for k in known if k.state.fetched_with == "browser")
+    return rendered > 0 and rendered * config.recheck_share >= 1
 
 
 def _hash_workers(config: CrawlConfig, listings: int) -> HashWorkers | None:

@@ -133,7 +133,8 @@ def retry_wait(page: FetchedPage, attempt: int, config: CrawlConfig) -> float:
 
 class LazyBrowser:
     """The browser, started on the first page that needs it: a crawl whose pages all read
-    over plain HTTP never launches Chromium."""
+    over plain HTTP never launches Chromium. `start_soon` launches it at once, beside the
+    pages read over plain HTTP, when the crawl will almost surely need it."""
 
     def __init__(self, config: CrawlConfig, politeness: Politeness, origins: list[str]):
         self._fetcher = BrowserFetcher(
@@ -143,6 +144,7 @@ class LazyBrowser:
         )
         self._started = False
         self._lock = asyncio.Lock()
+        self._launch: asyncio.Task | None = None
 
     @property
     def renders(self) -> int:
@@ -153,14 +155,32 @@ class LazyBrowser:
         """Pages closed because their scripts froze them."""
         return self._fetcher.replaced_pages
 
-    async def fetch(self, url: str, state: PageState | None = None) -> FetchedPage:
+    @property
+    def launched(self) -> bool:
+        return self._started
+
+    def start_soon(self) -> None:
+        """Launch in the background. A launch that fails is tried again by the first page
+        that needs the browser, which then says why."""
+        if self._launch is None:
+            self._launch = asyncio.create_task(self._start())
+            self._launch.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _start(self) -> None:
         async with self._lock:
             if not self._started:
                 await self._fetcher.__aenter__()
                 self._started = True
+
+    async def fetch(self, url: str, state: PageState | None = None) -> FetchedPage:
+        await self._start()
         return await self._fetcher.fetch(url, state)
 
     async def close(self) -> None:
+        if self._launch is not None:
+            # a launch still under way ends first: a browser cut off mid-launch could be left
+            # running with nothing to close it
+            await asyncio.wait([self._launch])
         if self._started:
             await self._fetcher.__aexit__(None, None, None)
 

@@ -74,6 +74,26 @@ def test_an_unchanged_recrawl_downloads_no_page_body_and_no_image(store, ledger)
         assert snap.content_hash == before[snap.listing_id].content_hash
 
 
+def test_the_browser_is_launched_at_the_start_only_when_a_render_is_expected(store, ledger):
+    """Pages the browser read last time are rechecked in it now and then, so a nightly
+    launches it at its start, beside the plain pages; a crawl that expects no render (no
+    recheck, nothing changed) never launches it."""
+    contract = demo_contract().with_base_url(store.url)
+    rendered = sum(1 for p in store.live_products() if p.page_style == "jsprice")
+    run_crawl(contract, ledger, config=replace(contract.crawl_config(), recheck_share=0))
+
+    quiet = crawl_sync(replace(contract.crawl_config(), recheck_share=0),
+                       known_pages=ledger.known_pages(), known_images=ledger.known_images())
+    assert quiet.stats["unchanged"] == len(quiet.snapshots)
+    assert quiet.stats["browser_launched"] == 0 and quiet.stats["renders"] == 0
+
+    checked = crawl_sync(replace(contract.crawl_config(), recheck_share=1.0),
+                         known_pages=ledger.known_pages(), known_images=ledger.known_images())
+    assert checked.stats["browser_launched"] == 1
+    assert checked.stats["renders"] >= rendered > 0
+    assert all(s.ok for s in checked.snapshots)
+
+
 def test_a_javascript_price_that_changes_behind_the_same_html_is_seen(store, ledger):
     product = next(p for p in store.live_products() if p.page_style == "jsprice")
     contract = demo_contract().with_base_url(store.url)
