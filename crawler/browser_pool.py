@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 # How long closing a stuck page or browser may take before the next step is taken.
 CLOSE_WAIT_S = 5.0
+# Renders a page serves before a fresh one takes its place: a page navigated again and again
+# keeps growing (its renderer process, and what Playwright's driver keeps of it: ~120 MB
+# each after ~45 pages, 8 of them at once), so a big store's memory would grow with it.
+PAGE_USES = 20
 
 
 def no_network_args(sink_port: int, images: bool = False) -> list[str]:
@@ -57,6 +61,7 @@ class PagePool:
         self._browser: Browser | None = None
         self._context: BrowserContext | None = None
         self._pages: asyncio.Queue = asyncio.Queue()
+        self._uses: dict[object, int] = {}   # page -> renders it served
         self._replacing = asyncio.Lock()
         self._sink: socket.socket | None = None
 
@@ -91,15 +96,18 @@ class PagePool:
     async def give_back(self, generation: int, page, stuck: bool = False) -> None:
         """Return a page to the pool: a stuck one closed and a new one in its place (the
         browser replaced if even closing it hangs), a crashed one replaced, one of a
-        replaced browser dropped."""
-        if stuck:
-            self.replaced_pages += 1
+        replaced browser dropped, one that served PAGE_USES renders closed and replaced."""
+        uses = self._uses.pop(page, 0) + 1
+        if stuck or uses >= PAGE_USES:
+            self.replaced_pages += stuck
             try:
                 await asyncio.wait_for(page.close(run_before_unload=False), CLOSE_WAIT_S)
             except (asyncio.TimeoutError, PlaywrightError):
                 await self._replace_browser(generation)
         if generation != self._generation:
             return  # its browser was replaced, with a full pool of new pages
+        if not page.is_closed():
+            self._uses[page] = uses
         if page.is_closed():
             page = await self._new_page()
         self._pages.put_nowait((generation, page))
@@ -141,6 +149,7 @@ class PagePool:
                 except (asyncio.TimeoutError, PlaywrightError):
                     log.warning("Playwright did not stop in time")
             self._browser = self._context = self._pw = None
+            self._uses = {}
 
     async def _replace_browser(self, generation: int) -> None:
         """A page would not even close: the browser goes and a new one comes (once, however

@@ -164,3 +164,29 @@ def test_the_per_origin_rate_and_concurrency_are_honoured_on_both_paths():
     assert busiest <= rate + 1, busiest
     assert (starts[-1] - starts[0]) >= (len(starts) - 1) / rate * 0.9
     assert most <= 2
+
+
+def test_pages_replaced_after_their_share_of_renders_still_read_every_listing(store, monkeypatch):
+    """A browser page is closed and a fresh one opened after PAGE_USES renders (a page
+    navigated again and again keeps growing); the fresh ones read as the first did."""
+    from crawler import browser_pool
+
+    opened = []
+    new_page = browser_pool.PagePool._new_page
+
+    async def counted(self):
+        page = await new_page(self)
+        opened.append(page)
+        return page
+
+    monkeypatch.setattr(browser_pool, "PAGE_USES", 2)
+    monkeypatch.setattr(browser_pool.PagePool, "_new_page", counted)
+    urls = [f"{store.url}/p/{p.slug}" for p in store.live_products()[:12]]
+    rendered = crawl_sync(config_for(store, urls=urls, render="always", concurrency=2))
+    plain = crawl_sync(config_for(store, urls=urls, recheck_share=0))
+
+    assert all(s.ok for s in rendered.snapshots)
+    assert [values(s) for s in rendered.snapshots] == [values(s) for s in plain.snapshots]
+    # the first two pages, then one for every second render (5 at least, however the 12
+    # renders fell on the two lineages)
+    assert len(opened) >= 7
