@@ -81,7 +81,13 @@ async def discover(config: CrawlConfig, client: httpx.AsyncClient,
             client, config.base_url, re.compile(config.category_pattern), config.selectors,
             config.allowed_origins(), deadline_s=config.page_timeout_s, found=found,
         )
-    found.urls = unique(urls)[: config.max_pages]
+    urls = unique(urls)
+    found.urls = urls[: config.max_pages]
+    found.over_max_pages = max(0, len(urls) - config.max_pages)
+    if found.over_max_pages:
+        log.warning("the store lists %d listing pages; a crawl reads at most %d "
+                    "([crawl] max_pages): %d are not read", len(urls), config.max_pages,
+                    found.over_max_pages)
     return found
 
 
@@ -199,6 +205,7 @@ async def crawl(
     one_per_photo(snapshots, images)  # a thumbnail and its full-size copy are one image
     stats = dict(reader.stats, page_downloads=http.downloads, renders=browser.renders,
                  browser_launched=int(browser.launched),
+                 listings_over_max_pages=found.over_max_pages,
                  stuck_pages=browser.stuck,
                  image_downloads=hasher.downloads, images_fresh=hasher.reused_fresh)
     log.info("crawl done: %d pages (%s)", len(snapshots),

@@ -34,6 +34,7 @@ class Discovery:
 
     urls: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    over_max_pages: int = 0  # listing pages found past the crawl's max_pages: not read
 
     def note(self, what: str, url: str, problem: str) -> None:
         log.info("%s %s: %s", what, url, problem)

@@ -390,6 +390,31 @@ def test_many_failing_pages_make_the_crawl_incomplete(store, ledger, canary):
     assert canary.hits == []
 
 
+def test_a_store_listing_more_than_the_crawl_reads_is_told_not_silently_cut(store, ledger):
+    """The contract lets a crawl read 20 listing pages; the store's sitemap lists 60. The
+    audit reads 20 and says, as a finding, that the others were not read (a store bigger
+    than expected, or one padding its sitemap so its newest listings come past the end)."""
+    contract = CONTRACT.with_base_url(store.url)
+    listed = len(store.live_products())
+    config = replace(contract.crawl_config(), max_pages=20, recheck_share=0)
+
+    outcome = run_audit(contract, ledger, catalog=CATALOG, config=config)
+
+    assert outcome.run.pages_ok + outcome.run.pages_failed == 20
+    assert outcome.run.listings_not_read == listed - 20 > 0
+    [cut] = [f for f in ledger.findings(rule_id="crawl.incomplete", status="open")
+             if f.fingerprint == "max_pages"]
+    assert cut.message.startswith(f"The store lists {listed - 20:,} more listing pages than "
+                                  "a crawl reads (the contract's [crawl] max_pages)")
+    assert cut.evidence["listings_not_read"] == listed - 20
+
+    # Raised to the store's size: the next audit reads everything and the finding is over.
+    run_audit(contract, ledger, catalog=CATALOG,
+              config=replace(config, max_pages=listed + 10))
+    assert [f.status for f in ledger.findings(rule_id="crawl.incomplete")
+            if f.fingerprint == "max_pages"] == ["resolved"]
+
+
 # ------------------------------------------------------------------ nothing off the store
 
 

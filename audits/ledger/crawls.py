@@ -100,6 +100,7 @@ class CrawlRecords(ThumbnailRecords, FeatureRecords):
                 "pages_ok": result.pages_ok,
                 "pages_failed": result.pages_failed,
                 "image_downloads": result.image_downloads,
+                "listings_not_read": result.stats.get("listings_over_max_pages", 0),
                 "full": int(full),  # set exactly when the crawl is recorded
             })
             if finish:

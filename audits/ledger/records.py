@@ -24,6 +24,8 @@ class Run:
     pages_failed: int
     image_downloads: int
     error: str | None
+    # listing pages the store listed past the contract's [crawl] max_pages: not read
+    listings_not_read: int = 0
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ def run_of_row(r: dict) -> Run:
     return Run(id=r["id"], kind=r["kind"], status=r["status"], started=r["started"],
                finished=r["finished"], pages_ok=r["pages_ok"] or 0,
                pages_failed=r["pages_failed"] or 0, image_downloads=r["image_downloads"] or 0,
-               error=r["error"])
+               error=r["error"], listings_not_read=r.get("listings_not_read") or 0)
 
 
 def finding_of_row(r: dict) -> Finding:

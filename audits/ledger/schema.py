@@ -19,7 +19,7 @@ TABLES: dict[str, dict] = {
     "runs": dict(columns={
         "id": int, "kind": str, "status": str, "started": str, "finished": str,
         "pages_ok": int, "pages_failed": int, "image_downloads": int, "error": str,
-        "full": int,
+        "full": int, "listings_not_read": int,
     }, pk="id", not_null={"kind", "status", "started"}),
     "listings": dict(columns={
         "id": int, "key": str, "sku": str, "url": str, "first_seen": str, "last_seen": str,

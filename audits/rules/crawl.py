@@ -54,8 +54,21 @@ def incomplete(ctx: AuditContext, settings: IncompleteSettings) -> Iterator[Draf
     and the other store-level rules sit that run out.
 
     Example: 9 of 60 pages answered 503: "9 of 60 pages could not be read in this crawl
-    (15%; limit 10%)"."""
+    (15%; limit 10%)". Also when the store lists more listing pages than the contract's
+    `[crawl] max_pages` lets a crawl read: those past it are not read at all."""
     failed, total = ctx.run.pages_failed, ctx.run.pages_ok + ctx.run.pages_failed
+    not_read = ctx.run.listings_not_read
+    if not_read:
+        # The store lists more than the contract lets a crawl read: a store bigger than
+        # expected, or one padding its sitemap so that its newest listings come past the end.
+        yield Draft(
+            None, "max_pages",
+            f"The store lists {not_read:,} more listing pages than a crawl reads (the "
+            f"contract's [crawl] max_pages): {total:,} were read, and findings on the others "
+            "are neither raised nor resolved. Raise max_pages to audit the whole store.",
+            {"run_id": ctx.run.id, "run_started": ctx.run.started, "pages_read": total,
+             "listings_not_read": not_read},
+        )
     if total == 0:
         return
     share = 100 * failed / total
