@@ -33,7 +33,7 @@ $(BENCH_STAMP): $(STAMP)
 
 # Speed, memory and accuracy figures against the naive way, measured in the same run.
 bench: setup $(BENCH_STAMP)
-	$(BIN)/python -m bench $(if $(BUSY),--busy)
+	$(BIN)/python -m bench $(if $(BUSY),--busy) $(if $(BIG),--big)
 
 clean:
 	rm -rf $(VENV) storeaudit.db* outbox .pytest_cache

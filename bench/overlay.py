@@ -29,10 +29,9 @@ import time
 from pathlib import Path
 
 from .crawl import SIZE, _bench_contract, _build_history, _free_port, _process, _wait_http
-from .table import Row
+from .table import RUNS, Row, spread
 
 SECTION = "overlay"
-RUNS = 3
 RATE = 200
 P99_TARGET_MS = 20
 CAPACITY_TARGET = 800
@@ -58,10 +57,6 @@ def _load(prefix: str, secret: str, pages: list[str], *, rate: float, seconds: f
     finally:
         Path(f.name).unlink(missing_ok=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _spread(values: list[float], fmt: str = "{:.1f}") -> str:
-    return "runs " + " / ".join(fmt.format(v) for v in values)
 
 
 def _generator(results: list[dict]) -> str:
@@ -155,7 +150,7 @@ def run(quick: bool) -> list[Row]:
         return Row(SECTION, name, p99, "ms", target=f"<= {P99_TARGET_MS} ms",
                    met=valid and p99 <= P99_TARGET_MS and errors == refused == 0,
                    note=("" if valid else "INVALID, the generator had no headroom: ")
-                   + f"p99 {_spread(p99s)}, p50 median {statistics.median(p50s):.1f} ms; "
+                   + f"p99 {spread(p99s)}, p50 median {statistics.median(p50s):.1f} ms; "
                      f"offered {RATE}/s, achieved {statistics.median(r['achieved_per_s'] for r in results):.0f}/s; "
                      f"{errors} errors, {refused} refused (503); {_generator(results)}{extra}")
 
@@ -167,7 +162,7 @@ def run(quick: bool) -> list[Row]:
                    target=f">= {CAPACITY_TARGET} req/s" if target else None,
                    met=(valid and value >= CAPACITY_TARGET) if target else None,
                    note=("" if valid else "INVALID, the generator had no headroom: ")
-                   + f"{_spread(rates, '{:.0f}')}; p99 "
+                   + f"{spread(rates, '{:.0f}')}; p99 "
                      f"{statistics.median(_pct(r['latencies_ms'], 99) for r in results):.1f} ms; "
                      f"{_generator(results)}")
 
@@ -190,7 +185,7 @@ def run(quick: bool) -> list[Row]:
         SECTION, f"3x capacity offered: answered within {OVERLOAD_MS} ms or refused", share, "%",
         target="100 %", met=valid and share >= 100,
         note=("" if valid else "INVALID, the generator had no headroom: ")
-        + f"{_spread(timely)}; offered {3 * capacity:.0f}/s (3 x {capacity:.0f}); "
+        + f"{spread(timely)}; offered {3 * capacity:.0f}/s (3 x {capacity:.0f}); "
           f"{statistics.median(r['shed_503'] for r in over):.0f} refused (503), "
           f"{statistics.median(r['ok'] for r in over):.0f} answered, p99 of those "
           f"{statistics.median(_pct(r['latencies_ms'], 99) for r in over):.0f} ms; "

@@ -28,6 +28,14 @@ class Row:
         return f"{self.naive / self.value:.1f}x"
 
 
+RUNS = 3  # every figure that varies from run to run is the median of this many
+
+
+def spread(values: list[float], fmt: str = "{:.1f}") -> str:
+    """The runs a median was taken of, as the table's note shows them."""
+    return "runs " + " / ".join(fmt.format(v) for v in values)
+
+
 def machine() -> str:
     import os
 
