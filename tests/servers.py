@@ -13,6 +13,46 @@ import httpx
 import uvicorn
 
 
+class RawLoopback:
+    """A loopback TCP service on a port of its own, for what a client does with the bytes on
+    the wire: each connection's request head (empty when none came within 2 s) goes to
+    `answer`, whose bytes are sent back before the connection is closed."""
+
+    def __init__(self, answer: Callable[[bytes], bytes]):
+        self._answer = answer
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                head = b""
+                try:
+                    while b"\r\n\r\n" not in head:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        head += chunk
+                except OSError:
+                    pass
+                try:
+                    conn.sendall(self._answer(head))
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._sock.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

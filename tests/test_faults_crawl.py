@@ -9,8 +9,6 @@ its own that notes every TCP connection made to it.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -31,7 +29,7 @@ from crawler.fetch import MAX_REDIRECTS, FetchedPage, looks_cut_off, parse_retry
 from crawler.origins import refusal
 from crawler.page_reader import retry_wait
 from demostore import scenario
-from servers import serve
+from servers import RawLoopback, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -40,40 +38,17 @@ CATALOG = load_catalog(CONTRACT.catalog_path())
 PAGE_FAULTS = ("timeout", "500", "503", "429", "halfpage", "captcha", "redirectloop", "offsite")
 
 
-class Canary:
+class Canary(RawLoopback):
     """A loopback service on its own port that notes the first line of every connection."""
 
     def __init__(self) -> None:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         self.hits: list[str] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__(self._note)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.settimeout(2)
-                try:
-                    first = conn.recv(4096).split(b"\r\n", 1)[0]
-                except OSError:
-                    first = b""
-                self.hits.append(first.decode("latin-1") or "(connection)")
-                try:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
-                                 b"Content-Length: 2\r\nConnection: close\r\n\r\nok")
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._sock.close()
+    def _note(self, head: bytes) -> bytes:
+        self.hits.append(head.split(b"\r\n", 1)[0].decode("latin-1") or "(connection)")
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                b"Content-Length: 2\r\nConnection: close\r\n\r\nok")
 
 
 @pytest.fixture

@@ -5,20 +5,21 @@ the crawl goes on and the good page beside them is read."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from dataclasses import replace
 
 import pytest
 
 from crawler.crawl import crawl_sync
+from servers import RawLoopback
 from storeaudit.sample_store import demo_contract
 
 GOOD = (b"<html><head><title>Kettle</title></head><body><h1 class='product-title'>Kettle</h1>"
         b"<span class='price'>\xc2\xa5199.00</span></body></html>")
 
 
-def _answer(path: str) -> bytes:
+def _answer(head: bytes) -> bytes:
+    parts = head.split(b" ", 2)
+    path = parts[1].decode("latin-1") if len(parts) > 2 else ""
     if path == "/p/huge-header":
         return (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Filler: " + b"a" * 100_000
                 + b"\r\nContent-Length: 5\r\n\r\nhello")
@@ -31,44 +32,10 @@ def _answer(path: str) -> bytes:
             b"Content-Length: " + str(len(GOOD)).encode() + b"\r\n\r\n" + GOOD)
 
 
-class BrokenWire:
-    """A loopback "store" that writes each answer as raw bytes and closes the connection."""
-
-    def __init__(self) -> None:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    head += chunk
-                if not head:
-                    continue
-                path = head.split(b" ", 2)[1].decode("latin-1")
-                try:
-                    conn.sendall(_answer(path))
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._sock.close()
-
-
 @pytest.fixture
 def wire():
-    server = BrokenWire()
+    """A loopback "store" that writes each answer as raw bytes and closes the connection."""
+    server = RawLoopback(_answer)
     yield server
     server.close()
 
