@@ -106,10 +106,10 @@ class PagePool:
                 await self._replace_browser(generation)
         if generation != self._generation:
             return  # its browser was replaced, with a full pool of new pages
-        if not page.is_closed():
-            self._uses[page] = uses
         if page.is_closed():
             page = await self._new_page()
+        else:
+            self._uses[page] = uses
         self._pages.put_nowait((generation, page))
 
     async def _launch(self) -> None:

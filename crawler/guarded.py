@@ -34,7 +34,6 @@ def crawl_client(origins: Iterable[str], *, timeout_s: float,
     )
 
 
-
 # A response's header line or field longer than this is refused (h11's limit, httpx's own
 # transport's, is 16 KB for the whole head; aiohttp's default 8 KB per line is less than some
 # stores' Link and Set-Cookie headers).
@@ -55,11 +54,10 @@ class _AiohttpWire(AiohttpTransport):
 
     def __init__(self, limits: httpx.Limits):
         super().__init__(limits=limits, client=self._session)
-        self._limits = limits
 
     def _session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._limits.max_connections or 0,
-                                         keepalive_timeout=self._limits.keepalive_expiry,
+        connector = aiohttp.TCPConnector(limit=self.limits.max_connections or 0,
+                                         keepalive_timeout=self.limits.keepalive_expiry,
                                          ssl=self.ssl_context)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                      max_line_size=MAX_HEADER_BYTES,
