@@ -32,3 +32,23 @@ def test_the_audits_thread_is_lowered_and_no_other_and_its_children_inherit_it()
     assert seen["after"] == seen["again"] == lowered
     assert seen["child"] == seen["after"]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_what_the_audit_starts_cannot_raise_its_priority_back():
+    """Chromium raises its browser and GPU processes to nice -8 where it may (as root): what an
+    audit's thread starts must not be able to."""
+    seen = {}
+
+    def audit_thread():
+        lowered = yield_cpu()
+        seen["lowered"] = lowered
+        seen["child"] = subprocess.run(
+            [sys.executable, "-c",
+             "import os\ntry:\n    os.setpriority(os.PRIO_PROCESS, 0, -8)\nexcept OSError:\n"
+             "    pass\nprint(os.getpriority(os.PRIO_PROCESS, 0))"],
+            capture_output=True, text=True).stdout
+
+    t = threading.Thread(target=audit_thread)
+    t.start()
+    t.join()
+    assert int(seen["child"]) == seen["lowered"]
