@@ -52,17 +52,18 @@ def _descendants(root: int, exclude: set[int]) -> list[int]:
 
 
 class PeakRss:
-    """Peak proportional set size of this process and its children, polled by
+    """Peak proportional set size of this process (or of `root`) and its children, polled by
     `python -m bench.peak_memory`; the processes in `exclude` (the sample store, the API
     server) do not count."""
 
-    def __init__(self, exclude: set[int]):
+    def __init__(self, exclude: set[int], root: int | None = None):
         self.exclude = exclude
+        self.root = root if root is not None else os.getpid()
         self.peak_kb = 0
 
     def __enter__(self) -> "PeakRss":
         self._poller = subprocess.Popen(
-            [sys.executable, "-m", "bench.peak_memory", str(os.getpid()),
+            [sys.executable, "-m", "bench.peak_memory", str(self.root),
              *map(str, self.exclude)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return self
 
