@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import resource
 import sys
 import time
@@ -33,12 +32,6 @@ from urllib.parse import quote, urlsplit
 # had a free connection sent late.
 MAX_CPU_SHARE = 0.7
 MAX_SEND_LAG_MS = 5.0
-# The generator stands in for people's browsers, which run on other machines: where it may,
-# it runs ahead of the rest of this machine (nice -5), as the bench store, a stand-in for a
-# site on another machine, runs behind it (nice +10). Measured with a full audit running, a
-# generator at nice 0 was sent up to 30 ms late at p99 in one run of three, and a 2 ms sleep
-# at nice 0 woke up to 19 ms late.
-AHEAD = -5
 
 
 def _cpu() -> float:
@@ -183,15 +176,6 @@ async def run(url_prefix: str, token: str, pages: list[str], *, rate: float, sec
     }
 
 
-def _run_ahead() -> int:
-    """Raise this process's priority to AHEAD where allowed (root); its niceness after."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, AHEAD)
-    except OSError:
-        pass  # not allowed: it stays as it was, and its lateness says whether that mattered
-    return os.getpriority(os.PRIO_PROCESS, 0)
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
     parser.add_argument("url_prefix", help="e.g. http://127.0.0.1:8600/api/overlay?url=")
@@ -206,10 +190,8 @@ def main(argv: list[str]) -> int:
     pages = [line for page in args.pages for line in (
         Path(page[1:]).read_text(encoding="utf-8").splitlines() if page.startswith("@")
         else [page]) if line]
-    niceness = _run_ahead()
-    result = asyncio.run(run(args.url_prefix, args.token, pages, rate=args.rate,
-                             seconds=args.seconds, connections=args.connections))
-    print(json.dumps({**result, "niceness": niceness}))
+    print(json.dumps(asyncio.run(run(args.url_prefix, args.token, pages, rate=args.rate,
+                                     seconds=args.seconds, connections=args.connections))))
     return 0
 
 

@@ -61,8 +61,7 @@ def _load(prefix: str, secret: str, pages: list[str], *, rate: float, seconds: f
 
 def _generator(results: list[dict]) -> str:
     worst = max(results, key=lambda r: r["generator_cpu_share"])
-    return (f"generator at nice {worst.get('niceness', 0)}: "
-            f"{worst['generator_cpu_share']:.0%} of a core at most, sent "
+    return (f"generator: {worst['generator_cpu_share']:.0%} of a core at most, sent "
             f"{max(r['send_lag_p99_ms'] for r in results):.1f} ms late at p99")
 
 
