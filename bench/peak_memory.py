@@ -17,7 +17,7 @@ import threading
 POLL_S = 0.2
 
 
-def _rss_kb(pid: int) -> int:
+def pss_kb(pid: int) -> int:
     """Proportional set size: memory shared by Chromium's processes counted once, not once
     per process (summing plain RSS would count the shared libraries a dozen times)."""
     try:
@@ -30,7 +30,8 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _descendants(root: int, exclude: set[int]) -> list[int]:
+def descendants(root: int, exclude: set[int]) -> list[int]:
+    """`root` and every process under it, but none of `exclude` nor what they started."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -79,7 +80,7 @@ def main(argv: list[str]) -> int:
     threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     peak = 0
     while not done.is_set():
-        peak = max(peak, sum(_rss_kb(p) for p in _descendants(root, exclude)))
+        peak = max(peak, sum(pss_kb(p) for p in descendants(root, exclude)))
         done.wait(POLL_S)
     print(peak)
     return 0

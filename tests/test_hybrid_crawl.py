@@ -197,26 +197,20 @@ def _driver_pss_kb() -> int:
     Chromium for the crawl), 0 when none runs."""
     import os
 
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    from bench.peak_memory import descendants, pss_kb
+
+    def is_driver(pid: int) -> bool:
         try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read()
-            if ppid != os.getpid() or b"run-driver" not in cmd:
-                continue
-            with open(f"/proc/{entry}/smaps_rollup") as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
-        except (OSError, StopIteration, ValueError, IndexError):
-            continue
-    return total
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return b"run-driver" in f.read()
+        except OSError:
+            return False
+
+    return sum(pss_kb(p) for p in descendants(os.getpid(), set()) if is_driver(p))
 
 
 @pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc")
-def test_what_the_browser_fetched_for_a_page_is_not_kept_after_it(monkeypatch):
+def test_what_the_browser_fetched_for_a_page_is_not_kept_after_it():
     """Every request a rendered page makes is fetched for it through the crawl's route; the
     body fetched must not stay in the browser's driver once the page has it, or a big store's
     crawl grows with every page it renders (one context serves the whole crawl)."""
