@@ -12,7 +12,6 @@ from fastapi import Path
 from pydantic import BaseModel, Field, model_validator
 
 from audits.ledger import Approval, Finding, Listing, RegistryEntry, Run, StoredSnapshot
-from audits.rules.base import LADDER_TEXT
 
 from .refusals import IsoTime
 
@@ -77,9 +76,10 @@ class FindingOut(BaseModel):
     waive_reason: str | None
 
     @classmethod
-    def of(cls, f: Finding) -> "FindingOut":
-        return cls(**{k: v for k, v in f.__dict__.items() if k != "run_id"},
-                   response=LADDER_TEXT[f.severity])
+    def of(cls, f: Finding, ladder: dict[str, str]) -> "FindingOut":
+        """`ladder`: the contract's escalation ladder in words (`ladder_text()`)."""
+        return cls(**{k: v for k, v in f.__dict__.items() if k not in ("run_id", "opened_at")},
+                   response=ladder[f.severity])
 
 
 class SnapshotOut(BaseModel):

@@ -15,8 +15,10 @@ direction overrides as text is audits/shown_text.py (it runs after `clip`, as Ji
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from .shown_text import shown
@@ -70,3 +72,14 @@ def register(env) -> None:
     env.filters["clip"] = clip
     env.tests["clipped"] = is_clipped
     env.filters["wbr"] = breakable
+
+
+def text_environment(templates: Path) -> Environment:
+    """A Jinja environment for pages that show store text: every value escaped, direction
+    overrides shown as text (`shown`, as finalize), `clip` and `clipped` registered, and a
+    missing name an error rather than a blank. The dashboard and the review use it."""
+    env = Environment(loader=FileSystemLoader(templates), undefined=StrictUndefined,
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True, finalize=shown)
+    register(env)
+    return env

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,10 +25,10 @@ from crawler.extract import Selectors
 from crawler.origins import normal_origin, origin_of
 from crawler.presets.pages import platform_pages, platform_selectors
 
+from .contract_terms import EscalationSettings, PenaltySettings, ReviewSettings, one_line
 from .contract_errors import (ContractError, contract_error, line_of_key, quoted_number,
                               refuse_dates)
 from .rules import RULES, RuleSettings
-from .shown_text import BIDI_CONTROLS
 
 
 def _http_url(value: str, example: str) -> str:
@@ -72,14 +71,8 @@ class StoreSettings(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        # It becomes the email's subject and the dashboard's heading: one visible line.
-        if not v.strip():
-            raise ValueError("is blank (write the store's name)")
-        # A text-direction override could make the name read backwards.
-        if BIDI_CONTROLS.search(v) or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in v):
-            raise ValueError("holds a control character (a line break, tab or text-direction "
-                             "override); write the name on one line")
-        return v.strip()
+        # It becomes the email's subject and the dashboard's heading.
+        return one_line(v, "store's name")
 
     @field_validator("base_url")
     @classmethod
@@ -289,6 +282,23 @@ class Contract(_Strict):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     email: EmailSettings = Field(default_factory=EmailSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    penalties: PenaltySettings | None = None
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+
+    @model_validator(mode="after")
+    def _late_means_something(self) -> "Contract":
+        if self.penalties is None:
+            return self
+        for severity in ("critical", "major", "minor"):
+            clause = getattr(self.penalties.overdue, severity)
+            if (clause is not None and clause.late == "unfixed"
+                    and self.escalation.level(severity).fix_within_hours is None):
+                raise ValueError(
+                    f"[penalties.overdue.{severity}] charges for findings left unfixed, but "
+                    f"[escalation.{severity}] sets no fix_within_hours: add one, or write "
+                    f"late = \"unanswered\"")
+        return self
 
     def rule_settings(self, rule_id: str) -> RuleSettings:
         family, name = rule_id.split(".", 1)

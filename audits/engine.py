@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from .catalog import CatalogEntry
 from .contract import Contract
 from .ledger import FindingsUpdate, Ledger, NewFinding, Run
-from .rules import RESPONSE_TIME, RULES, Rule
+from .rules import RULES, Rule
 from .rules.context import AuditContext
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def audit_run(ledger: Ledger, contract: Contract, catalog: dict[str, CatalogEntr
         for d in drafts:
             level = d.severity or severity
             seen.append(NewFinding(rule.id, level, d.listing_id, d.fingerprint, d.message,
-                                   d.evidence, (now + RESPONSE_TIME[level]).isoformat()))
+                                   d.evidence, (now + contract.escalation.level(level).answer_within).isoformat()))
         if rule.id == INCOMPLETE_RULE and drafts:
             incomplete = True
     seen = _with_what_changed(ledger, run, seen)

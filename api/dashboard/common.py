@@ -21,13 +21,11 @@ from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 
 from audits import clipped_text
 from audits.catalog import CatalogEntry, CatalogError
 from audits.ledger import Ledger, Token
-from audits.rules.base import LADDER_TEXT
-from audits.shown_text import shown
 from crawler.prices import format_price
 from crawler.snapshot import DISCONTINUED, IN_STOCK, LOW_STOCK, OUT_OF_STOCK, PRE_ORDER
 
@@ -117,16 +115,12 @@ def _availability(value: str | None) -> str:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, finalize=shown)
+    env = clipped_text.text_environment(TEMPLATES)
     env.filters["safe_url"] = _safe_url
     env.filters["as_text"] = _as_text
     env.filters["availability"] = _availability
     env.filters["price"] = lambda amount, currency="CNY": format_price(amount, currency) or "—"
-    clipped_text.register(env)  # lists show `| clip`ped store text; its own page the whole
-    env.globals.update(severity_label=SEVERITY_LABEL, status_label=STATUS_LABEL,
-                       ladder=LADDER_TEXT)
+    env.globals.update(severity_label=SEVERITY_LABEL, status_label=STATUS_LABEL)
     return env
 
 
@@ -137,6 +131,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     context.setdefault("session", getattr(request.state, "session", None))
     context.setdefault("flash", None)
     context.setdefault("error", None)
+    if context["session"] is not None:  # the contract's ladder: "answer within 1 h, …"
+        context.setdefault("ladder", context["session"].contract.escalation.ladder_text())
     html = ENV.get_template(template).render(request=request, **context)
     return HTMLResponse(html, status_code=status_code)
 

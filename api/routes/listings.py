@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from audits.contract import Contract
 from audits.ledger import Ledger, Token
 
 from . import AuthFirstRoute
-from ..deps import any_role, get_ledger
+from ..deps import any_role, get_contract, get_ledger
 from ..refusals import refusals
 from ..schemas import FindingOut, ListingDetail, ListingOut, RowId, SnapshotOut
 
@@ -25,6 +26,7 @@ def list_listings(include_gone: bool = False, ledger: Ledger = Depends(get_ledge
 @router.get("/{listing_id}", response_model=ListingDetail, responses=refusals(404))
 def get_listing(listing_id: RowId, limit: int = Query(default=200, ge=1, le=2000),
                 ledger: Ledger = Depends(get_ledger),
+                contract: Contract = Depends(get_contract),
                 _: Token = Depends(any_role)) -> ListingDetail:
     listing = ledger.listing(listing_id)
     if listing is None:
@@ -33,5 +35,6 @@ def get_listing(listing_id: RowId, limit: int = Query(default=200, ge=1, le=2000
     current = next((s for s in reversed(history) if s.ok), None)
     base = ListingOut.of(listing, current)
     return ListingDetail(**base.model_dump(), history=[SnapshotOut.of(s) for s in history],
-                         findings=[FindingOut.of(f) for f in ledger.findings(listing_id=listing_id,
+                         findings=[FindingOut.of(f, contract.escalation.ladder_text())
+                                   for f in ledger.findings(listing_id=listing_id,
                                    status=["open", "acknowledged", "waived", "resolved", "gone"])])

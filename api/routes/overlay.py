@@ -176,7 +176,8 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
         days = (now.astimezone(zone).date() - datetime.fromisoformat(changed).astimezone(zone).date()).days
     return OverlayListing(
         listing=ListingOut.of(listing, current),
-        findings=[FindingOut.of(f) for f in ledger.findings(listing_id=listing.id,
+        findings=[FindingOut.of(f, svc.contract.escalation.ladder_text())
+                  for f in ledger.findings(listing_id=listing.id,
                                                             status=["open", "acknowledged"])],
         floor=limits.floor,
         reference_price=limits.reference_price,

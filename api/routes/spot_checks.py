@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/spot-checks", tags=["spot-checks"], route_class=
                    responses=refusals(401))
 
 
-def _outcome(ledger: Ledger, run_id: int) -> SpotCheckOut:
+def _outcome(ledger: Ledger, run_id: int, ladder: dict[str, str]) -> SpotCheckOut:
     try:
         run = ledger.run(run_id)
     except KeyError:
@@ -33,7 +33,7 @@ def _outcome(ledger: Ledger, run_id: int) -> SpotCheckOut:
     for listing_id in dict.fromkeys(s.listing_id for s in snaps):
         findings += ledger.findings(listing_id=listing_id, status=["open", "acknowledged", "waived"])
     return SpotCheckOut(run=RunOut.of(run), urls=[s.url for s in snaps],
-                        findings=[FindingOut.of(f) for f in findings])
+                        findings=[FindingOut.of(f, ladder) for f in findings])
 
 
 @router.post("", response_model=SpotCheckOut, status_code=202,
@@ -63,7 +63,7 @@ def start_spot_check(body: SpotCheckIn, svc: Services = Depends(services),
 def get_spot_check(run_id: RowId, svc: Services = Depends(services),
                    ledger: Ledger = Depends(get_ledger),
                    _: Token = Depends(any_role)) -> SpotCheckOut:
-    outcome = _outcome(ledger, run_id)
+    outcome = _outcome(ledger, run_id, svc.contract.escalation.ladder_text())
     if outcome.run.status != "running":
         # Whoever waited for the look asks for the page's overlay next: the views kept by the
         # ledger's state have caught up with what it found before this answer goes.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .base import LedgerError
 from .crawls import RUN_KINDS, CrawlRecords
+from .escalations import ESCALATION_STEPS, EscalationRecords
 from .deliveries import DELIVERY_STATUSES, Delivery, DeliveryRecords
 from .findings import FindingError, FindingRecords
 from .history import HistoryQueries
@@ -22,16 +23,17 @@ from .observations import ObservationRecords
 from .screenshots import Screenshot, ScreenshotRecords
 from .secrets import SecretRecords
 from .tokens import ROLES, TokenRecords
-from .records import (Approval, FieldChange, Finding, FindingsUpdate, Listing, NewFinding,
+from .records import (Approval, FieldChange, Finding, FindingsUpdate, Listing, NewFinding, Spell,
                       Observation, RegistryEntry, Run, StoredSnapshot, TitleChange, Token)
 
 
 class Ledger(CrawlRecords, HistoryQueries, MerchantRecords, FindingRecords, TokenRecords,
-             DeliveryRecords, SecretRecords, ObservationRecords, ScreenshotRecords):
+             DeliveryRecords, SecretRecords, ObservationRecords, ScreenshotRecords,
+             EscalationRecords):
     """The storeaudit ledger (see the package docstring)."""
 
 
-__all__ = ["DELIVERY_STATUSES", "Approval", "Delivery", "FieldChange", "Finding", "FindingError",
+__all__ = ["DELIVERY_STATUSES", "ESCALATION_STEPS", "Approval", "Delivery", "FieldChange", "Finding", "FindingError",
            "FindingsUpdate", "Ledger", "LedgerError", "Listing", "NewFinding", "Observation",
-           "ROLES", "RUN_KINDS", "RegistryEntry", "Run", "Screenshot", "StoredSnapshot",
+           "ROLES", "RUN_KINDS", "RegistryEntry", "Run", "Screenshot", "Spell", "StoredSnapshot",
            "TitleChange", "Token"]

@@ -40,6 +40,8 @@ class Delivery:
     run_id: int | None = None
     path: str | None = None        # the copy kept of what was sent (the email's .eml)
     html_path: str | None = None   # the same, to read in a browser
+    body: str | None = None        # a chat message's text (sent again as it was)
+    period: str | None = None      # what a review covers: "2026-W46", "2026-11"
 
     @property
     def delivered(self) -> bool:
@@ -62,13 +64,15 @@ def delivery_of_row(r: dict) -> Delivery:
         next_attempt=r["next_attempt"], sent_at=r["sent_at"], transport=r["transport"],
         subject=r["subject"], recipients=json.loads(r["recipients"] or "[]"),
         finding_ids={k: list(v) for k, v in json.loads(r["finding_ids"] or "{}").items()},
-        run_id=r["run_id"], path=r["path"], html_path=r["html_path"])
+        run_id=r["run_id"], path=r["path"], html_path=r["html_path"], body=r.get("body"),
+        period=r.get("period"))
 
 
 class DeliveryRecords(LedgerBase):
     def add_delivery(self, notifier: str, kind: str, *, subject: str, recipients: list[str],
                      finding_ids: dict[str, list[int]], transport: str,
-                     run_id: int | None = None) -> Delivery:
+                     run_id: int | None = None, body: str | None = None,
+                     period: str | None = None) -> Delivery:
         """A new pending delivery (its kept copy is attached with `set_delivery_files`)."""
         for what, name in (("notifier", notifier), ("kind", kind)):
             if not _NAME.match(name):
@@ -78,7 +82,8 @@ class DeliveryRecords(LedgerBase):
                 "notifier": notifier, "kind": kind, "created": self._now(),
                 "status": "pending", "attempts": 0, "transport": transport,
                 "subject": subject, "recipients": json.dumps(recipients),
-                "finding_ids": json.dumps(finding_ids), "run_id": run_id,
+                "finding_ids": json.dumps(finding_ids), "run_id": run_id, "body": body,
+                "period": period,
             }).last_pk
         return self.delivery(pk)
 

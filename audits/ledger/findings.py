@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from .base import LedgerBase, utc_iso
-from .records import ACTIVE_STATUSES, Finding, FindingsUpdate, NewFinding, finding_of_row
+from .records import (ACTIVE_STATUSES, SPELL_KEYS, Finding, FindingsUpdate, NewFinding, Spell,
+                      finding_of_row)
 
 _SELECT = """SELECT f.*, l.sku AS sku, l.url AS url FROM findings f
              LEFT JOIN listings l ON l.id = f.listing_id"""
@@ -68,12 +69,14 @@ class FindingRecords(LedgerBase):
                     pk = self.db["findings"].insert({
                         **values, "rule_id": new.rule_id, "listing_id": new.listing_id,
                         "fingerprint": new.fingerprint, "status": "open", "first_seen": now,
-                        "deadline": utc_iso(new.deadline),
+                        "opened_at": now, "deadline": utc_iso(new.deadline),
                     }).last_pk
                     update.new.append(pk)
                 elif row["status"] in ("resolved", "gone"):  # the problem is back
+                    self._keep_spell(row["id"])
                     self.db["findings"].update(row["id"], {
                         **values, "status": "open", "resolved_at": None, "note": None,
+                        "opened_at": now,
                         "deadline": utc_iso(new.deadline), "acknowledged_at": None,
                         "acknowledged_by": None})
                     update.reopened.append(row["id"])
@@ -108,6 +111,35 @@ class FindingRecords(LedgerBase):
                 into.append(row["id"])
             self._finish_run(run_id)
         return update
+
+    def _keep_spell(self, finding_id: int) -> None:
+        """Before a finding is reopened: its spell that ends here, as a "reopen" event, so the
+        agency's response times still count it (`spells`)."""
+        row = self._one("SELECT * FROM findings WHERE id = ?", [finding_id])
+        spell = {k: row[k] for k in SPELL_KEYS}
+        spell["opened_at"] = row["opened_at"] or row["first_seen"]
+        self._event("audit", "reopen", finding_id=finding_id,
+                    detail=json.dumps(spell, ensure_ascii=False))
+
+    def spells(self) -> list[Spell]:
+        """Every spell of every finding, oldest first: the current one of each finding, and
+        those before a reopening (kept by `_keep_spell`). What the response times and the
+        penalties are computed from."""
+        out = [Spell(f.id, f.rule_id, f.severity, f.listing_id, f.sku, f.opened, f.deadline,
+                     f.acknowledged_at, f.resolved_at, f.status, f.message)
+               for f in self.findings()]
+        by_id = {s.finding_id: s for s in out}
+        for e in self.db.query("SELECT finding_id, detail FROM events WHERE action = 'reopen' "
+                               "ORDER BY id"):
+            now, d = by_id.get(e["finding_id"]), json.loads(e["detail"] or "{}")
+            if now is None or not d.get("opened_at"):
+                continue
+            out.append(Spell(now.finding_id, now.rule_id, d.get("severity") or now.severity,
+                             now.listing_id, now.sku, d["opened_at"], d.get("deadline"),
+                             d.get("acknowledged_at"), d.get("resolved_at"),
+                             d.get("status") or "resolved", d.get("message") or now.message,
+                             current=False))
+        return sorted(out, key=lambda s: (s.opened_at, s.finding_id))
 
     def _look_in_run(self, listing_id: int | None, run_id: int) -> dict | None:
         """What the run's good look at the listing saw: its time and tracked values."""

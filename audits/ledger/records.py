@@ -181,6 +181,35 @@ class Finding:
     acknowledged_at: str | None
     acknowledged_by: str | None
     waive_reason: str | None
+    opened_at: str | None = None   # when this spell began (first_seen, or its reopening)
+
+    @property
+    def opened(self) -> str:
+        return self.opened_at or self.first_seen
+
+
+@dataclass(frozen=True)
+class Spell:
+    """One spell of a finding: from when it was raised (or raised again) to when it was
+    resolved, or until now while it lasts. A finding reopened has one spell per time."""
+
+    finding_id: int
+    rule_id: str
+    severity: str
+    listing_id: int | None
+    sku: str | None
+    opened_at: str
+    deadline: str | None         # answer by
+    acknowledged_at: str | None
+    resolved_at: str | None      # resolved, or gone with its listing
+    status: str                  # as it ended (or stands)
+    message: str
+    current: bool = True
+
+
+# What a spell's "reopen" event keeps of it.
+SPELL_KEYS = ("severity", "deadline", "acknowledged_at", "resolved_at", "status", "message",
+              "first_seen")
 
 
 @dataclass(frozen=True)
@@ -313,7 +342,8 @@ def finding_of_row(r: dict) -> Finding:
         first_seen=r["first_seen"], last_seen=r["last_seen"], resolved_at=r["resolved_at"],
         deadline=r["deadline"], message=r["message"], evidence=json.loads(r["evidence"] or "{}"),
         run_id=r["run_id"], note=r["note"], acknowledged_at=r["acknowledged_at"],
-        acknowledged_by=r["acknowledged_by"], waive_reason=r["waive_reason"])
+        acknowledged_by=r["acknowledged_by"], waive_reason=r["waive_reason"],
+        opened_at=r.get("opened_at"))
 
 
 def registry_entry_of_row(r: dict) -> RegistryEntry:

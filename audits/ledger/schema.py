@@ -12,8 +12,9 @@ import sqlite_utils
 # 5: snapshots.absent and snapshots.undiscovered (empty before: a listing then counts as seen);
 # 6: the secrets, observations, screenshots and shared_images tables; 7: local features
 # (image_features, registry.features and .mirror_features; empty before: an image gets them
-# when next downloaded, a registry entry with `storeaudit registry refresh`).
-SCHEMA_VERSION = 7
+# when next downloaded, a registry entry with `storeaudit registry refresh`); 8: findings.opened_at
+# (empty before: its first_seen stands in), the escalations table, deliveries.body and .period.
+SCHEMA_VERSION = 8
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -78,7 +79,16 @@ TABLES: dict[str, dict] = {
         "status": str, "first_seen": str, "last_seen": str, "resolved_at": str,
         "message": str, "evidence": str, "run_id": int, "deadline": str, "note": str,
         "acknowledged_at": str, "acknowledged_by": str, "waive_reason": str,
+        # when this spell of the problem began: first_seen, or the audit that reopened it
+        # (the spell before is kept in a "reopen" event: the response times read both)
+        "opened_at": str,
     }, pk="id"),
+    # Each time a finding's lateness was told (audits/notify/escalation.py): once per finding, step
+    # and spell (`opened_at`), so a reminder or a step up the ladder is never sent twice.
+    "escalations": dict(columns={
+        "id": int, "finding_id": int, "step": str, "opened_at": str, "severity": str,
+        "told_level": str, "at": str, "deliveries": str,
+    }, pk="id", not_null={"finding_id", "step", "at"}),
     "tokens": dict(columns={
         "id": int, "name": str, "role": str, "token_hash": str, "created": str, "revoked": str,
     }, pk="id"),
@@ -94,6 +104,8 @@ TABLES: dict[str, dict] = {
         "last_error": str, "next_attempt": str, "sent_at": str, "transport": str,
         "subject": str, "recipients": str, "finding_ids": str, "run_id": int, "path": str,
         "html_path": str,
+        # a chat message's text, kept to send it again; a review's period ("2026-W46")
+        "body": str, "period": str,
     }, pk="id", not_null={"kind", "created", "status"}),
     # Values only this ledger knows (the random checks' seed): made on first use, never
     # shown by the API, and not in the contract, which the agency may read.
@@ -135,6 +147,7 @@ INDEXES = [
     ("observations", ["listing_id", "observed_at"]),
     ("screenshots", ["finding_id", "moment"]),
     ("screenshots", ["taken_at"]),
+    ("escalations", ["finding_id", "step"]),
 ]
 
 

@@ -3,12 +3,12 @@ imported; `RULES` then lists them all, and the contract's `[rules.*]` sections f
 
 from __future__ import annotations
 
-from .base import RESPONSE_TIME, RULES, SEVERITIES, Draft, Rule, RuleSettings, Severity, rule
+from .base import RULES, SEVERITIES, Draft, Rule, RuleSettings, Severity, rule
 
 # Importing a family registers its rules. Keep this list in one place.
 from . import titles, prices, stock, images, crawl  # noqa: E402,F401
 
-__all__ = ["RESPONSE_TIME", "RULES", "SEVERITIES", "Draft", "Rule", "RuleSettings", "Severity",
+__all__ = ["RULES", "SEVERITIES", "Draft", "Rule", "RuleSettings", "Severity",
            "rule", "rule_by_id"]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -25,19 +24,6 @@ if TYPE_CHECKING:
 
 Severity = Literal["critical", "major", "minor"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "major", "minor")
-
-# The contract's escalation ladder: how soon the agency must answer a finding.
-RESPONSE_TIME: dict[str, timedelta] = {
-    "critical": timedelta(hours=1),   # major incident: answer within 1 h, fix within 24 h
-    "major": timedelta(hours=4),      # important: a plan within 4 h
-    "minor": timedelta(hours=2),      # daily: answer within 2 h
-}
-LADDER_TEXT: dict[str, str] = {
-    "critical": "answer within 1 h, fix within 24 h",
-    "major": "a plan within 4 h",
-    "minor": "answer within 2 h",
-}
-
 
 class RuleSettings(BaseModel):
     """Settings every rule has; a rule's own settings model extends this."""

@@ -20,7 +20,6 @@ from crawler.prices import format_price
 from ...contract import Contract
 from ...ledger import Finding, Ledger
 from ...rules import RULES, SEVERITIES
-from ...rules.base import LADDER_TEXT
 from ...summary import QuotaStatus, quota_progress
 from .thumbnails import drawable_box
 
@@ -65,7 +64,7 @@ class FindingItem:
     age: str                   # "3 days", "5 h"
     deadline: str              # answer by, store time
     overdue: bool
-    fix_by: str | None         # critical: fix within 24 h of first seen
+    fix_by: str | None         # the contract's fix-by time, where it sets one
     resolved_at: str | None = None
     image: ImagePair | None = None
     listing_link: str | None = None  # the listing's page on the dashboard: its whole title
@@ -120,6 +119,7 @@ class Digest:
     dashboard_url: str = ""
     run_id: int | None = None
     problem: str | None = None  # the audit this email follows could not finish: why
+    ladder: dict[str, str] = field(default_factory=dict)  # the contract's, by severity
 
     @property
     def open_total(self) -> int:
@@ -239,10 +239,8 @@ class _Items:
                                                                 ev.get("image_url")),
                 inliers=ev.get("inliers"), listing_box=drawable_box(ev.get("listing_box")),
                 registry_box=drawable_box(ev.get("registry_box")))
-        fix_by = None
-        if f.severity == "critical":
-            fix_by = (datetime.fromisoformat(f.first_seen) + timedelta(hours=24)) \
-                .astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        fix_by = self.contract.escalation.fix_by(f)
+        fix_by = fix_by and fix_by.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
         return FindingItem(
             finding=f, title=title, listing_url=url or f.url,
             link=f"{self.dashboard}/findings/{f.id}",
@@ -322,7 +320,8 @@ def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = N
         still_open=[(s, group) for s, group in by_severity if group], resolved=resolved,
         gone=gone, quota=quota if quota.enabled else None, quota_window=window,
         changes=_changes(ledger, items, since, contract.store.currency),
-        dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem)
+        dashboard_url=contract.email.dashboard_url, run_id=run_id, problem=problem,
+        ladder=contract.escalation.ladder_text())
 
 
 def build_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *,
@@ -342,8 +341,9 @@ def build_critical(contract: Contract, ledger: Ledger, finding_ids: list[int], *
         kind="critical", store=contract.store.name, timezone=contract.store.timezone, now=now,
         date=now.strftime("%Y-%m-%d"), since=now, since_label="", first_email=False,
         counts=counts, new=[items.item(f) for f in critical],
-        dashboard_url=contract.email.dashboard_url, run_id=run_id)
+        dashboard_url=contract.email.dashboard_url, run_id=run_id,
+        ladder=contract.escalation.ladder_text())
 
 
-__all__ = ["NOTIFIER", "ChangeItem", "Digest", "FindingItem", "ImagePair", "LADDER_TEXT", "build_critical",
+__all__ = ["NOTIFIER", "ChangeItem", "Digest", "FindingItem", "ImagePair", "build_critical",
            "build_digest"]

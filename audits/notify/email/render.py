@@ -22,7 +22,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from crawler.snapshot import Thumbnail as KeptThumbnail
 
 from ... import clipped_text
-from ...rules.base import LADDER_TEXT
 from ...shown_text import shown
 from .digest import Digest
 from .thumbnails import Thumbnail, boxed, listing_thumbnail, registry_thumbnail
@@ -117,7 +116,7 @@ def render(digest: Digest, kept: KeptThumbnails = lambda sha: None) -> RenderedE
         t = thumb(kind, finding_id)
         return "data:image/jpeg;base64," + base64.b64encode(t.data).decode() if t and t.ok else ""
 
-    common = dict(d=digest, colours=SEVERITY_COLOURS, ladder=LADDER_TEXT, thumb=thumb)
+    common = dict(d=digest, colours=SEVERITY_COLOURS, ladder=digest.ladder, thumb=thumb)
     html = ENV.get_template("digest.html").render(**common, img_src=cid_src)
     html_file = ENV.get_template("digest.html").render(**common, img_src=data_src)
     text = ENV.get_template("digest.txt").render(**common)
