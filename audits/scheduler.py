@@ -47,7 +47,7 @@ from .catalog import CatalogEntry, load_catalog
 from .clock import Clock, SystemClock
 from .contract import Contract
 from .ledger import Ledger
-from .notify import retry_pending
+from .notify import retry_pending, tick_notifiers
 from .notify.email import digest_follows_nightly
 from .random_checks import random_check_config, random_check_due
 from .runner import run_audit
@@ -219,6 +219,8 @@ class AuditScheduler:
         now = self.clock.now()
         for record in retry_pending(self.contract, ledger, now=now):
             done.append(f"{record.notifier} #{record.id} retried: {record.status}")
+        for d in tick_notifiers(self.contract, ledger, now):  # what is due by the clock
+            done.append(f"{d.notifier} {d.kind} #{d.id}: {d.status}")
         due, notes = due_now(self.contract, ledger, now)
         for level, note in notes:
             if note not in self._noted:

@@ -9,11 +9,11 @@ import importlib
 import pkgutil
 
 from .base import (NOTIFIERS, AuditNews, Notifier, record_failed_try, register, retry_pending,
-                   tell, unregister)
+                   tell, tick_notifiers, unregister)
 
 for _found in pkgutil.iter_modules(__path__):
     if _found.name != "base":
         importlib.import_module(f"{__name__}.{_found.name}")
 
 __all__ = ["NOTIFIERS", "AuditNews", "Notifier", "record_failed_try", "register",
-           "retry_pending", "tell", "unregister"]
+           "retry_pending", "tell", "tick_notifiers", "unregister"]

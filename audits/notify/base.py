@@ -2,11 +2,12 @@
 
 A notifier is one module of this package (the email is the first) that registers one
 `Notifier`: its `name` (the deliveries it records in the ledger carry it), what it does after
-any audit (`after_audit`), what it does after the nightly one (`after_nightly`), and how it
-tries a pending delivery again (`deliver`). The audit use case (`audits.audit_then_tell`) calls
-every registered notifier at those moments; the scheduler and `storeaudit report` retry what
-is pending. Adding a notifier is one new module, its settings section in the contract and its
-test: nothing that runs audits changes.
+any audit (`after_audit`), what it does after the nightly one (`after_nightly`), what is due
+by the clock at each of the scheduler's ticks (`on_tick`), and how it tries a pending delivery
+again (`deliver`). The audit use case (`audits.audit_then_tell`) calls every registered
+notifier at those moments, the scheduler calls `tick_notifiers`; the scheduler and `storeaudit
+report` retry what is pending. Adding a notifier is one new module, its settings section in
+the contract and its test: nothing that runs audits changes.
 
 A notifier never undoes an audit: whatever it raises is logged and the others are told all the
 same. What it sends is recorded as a delivery (`ledger.add_delivery`), pending until it went,
@@ -67,6 +68,11 @@ class Notifier:
         """Try a pending delivery of this notifier's again; the ledger says how it went."""
         return record
 
+    def on_tick(self, contract: Contract, ledger: Ledger, now: datetime) -> list[Delivery]:
+        """At each of the scheduler's ticks, audit or none: what is due by the clock (a
+        reminder, a step up the escalation ladder)."""
+        return []
+
 
 NOTIFIERS: list[Notifier] = []
 
@@ -97,6 +103,18 @@ def tell(news: AuditNews, *, nightly: bool = False) -> list[Delivery]:
             except Exception:
                 log.exception("notifier %s failed %s for run %s", notifier.name,
                               moment.__name__, news.run_id)
+    return done
+
+
+def tick_notifiers(contract: Contract, ledger: Ledger, now: datetime) -> list[Delivery]:
+    """Every registered notifier's `on_tick`. Never raises: a notifier that breaks is logged,
+    and the others are asked all the same."""
+    done: list[Delivery] = []
+    for notifier in list(NOTIFIERS):
+        try:
+            done += notifier.on_tick(contract, ledger, now) or []
+        except Exception:
+            log.exception("notifier %s failed on_tick at %s", notifier.name, now.isoformat())
     return done
 
 
