@@ -1,0 +1,307 @@
+"""The month's penalty statement: what the contract's `[penalties]` deduct from the agency's
+fee, every line traced to the finding (or the week) and the days it charges, and what did not
+count and why.
+
+A deduction the agency cannot check is a dispute; one that names finding #12 and the three
+dates it was late is a sum. So the statement is built from the ledger's spells and title
+changes alone, the same way every time, and rounds once per line.
+
+Days: day k of a late spell starts at late_from + (k − 1) × 24 h (late_from: its fix-by time,
+or its answer-by time for a clause on unanswered findings), is charged once, to the month (store
+time) it starts in, and only once it has started. A week of the title quota (Monday to Sunday,
+store time) is charged to the month its Sunday falls in, once it is over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from crawler.prices import format_price
+
+from .response_times import answer_by, fix_by, spell_name, waivers, when
+from .rules import SEVERITIES
+from .rules.titles import effective_quota, quota_status
+
+DAY = timedelta(days=1)
+CENT = Decimal("0.01")
+# A day the merchant had approved the SKU's discount or lower price is not late on these.
+PRICE_RULES = ("prices.unapproved_discount", "prices.below_floor")
+
+
+@dataclass(frozen=True)
+class PenaltyLine:
+    clause: str              # "overdue.critical", "title_quota"
+    finding_id: int | None
+    what: str                # "#12 SH-0001 Price under the floor — not fixed by 2026-11-12 03:00"
+    charged: list[str]       # the store dates charged, or ["week of 2026-11-09"]
+    units: int               # days, or steps short
+    rate: str                # "1 % of the fee a day", "¥500.00 a day"
+    amount: Decimal          # units × rate, before any cap
+
+
+@dataclass(frozen=True)
+class ClauseTotal:
+    clause: str
+    label: str               # "Critical findings left unfixed", "Weekly title quota"
+    lines: list[PenaltyLine]
+    subtotal: Decimal
+    cap: Decimal | None
+    charged: Decimal         # after the clause's cap
+
+
+@dataclass(frozen=True)
+class PenaltyStatement:
+    month: str               # "2026-11"
+    as_of: datetime          # store time; month-to-date when inside the month
+    fee: Decimal
+    currency: str
+    clauses: list[ClauseTotal]
+    subtotal: Decimal        # the clauses' charged, together
+    cap: Decimal | None      # the month's cap
+    total: Decimal           # after it
+    excluded: list[str]      # what does not count, and why
+
+
+@dataclass(frozen=True)
+class WeekQuota:
+    """One calendar week against the title quota."""
+
+    label: str               # "2026-11-09 – 2026-11-15"
+    start: datetime          # Monday 00:00, store time
+    end: datetime            # the next Monday 00:00
+    quota: int
+    changed: int
+    short_percent: Decimal   # to 0.1 %, for reading; the steps use the exact share
+    judged: bool             # watched from its first day
+    finished: bool
+
+    def steps(self, per_percent_short: Decimal) -> int:
+        """Whole `per_percent_short` steps short: quota 12, 5 changed -> 58.3 % -> 5."""
+        short = max(0, self.quota - self.changed)
+        return int(Fraction(short * 100, self.quota) / Fraction(per_percent_short))
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def number(value: Decimal) -> str:
+    """A contract's number as it was written: 1, 0.5, 10 (not 1E+1)."""
+    return format(value.normalize(), "f")
+
+
+def share_of_fee(fee: Decimal, percent: Decimal) -> Decimal:
+    return fee * percent / 100
+
+
+def cap_of(fee: Decimal, max_percent: Decimal | None, max_amount: Decimal | None
+           ) -> Decimal | None:
+    """The lower of the caps the contract gives, None when it gives none."""
+    caps = [c for c in (max_amount, None if max_percent is None
+                        else money(share_of_fee(fee, max_percent))) if c is not None]
+    return min(caps) if caps else None
+
+
+def month_bounds(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return (datetime(year, month, 1, tzinfo=tz),
+            datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz))
+
+
+def late_days(contract, clause, spell, now: datetime) -> tuple[datetime | None, list[datetime]]:
+    """When the spell became late under `clause`, and the start of each day it was late that
+    had started by `now`."""
+    if clause.late == "unfixed":
+        late_from = fix_by(contract, spell)
+        until = when(spell.resolved_at) or now            # resolved, or gone with its listing
+    else:
+        late_from = answer_by(contract, spell)
+        ends = [t for t in (when(spell.acknowledged_at), when(spell.resolved_at)) if t]
+        until = min(ends) if ends else now
+    if late_from is None:
+        return None, []
+    until, days, k = min(until, now), [], 0
+    while late_from + k * DAY < until:
+        days.append(late_from + k * DAY)
+        k += 1
+    return late_from, days
+
+
+def penalty_statement(contract, ledger, year: int, month: int,
+                      now: datetime) -> PenaltyStatement | None:
+    """The statement for one month (month-to-date while `now` is inside it); None when the
+    contract has no [penalties]."""
+    terms = contract.penalties
+    if terms is None:
+        return None
+    tz = ZoneInfo(contract.store.timezone)
+    start, end = month_bounds(year, month, tz)
+    fee, currency = terms.monthly_fee, contract.store.currency
+    excluded: list[str] = []
+    spells = ledger.spells()
+    waived = waivers(ledger, spells, now)
+    approvals = ledger.approvals()
+    clauses = []
+    for severity in SEVERITIES:
+        clause = getattr(terms.overdue, severity)
+        if clause is not None:
+            lines = _overdue_lines(contract, clause, severity,
+                                   [s for s in spells if s.severity == severity],
+                                   waived, approvals, (start, end), now, excluded)
+            clauses.append(_total(f"overdue.{severity}",
+                                  f"{severity.capitalize()} findings left {clause.late}",
+                                  lines, fee, clause))
+    if terms.title_quota is not None:
+        lines = _quota_lines(contract, ledger, terms.title_quota, (start, end), now, excluded)
+        clauses.append(_total("title_quota", "Weekly title quota", lines, fee,
+                              terms.title_quota))
+    subtotal = sum((c.charged for c in clauses), Decimal(0))
+    cap = cap_of(fee, terms.max_percent_of_fee, None)
+    return PenaltyStatement(
+        month=f"{year:04d}-{month:02d}", as_of=min(now, end).astimezone(tz), fee=fee,
+        currency=currency, clauses=clauses, subtotal=subtotal, cap=cap,
+        total=subtotal if cap is None else min(subtotal, cap),
+        excluded=list(dict.fromkeys(excluded)))
+
+
+def _total(key: str, label: str, lines: list[PenaltyLine], fee: Decimal,
+           clause) -> ClauseTotal:
+    subtotal = sum((line.amount for line in lines), Decimal(0))
+    cap = cap_of(fee, clause.max_percent_of_fee, clause.max_amount)
+    return ClauseTotal(clause=key, label=label, lines=lines, subtotal=subtotal, cap=cap,
+                       charged=subtotal if cap is None else min(subtotal, cap))
+
+
+def _unit(clause, fee: Decimal, currency: str, per: str) -> tuple[Decimal, str]:
+    """What one unit of the clause costs, and the rate as the statement writes it."""
+    if clause.percent_of_fee is not None:
+        return (share_of_fee(fee, clause.percent_of_fee),
+                f"{number(clause.percent_of_fee)} % of the fee {per}")
+    return clause.amount, f"{format_price(clause.amount, currency)} {per}"
+
+
+def _store_time(at: datetime, tz: ZoneInfo) -> str:
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _overdue_lines(contract, clause, severity: str, spells: list, waived: dict,
+                   approvals: list, month: tuple[datetime, datetime], now: datetime,
+                   excluded: list[str]) -> list[PenaltyLine]:
+    tz = ZoneInfo(contract.store.timezone)
+    fee, currency = contract.penalties.monthly_fee, contract.store.currency
+    unit, rate = _unit(clause, fee, currency, "a day")
+    lines = []
+    for s in spells:
+        late_from, days = late_days(contract, clause, s, now)
+        days = [d for d in days if month[0] <= d < month[1]]
+        if not days:
+            continue
+        reason = waived.get((s.finding_id, s.opened_at))
+        if reason is not None:
+            excluded.append(f"#{s.finding_id} waived by the merchant: {reason}")
+            continue
+        charged = []
+        for day in days:
+            approval = _approval_on(approvals, s, day)
+            if approval is None:
+                charged.append(day.astimezone(tz).date().isoformat())
+            else:
+                excluded.append(
+                    f"#{s.finding_id} {day.astimezone(tz).date().isoformat()}: discount "
+                    f"approved (approval #{approval.id}, until "
+                    f"{_store_time(when(approval.valid_until), tz)})")
+        if not charged:
+            continue
+        owed = "fixed" if clause.late == "unfixed" else "answered"
+        lines.append(PenaltyLine(
+            clause=f"overdue.{severity}", finding_id=s.finding_id,
+            what=f"{spell_name(s)} — not {owed} by {_store_time(late_from, tz)}",
+            charged=charged, units=len(charged), rate=rate,
+            amount=money(len(charged) * unit)))
+    return lines
+
+
+def _approval_on(approvals: list, spell, day: datetime):
+    """The merchant's approval for the spell's SKU in force when `day` started, if any (price
+    rules only: an approval says nothing about stock or images)."""
+    if spell.rule_id not in PRICE_RULES or not spell.sku:
+        return None
+    for a in approvals:
+        if a.sku == spell.sku and when(a.created) <= day <= when(a.valid_until):
+            return a
+    return None
+
+
+def _quota_lines(contract, ledger, clause, month: tuple[datetime, datetime], now: datetime,
+                 excluded: list[str]) -> list[PenaltyLine]:
+    fee, currency = contract.penalties.monthly_fee, contract.store.currency
+    per = clause.per_percent_short
+    unit, rate = _unit(clause, fee, currency, f"per {number(per)} % short")
+    lines = []
+    for week in weekly_quota_weeks(contract, ledger, month[0], month[1], now):
+        monday = week.start.date().isoformat()
+        if not week.finished:
+            excluded.append(f"week of {monday}: not over yet")
+            continue
+        if not week.judged:
+            excluded.append(f"week of {monday}: not judged (storeaudit was not watching the "
+                            "store from its first day)")
+            continue
+        steps = week.steps(per)
+        if steps:
+            lines.append(PenaltyLine(
+                clause="title_quota", finding_id=None,
+                what=f"Week {week.label}: {week.changed} of {week.quota} titles changed "
+                     f"({number(week.short_percent)} % short)",
+                charged=[f"week of {monday}"], units=steps, rate=rate,
+                amount=money(steps * unit)))
+    return lines
+
+
+def weekly_quota_weeks(contract, ledger, start: datetime, end: datetime,
+                       now: datetime) -> list[WeekQuota]:
+    """The calendar weeks whose Sunday falls in [start, end) (store time) and that have begun
+    by `now`, each against the title quota: a finished week as titles.weekly_quota judges it
+    at its end, the week under way so far."""
+    tz = ZoneInfo(contract.store.timezone)
+    settings = contract.rule_settings("titles.weekly_quota")
+    first = ledger.first_full_run()
+    watched_since = None
+    if first is not None:  # from the start of the store day of its first full crawl
+        watched_since = datetime.combine(when(first.started).astimezone(tz).date(), time(),
+                                         tzinfo=tz)
+    day: date = start.astimezone(tz).date()
+    weeks = []
+    while True:
+        sunday = day + timedelta(days=(6 - day.weekday()))
+        day = sunday + DAY
+        if datetime.combine(sunday, time(), tzinfo=tz) < start:
+            continue
+        if datetime.combine(sunday, time(), tzinfo=tz) >= end:
+            break
+        w_start = datetime.combine(sunday - 6 * DAY, time(), tzinfo=tz)
+        w_end = datetime.combine(sunday + DAY, time(), tzinfo=tz)
+        if w_start >= now:
+            break
+        weeks.append(_week(settings, ledger, w_start, w_end, now, watched_since))
+    return weeks
+
+
+def _week(settings, ledger, start: datetime, end: datetime, now: datetime,
+          watched_since: datetime | None) -> WeekQuota:
+    finished = end <= now
+    if finished:
+        status = quota_status(settings, ledger, end, watched_since=watched_since)
+        quota, changed = status.quota, status.changed
+    else:  # under way: the titles changed so far against this week's quota
+        changed = len({c.listing_id for c in ledger.title_changes(since=start, until=now)})
+        quota = effective_quota(settings, len(ledger.listings()))
+    short = Decimal(max(0, quota - changed) * 100) / Decimal(quota)
+    last = (end - DAY).date().isoformat()
+    return WeekQuota(
+        label=f"{start.date().isoformat()} – {last}", start=start, end=end, quota=quota,
+        changed=changed, short_percent=short.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+        judged=watched_since is not None and watched_since <= start, finished=finished)
