@@ -187,6 +187,11 @@ outbox = "{tmp_path / 'outbox'}"
 retry_minutes = 5
 attempts = 3
 {extra}
+
+[review]
+# The weekly and monthly reviews go by email too; tests/test_review.py has theirs.
+weekly_email = false
+monthly_email = false
 {smtp_section}
 """)
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from audits.ledger import Finding, FindingError, StoredSnapshot
+from audits.review.periods import period_of
 from audits.rules import RULES, SEVERITIES
 from audits.rules.prices import price_limits
 from audits.summary import open_counts, quota_progress
@@ -71,7 +72,8 @@ def overview(request: Request, session: Session = Depends(logged_in)) -> HTMLRes
                   counts=open_counts(ledger), groups=groups, quota=quota,
                   overdue=sum(1 for _, rows in groups for r in rows if r.overdue),
                   runs=ledger.runs(10), local=session.local, rule_names=RULE_NAMES,
-                  listing_count=len(titles))
+                  listing_count=len(titles),
+                  month_key=period_of("month", now.astimezone(session.zone)).key)
 
 
 def _title_changes(ok: list[StoredSnapshot], session: Session) -> list[dict[str, str | None]]:
