@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,10 +29,13 @@ from audits.clock import ManualClock
 from audits.contract import Contract
 from audits.ledger import Ledger
 from audits.random_checks import SECRET_NAME, check_times, random_check_config
+from audits.notify.review import write_review_files
 from audits.registry import add_to_registry
+from audits.review.build import monthly_review
 
 from .console import (RichCrawlProgress, changes_table, failures_table, findings_summary,
                       findings_table, run_table)
+from .demo_agency import AgencyDesk
 from .sample_store import demo_contract, export_registry_images, sample_store, set_store_day
 from .serving import run_api
 
@@ -70,10 +73,13 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
         console.print(f"Registry: {len(added.added)} known infringing images "
                       f"({', '.join(e.label for e in added.added)})")
         email_record = None
+        desk = AgencyDesk(contract, ledger, clock)
         for day in range(days):
             scenario = set_store_day(url, day)
             night = datetime.fromisoformat(scenario["date"]).replace(hour=NIGHTLY_HOUR, tzinfo=zone)
-            clock.set(night)
+            if day == 0:
+                clock.set(night)
+            desk.until(night)   # the agency answers, the ladder looks, up to tonight
             console.print(Rule(f"Day {day} — {night:%a %Y-%m-%d %H:%M} ({contract.store.timezone})"))
             for event in scenario.get("events", []):
                 console.print(Text(f"  agency: {event['description']}", style="dim"))
@@ -83,11 +89,14 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
                                        wait=0, nightly=True, catalog=catalog,
                                        progress=progress)
             told.raise_error()
+            desk.raised(told.outcome.update.new + told.outcome.update.reopened)
             _print_day(console, ledger, told.outcome, contract.store.currency,
                        first=day == 0, zone=zone)
+            _print_told(console, told.deliveries)
             emails = [d for d in told.deliveries if d.notifier == "email" and d.kind == "digest"]
             email_record = emails[-1] if emails else email_record
-            _random_checks(console, contract, ledger, clock, url, day, night, catalog)
+            _random_checks(console, contract, ledger, desk, url, day, night, catalog)
+        desk.until(clock.now() + timedelta(hours=1))
         open_now = ledger.findings(status=["open", "acknowledged"])
         console.print(Rule("After two weeks" if days == 14 else f"After {days} days"))
         console.print(f"Open findings: {findings_summary(open_now)}")
@@ -97,6 +106,8 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
                           f"[bold]{email_record.html_path}[/bold] — open it in a browser "
                           f"(the message itself: {email_record.path})", highlight=False,
                           soft_wrap=True)
+        _print_escalations(console, desk.told)
+        _month_to_date(console, contract, ledger)
         if serve_port is not None:
             serve_ledger(console, ledger, contract, url, serve_port)
         return ledger
@@ -118,19 +129,20 @@ def serve_ledger(console: Console, ledger: Ledger, contract: Contract, store_url
     run_api(settings, contract, host="127.0.0.1", port=port)
 
 
-def _random_checks(console: Console, contract: Contract, ledger: Ledger, clock: ManualClock,
+def _random_checks(console: Console, contract: Contract, ledger: Ledger, desk: AgencyDesk,
                    url: str, day: int, night: datetime, catalog) -> None:
     """The day's random checks, each at its drawn time with the store as it is then."""
     zone = night.tzinfo
     for at in check_times(DEMO_SECRET, night.date(), contract.schedule, zone):
         set_store_day(url, day, at.hour)
-        clock.set(at)
+        desk.until(at)
         rng = random.Random(f"{DEMO_SECRET} {at.isoformat()}")
         told = audit_then_tell(contract, ledger, kind="random", holder="the demo's replay",
                                wait=0, catalog=catalog,
                                config=random_check_config(contract, ledger, rng))
         told.raise_error()
         update = told.outcome.update
+        desk.raised(update.new + update.reopened)
         raised = ledger.findings(ids=update.new + update.reopened)
         line = (f"  random check {at:%H:%M}: {told.outcome.run.pages_ok} listings read, "
                 + (f"{len(raised)} new finding(s)" if raised else "nothing new"))
@@ -139,6 +151,39 @@ def _random_checks(console: Console, contract: Contract, ledger: Ledger, clock: 
             console.print(findings_table(raised, title=f"Seen by the random check at {at:%H:%M}",
                                          zone=zone))
     set_store_day(url, day)
+
+
+def _print_told(console: Console, deliveries) -> None:
+    """The review emails a night's audit sent (the digest is printed at the end)."""
+    for d in deliveries:
+        if d.notifier == "review":
+            console.print(Text(f"  {d.kind} review ({d.period}) {d.status}: {d.path}",
+                               style="cyan"), soft_wrap=True)
+
+
+def _print_escalations(console: Console, told) -> None:
+    """What the escalation ladder told people over the replay, by why."""
+    by_kind: dict[str, int] = {}
+    for d in told:
+        by_kind[d.kind] = by_kind.get(d.kind, 0) + 1
+    if told:
+        console.print(f"Escalation ladder: {', '.join(f'{n} {k}' for k, n in by_kind.items())} "
+                      f"message(s), kept in {told[-1].path and Path(told[-1].path).parent}",
+                      highlight=False, soft_wrap=True)
+
+
+def _month_to_date(console: Console, contract: Contract, ledger: Ledger) -> None:
+    """The month-to-date review with its penalty statement, as HTML and PDF in the outbox."""
+    review = monthly_review(contract, ledger)
+    html, pdf = write_review_files(contract, review, f"month-to-date_{review.period.key}")
+    if review.penalties is not None:
+        p = review.penalties
+        console.print(f"Penalties so far this month: [bold]{review.money(p.total)}[/bold] of a "
+                      f"{review.money(p.fee)} fee "
+                      f"({sum(len(c.lines) for c in p.clauses)} lines, each tracing to findings "
+                      f"and days)", highlight=False)
+    console.print(f"Month-to-date review: [bold]{html}[/bold]" + (f" (PDF: {pdf})" if pdf else ""),
+                  highlight=False, soft_wrap=True)
 
 
 def _print_day(console: Console, ledger: Ledger, outcome, currency: str, first: bool,

@@ -67,3 +67,19 @@ def running(secured):
     with serve(secured.app()) as url:
         secured.url = url
         yield secured
+
+
+@pytest.fixture(scope="session")
+def demo_fortnight(tmp_path_factory) -> Path:
+    """`storeaudit demo`'s replay of 13 scenario days (2026-11-09 to 11-21), run once for the
+    tests that read what it left: its folder holds demo.log, demo.db and outbox/."""
+    from rich.console import Console
+
+    from storeaudit.demo import run_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    with open(folder / "demo.log", "w") as log:
+        ledger = run_demo(Console(file=log, width=160), days=13, db_path=folder / "demo.db",
+                          outbox=folder / "outbox")
+    ledger.close()
+    return folder

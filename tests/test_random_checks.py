@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from rich.console import Console
 
 from audits.clock import ManualClock
 from audits.contract import ContractError, ScheduleSettings, parse_contract
@@ -123,13 +122,12 @@ def test_promoted_and_recently_changed_listings_are_drawn_more_often(tmp_path):
 
 
 @pytest.mark.e2e
-def test_a_price_dropped_in_the_afternoon_is_caught_by_a_random_check_with_both_looks(tmp_path):
+def test_a_price_dropped_in_the_afternoon_is_caught_by_a_random_check_with_both_looks(
+        demo_fortnight):
     """The sample store's day 11: the promoted jacket sells at ¥149 from 12:00 to 23:00 and is
     back at ¥299 before the 02:00 nightly. The demo's replay (its fixed secret) checks at 20:39."""
-    from storeaudit.demo import run_demo
-
-    ledger = run_demo(Console(file=open(tmp_path / "demo.log", "w"), width=160), days=13,
-                      db_path=tmp_path / "demo.db", outbox=tmp_path / "outbox")
+    tmp_path = demo_fortnight
+    ledger = Ledger(tmp_path / "demo.db")
     try:
         runs = {r.id: r for r in ledger.runs(limit=200)}
         # Raised on day 2, resolved on day 8, and reopened by the random check of day 11.
