@@ -144,10 +144,11 @@ class EscalationSettings(_Strict):
         i = LEVELS_UP.index(severity)
         return LEVELS_UP[i + 1] if i + 1 < len(LEVELS_UP) else None
 
-    def fix_by(self, finding) -> datetime | None:
-        """When `finding` (a ledger Finding) must be fixed by, if its level sets a time."""
-        within = self.level(finding.severity).fix_within
-        return None if within is None else datetime.fromisoformat(finding.opened) + within
+    def fix_by(self, severity: str, opened: str) -> datetime | None:
+        """When a finding of `severity` raised at `opened` (ISO) must be fixed by, if its
+        level sets a time."""
+        within = self.level(severity).fix_within
+        return None if within is None else datetime.fromisoformat(opened) + within
 
     def ladder_text(self) -> dict[str, str]:
         return {s: self.level(s).text() for s in SEVERITIES}

@@ -76,8 +76,9 @@ class WeekQuota:
     quota: int
     changed: int
     short_percent: Decimal   # to 0.1 %, for reading; the steps use the exact share
-    judged: bool             # watched from its first day
+    judged: bool             # watched from its first day, and looked at by its end
     finished: bool
+    not_judged_because: str | None = None   # why not, in words
 
     def steps(self, per_percent_short: Decimal) -> int:
         """Whole `per_percent_short` steps short: quota 12, 5 changed -> 58.3 % -> 5."""
@@ -247,8 +248,7 @@ def _quota_lines(contract, ledger, clause, month: tuple[datetime, datetime], now
             excluded.append(f"week of {monday}: not over yet")
             continue
         if not week.judged:
-            excluded.append(f"week of {monday}: not judged (storeaudit was not watching the "
-                            "store from its first day)")
+            excluded.append(f"week of {monday}: not judged ({week.not_judged_because})")
             continue
         steps = week.steps(per)
         if steps:
@@ -259,6 +259,12 @@ def _quota_lines(contract, ledger, clause, month: tuple[datetime, datetime], now
                 charged=[f"week of {monday}"], units=steps, rate=rate,
                 amount=money(steps * unit)))
     return lines
+
+
+# A finished week is judged only when a whole-store crawl looked at the store in its last two
+# days: the titles counted are the ones changed by then, and a week nobody looked at (the
+# scheduler stopped) is not "nothing was optimised".
+LOOKED_AT_END = timedelta(days=2)
 
 
 def weekly_quota_weeks(contract, ledger, start: datetime, end: datetime,
@@ -300,8 +306,13 @@ def _week(settings, ledger, start: datetime, end: datetime, now: datetime,
         changed = len({c.listing_id for c in ledger.title_changes(since=start, until=now)})
         quota = effective_quota(settings, len(ledger.listings()))
     short = Decimal(max(0, quota - changed) * 100) / Decimal(quota)
+    why = None
+    if watched_since is None or watched_since > start:
+        why = "storeaudit was not watching the store from its first day"
+    elif finished and not ledger.full_run_between(end - LOOKED_AT_END, end):
+        why = "no whole-store crawl in its last two days"
     last = (end - DAY).date().isoformat()
     return WeekQuota(
         label=f"{start.date().isoformat()} – {last}", start=start, end=end, quota=quota,
         changed=changed, short_percent=short.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
-        judged=watched_since is not None and watched_since <= start, finished=finished)
+        judged=why is None, finished=finished, not_judged_because=why)

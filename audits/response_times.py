@@ -30,8 +30,7 @@ def answer_by(contract, spell) -> datetime:
 
 def fix_by(contract, spell) -> datetime | None:
     """When the spell had to be fixed by, if its level sets a fix time."""
-    within = contract.escalation.level(spell.severity).fix_within
-    return None if within is None else when(spell.opened_at) + within
+    return contract.escalation.fix_by(spell.severity, spell.opened_at)
 
 
 def answered_at(spell) -> datetime | None:

@@ -239,10 +239,23 @@ def quota_world(world, changed: int):
     """Watched from Sunday 11-08; `changed` titles changed in the week of 11-09; none in the
     week of 11-16."""
     world.at("2026-11-08 10:00").crawl(*(listing(s, title=f"Old {s}") for s in SKUS))
-    world.at("2026-11-10 10:00").crawl(*(listing(s, title=f"New {s}" if i < changed
-                                                 else f"Old {s}")
-                                         for i, s in enumerate(SKUS)))
+    titles = [f"New {s}" if i < changed else f"Old {s}" for i, s in enumerate(SKUS)]
+    world.at("2026-11-10 10:00").crawl(*(listing(s, title=t) for s, t in zip(SKUS, titles)))
+    for day in range(11, 31):   # the nightly looks on: a week is judged when it was looked at
+        world.at(f"2026-11-{day:02d} 02:00").crawl(*(listing(s, title=t)
+                                                     for s, t in zip(SKUS, titles)))
     return world
+
+
+def test_a_week_nobody_looked_at_by_its_end_is_not_judged(world):
+    """The scheduler stopped: no crawl in the week's last two days is not "nothing changed"."""
+    world.at("2026-11-08 10:00").crawl(*(listing(s, title=f"Old {s}") for s in SKUS))
+    world.at("2026-11-12 02:00").crawl(*(listing(s, title=f"Old {s}") for s in SKUS))
+    (week,) = weekly_quota_weeks(QUOTA, world.ledger, store("2026-11-15 00:00"),
+                                 store("2026-11-16 00:00"), store("2026-11-20 00:00"))
+    assert week.finished and not week.judged
+    st = statement(QUOTA, world, now="2026-11-20 00:00")
+    assert clause(st, "title_quota").lines == []
 
 
 def test_each_whole_step_short_of_the_quota_costs_its_share(world):

@@ -202,6 +202,11 @@ class CrawlRecords(ThumbnailRecords, FeatureRecords):
                         "LIMIT 1", [kind])
         return run_of_row(row) if row else None
 
+    def full_run_between(self, start: datetime, end: datetime) -> bool:
+        """Whether a crawl of the whole store was recorded that started in [start, end)."""
+        return self._one("SELECT 1 FROM runs WHERE full = 1 AND started >= ? AND started < ? "
+                         "LIMIT 1", [utc_iso(start), utc_iso(end)]) is not None
+
     def runs_since(self, since: datetime | str) -> list[Run]:
         """Runs whose crawl was recorded (`full` is set with it), started after `since`,
         oldest first: an audit cut short after its crawl still saw what changed."""

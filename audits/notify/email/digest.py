@@ -239,7 +239,7 @@ class _Items:
                                                                 ev.get("image_url")),
                 inliers=ev.get("inliers"), listing_box=drawable_box(ev.get("listing_box")),
                 registry_box=drawable_box(ev.get("registry_box")))
-        fix_by = self.contract.escalation.fix_by(f)
+        fix_by = self.contract.escalation.fix_by(f.severity, f.opened)
         fix_by = fix_by and fix_by.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
         return FindingItem(
             finding=f, title=title, listing_url=url or f.url,
