@@ -221,6 +221,28 @@ def test_an_unanswered_major_finding_is_told_one_level_up_once(tmp_path, receive
     assert len(ledger.escalations(major)) == 1
 
 
+def test_two_processes_sweeping_at_once_tell_a_late_finding_once(tmp_path, receiver, ledger,
+                                                                 clock, monkeypatch):
+    """The scheduler's process and the API's (after a spot-check) may sweep at the same
+    moment: the one that claims the step first tells it, the other tells nothing."""
+    contract = contract_for(tmp_path, receiver)
+    [major] = raise_findings(ledger, clock, contract,
+                             ("prices.unapproved_discount", "B", "Discount of 45% on B"))
+    clock.advance(timedelta(hours=5))
+    other = Ledger(ledger.path, clock)   # another process's connection to the same ledger
+    try:
+        # Both have read the late finding; the other process claims it first.
+        [late] = ledger.unanswered_past(clock.now())
+        monkeypatch.setattr(ledger, "unanswered_past", lambda now: [late])
+        assert other.claim_escalation(late, "unanswered", "critical")
+        assert escalate(contract, ledger, clock.now()) == []
+        assert not other.claim_escalation(late, "unanswered", "critical")
+    finally:
+        other.close()
+    assert receiver.posts == []
+    assert len(ledger.escalations(major)) == 1
+
+
 def _no_audit(contract, ledger, kind):
     raise AssertionError("the schedule is off: no audit runs")
 

@@ -41,16 +41,26 @@ class EscalationRecords(LedgerBase):
                 ORDER BY COALESCE(f.opened_at, f.first_seen), f.id""",
             {"severity": severity, "by": utc_iso(opened_by), "step": "unfixed"})]
 
-    def record_escalation(self, finding: Finding, step: str, told_level: str,
-                          delivery_ids: list[int]) -> None:
-        """Write down that `finding`'s lateness (`step`) was told, to `told_level`'s contacts."""
+    def claim_escalation(self, finding: Finding, step: str, told_level: str) -> bool:
+        """Write down that `finding`'s lateness (`step`) is being told, to `told_level`'s
+        contacts, before anything is sent. False: it was told already in this spell (by this
+        process or another): tell nothing."""
         if step not in ESCALATION_STEPS:
             raise ValueError(f"an escalation step is one of {ESCALATION_STEPS}, not {step!r}")
         with self._writing(f"the escalation of finding #{finding.id}"):
-            self.db["escalations"].insert({
-                "finding_id": finding.id, "step": step, "opened_at": finding.opened,
-                "severity": finding.severity, "told_level": told_level, "at": self._now(),
-                "deliveries": json.dumps(delivery_ids)})
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO escalations (finding_id, step, opened_at, severity, "
+                "told_level, at, deliveries) VALUES (?, ?, ?, ?, ?, ?, '[]')",
+                [finding.id, step, finding.opened, finding.severity, told_level, self._now()])
+        return cursor.rowcount == 1
+
+    def note_escalation_deliveries(self, finding: Finding, step: str,
+                                   delivery_ids: list[int]) -> None:
+        """The deliveries that carry a claimed escalation."""
+        with self._writing(f"the escalation of finding #{finding.id}"):
+            self.db.execute("UPDATE escalations SET deliveries = ? WHERE finding_id = ? AND "
+                            "step = ? AND opened_at = ?",
+                            [json.dumps(delivery_ids), finding.id, step, finding.opened])
 
     def escalations(self, finding_id: int | None = None) -> list[dict]:
         """What was told of findings' lateness, oldest first."""

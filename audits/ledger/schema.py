@@ -149,6 +149,9 @@ INDEXES = [
     ("screenshots", ["taken_at"]),
     ("escalations", ["finding_id", "step"]),
 ]
+# A finding's step is told once per spell, even by two processes sweeping at once (the
+# scheduler's, and the API's after a spot-check): the second one's claim finds the row there.
+UNIQUE_INDEXES = [("escalations", ["finding_id", "step", "opened_at"])]
 
 
 def _missing(db: sqlite_utils.Database) -> bool:
@@ -159,7 +162,7 @@ def _missing(db: sqlite_utils.Database) -> bool:
     for name, spec in TABLES.items():
         if not db[name].exists() or set(spec["columns"]) - set(db[name].columns_dict):
             return True
-    for table, columns in INDEXES:
+    for table, columns in INDEXES + UNIQUE_INDEXES:
         if not any(index.columns == columns for index in db[table].indexes):
             return True
     return False
@@ -185,4 +188,6 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db.execute("UPDATE deliveries SET notifier = 'email' WHERE notifier IS NULL")
         for table, columns in INDEXES:
             db[table].create_index(columns, if_not_exists=True)
+        for table, columns in UNIQUE_INDEXES:
+            db[table].create_index(columns, unique=True, if_not_exists=True)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -8,8 +8,8 @@
     contact), once per spell ("unanswered");
   - a finding of a level with `fix_within_hours`, open or acknowledged that long after it was
     raised, is told to its level's merchant contact, once per spell ("unfixed").
-  Each is written down (`ledger.record_escalation`) even when the level names no one, so the
-  sweep does not ask again.
+  Each is claimed in the ledger first (`ledger.claim_escalation`), even when the level names
+  no one: neither a later sweep nor another process's sweep at the same moment tells it again.
 
 A contact's channels are Apprise URLs (`wecombot://${WECOM_BOT_KEY}`, `json://host/path`): one
 delivery per contact and channel, recorded in the ledger with the channel as written. A
@@ -103,7 +103,7 @@ def _item(contract: Contract, f: Finding, kind: str, zone: ZoneInfo) -> str:
     elif kind == "unanswered":
         due = f"{level.answer} was due {_when(f.deadline, zone)}, not acknowledged"
     else:
-        due = f"fix was due {_when(contract.escalation.fix_by(f), zone)}"
+        due = f"fix was due {_when(contract.escalation.fix_by(f.severity, f.opened), zone)}"
     link = f"{contract.email.dashboard_url.rstrip('/')}/findings/{f.id}"
     return "\n".join([
         f"- {f.severity.upper()} · {_label(f.rule_id)} · {where}",
@@ -225,27 +225,33 @@ def escalate(contract: Contract, ledger: Ledger, now: datetime) -> list[Delivery
     deliveries after their first try."""
     ladder = contract.escalation
     messages = _Messages()
-    told: list[tuple[Finding, str, str, list[_Message]]] = []
+    told: list[tuple[Finding, str, list[_Message]]] = []
+    # Each claimed (written down) before anything is composed: a step another sweep claimed
+    # first is not told twice, and a message that does not go is retried from the ledger,
+    # never composed and sent again by the next sweep.
     for f in ledger.unanswered_past(now):
         up = ladder.above(f.severity)
+        if not ledger.claim_escalation(f, "unanswered", up or f.severity):
+            continue
         second = ladder.level(up).agency if up else ladder.level(f.severity).merchant
         went = [messages.tell(ladder.level(f.severity).agency, "unanswered", f),
                 messages.tell(second, "unanswered", f)]
-        told.append((f, "unanswered", up or f.severity, [m for m in went if m]))
+        told.append((f, "unanswered", [m for m in went if m]))
     for severity in SEVERITIES:
         level = ladder.level(severity)
         if level.fix_within is None:
             continue
         for f in ledger.unfixed_opened_by(severity, now - level.fix_within):
+            if not ledger.claim_escalation(f, "unfixed", severity):
+                continue
             went = messages.tell(level.merchant, "unfixed", f)
-            told.append((f, "unfixed", severity, [went] if went else []))
+            told.append((f, "unfixed", [went] if went else []))
     for m in messages:
         _create(contract, ledger, m, None)
-    # Written down before the first try: a message that does not go is retried from the
-    # ledger, never composed and sent again by the next sweep.
-    for f, step, level_name, went in told:
+    for f, step, went in told:
         ids = sorted({d.id for m in went for d in m.deliveries})
-        ledger.record_escalation(f, step, level_name, ids)
+        if ids:
+            ledger.note_escalation_deliveries(f, step, ids)
     return _send_all(contract, ledger, messages, now)
 
 
