@@ -209,3 +209,22 @@ password_env = "{PASSWORD_ENV}"
         assert "Penalty statement" in printed and "Renewal conditions" in printed
     finally:
         server.stop()
+
+
+def test_one_review_is_printed_at_a_time(page, review_api, priced_shop):
+    """Each PDF starts a Chromium: a second asked for while one prints waits, then is refused
+    with a page that says so, never a pile of browsers."""
+    from audits.review import pdf
+
+    log_in(page, review_api, review_api.agency)
+    url = f"{review_api.url}/reviews/month/{month_key(review_api.ledger)}.pdf"
+    assert pdf.PRINTING.acquire(timeout=5)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pdf, "PRINT_WAIT_S", 0.2)
+            answer = page.request.get(url)
+    finally:
+        pdf.PRINTING.release()
+    assert answer.status == 503 and answer.headers["retry-after"] == "60"
+    assert "another review is being printed" in answer.text()
+    assert page.request.get(url).status == 200

@@ -63,8 +63,10 @@ def review_page(kind: str, key: str, request: Request,
         try:
             data = html_to_pdf(review_document(review), title=review.title)
         except PdfError as e:
-            return render(request, "message.html", status_code=503,
-                          title="The PDF could not be made", message=str(e))
+            response = render(request, "message.html", status_code=503,
+                              title="The PDF could not be made", message=str(e))
+            response.headers["Retry-After"] = "60"
+            return response
         name = f"storeaudit-{kind}-{period.key}.pdf"
         return Response(data, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="{name}"',

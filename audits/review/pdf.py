@@ -9,6 +9,7 @@ that runs an event loop, and the caller may be one (a test's browser, an async s
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import Error as PlaywrightError
@@ -17,6 +18,9 @@ from playwright.sync_api import sync_playwright
 from crawler.browser import LAUNCH_ARGS, find_chromium
 
 PRINT_TIMEOUT_MS = 60_000
+# One print at a time: each starts a Chromium, and anyone logged in may ask for a PDF.
+PRINTING = threading.BoundedSemaphore(1)
+PRINT_WAIT_S = 30
 
 
 class PdfError(RuntimeError):
@@ -24,9 +28,16 @@ class PdfError(RuntimeError):
 
 
 def html_to_pdf(html: str, *, title: str = "") -> bytes:
-    """`html` printed as an A4 PDF (backgrounds kept, page numbers in the footer)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="pdf") as pool:
-        return pool.submit(_print, html, title).result()
+    """`html` printed as an A4 PDF (backgrounds kept, page numbers in the footer). PdfError
+    when another print holds the printer for longer than PRINT_WAIT_S."""
+    if not PRINTING.acquire(timeout=PRINT_WAIT_S):
+        raise PdfError(f"another review is being printed; {title or 'this one'} can be "
+                       "printed in a minute")
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="pdf") as pool:
+            return pool.submit(_print, html, title).result()
+    finally:
+        PRINTING.release()
 
 
 def _print(html: str, title: str) -> bytes:
