@@ -99,3 +99,26 @@ def test_the_ladder_told_the_slow_answers_once_each(demo_ledger):
     unanswered = [d for d in demo_ledger.deliveries(notifier="escalation", limit=200)
                   if d.kind == "unanswered"]
     assert unanswered and all(d.status == "written" for d in unanswered)
+
+
+def test_storeaudit_review_prints_the_month_and_writes_its_pdf(demo_fortnight, tmp_path):
+    from typer.testing import CliRunner
+
+    from storeaudit.cli import app
+    from storeaudit.sample_store import demostore_dir
+
+    result = CliRunner().invoke(app, [
+        "review", "2026-11", "-c", str(demostore_dir() / "contract.toml"),
+        "--db", str(demo_fortnight / "demo.db"), "--pdf", str(tmp_path / "november.pdf")],
+        terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Monthly review: November 2026 — 山禾生活旗舰店 (sample store)" in result.output
+    # The month is over: the infringing image stayed unfixed to its end, and the month's cap
+    # (30 % of ¥30,000) holds the total.
+    assert "Penalties: ¥9,000.00 of a ¥30,000.00 fee" in result.output
+    assert "Met: no response for 3 days: the merchant may suspend payment" in result.output
+    assert (tmp_path / "november.pdf").read_bytes()[:5] == b"%PDF-"
+    bad = CliRunner().invoke(app, ["review", "2026-W99", "-c",
+                                   str(demostore_dir() / "contract.toml"),
+                                   "--db", str(demo_fortnight / "demo.db")])
+    assert bad.exit_code != 0 and "is not a week like 2026-W46" in bad.output

@@ -76,6 +76,17 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what h
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every tick at INFO
 
 
+def contract_and_ledger(contract: Path, db: Path):
+    """The contract and the ledger a verb works on, or the verb fails saying what is wrong."""
+    from audits.contract import load_contract
+    from audits.ledger import Ledger
+
+    try:
+        return load_contract(contract), Ledger(db)
+    except USER_ERRORS as e:
+        fail(str(e))
+
+
 def print_delivery(record) -> None:
     """How an email (or another notification) went, in one line a person can act on."""
     what = "Email" if record.notifier == "email" else f"{record.notifier.capitalize()} message"

@@ -11,7 +11,8 @@ from rich.text import Text
 from audits.catalog import load_catalog
 from audits.contract import load_contract
 from audits.ledger import Ledger
-from .common import USER_ERRORS, ContractOption, DbOption, fail, print_delivery, store_zone, app, console
+from .common import (USER_ERRORS, ContractOption, DbOption, contract_and_ledger, fail,
+                     print_delivery, store_zone, app, console)
 
 
 @app.command()
@@ -94,11 +95,7 @@ def report(contract: Path = ContractOption, db: Path = DbOption) -> None:
     from audits.notify import retry_pending
     from audits.notify.email import send_digest
 
-    try:
-        loaded = load_contract(contract)
-        ledger = Ledger(db)
-    except USER_ERRORS as e:
-        fail(str(e))
+    loaded, ledger = contract_and_ledger(contract, db)
     if not ledger.runs(1):
         fail(f"{db} has no audit yet: run `storeaudit audit` first")
     for retried in retry_pending(loaded, ledger, due_only=False):
@@ -120,11 +117,7 @@ def status(contract: Path = ContractOption, db: Path = DbOption) -> None:
     from audits.scheduler import next_runs
     from audits.summary import open_counts
 
-    try:
-        loaded = load_contract(contract)
-        ledger = Ledger(db)
-    except USER_ERRORS as e:
-        fail(str(e))
+    loaded, ledger = contract_and_ledger(contract, db)
     zone = store_zone(loaded)
     now = datetime.now(timezone.utc)
     runs = next_runs(loaded, now, ledger)
