@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from audits.contract import load_contract, parse_contract
@@ -86,3 +88,17 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     path.write_bytes(GOOD.replace("Shop", "店铺").encode("gb18030"))
     with pytest.raises(ContractError, match="not UTF-8"):
         load_contract(path)
+
+
+def test_the_readme_example_of_the_contracts_consequences_is_a_valid_contract():
+    """README's [escalation]/[penalties]/[review] example, as a merchant would copy it."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### What the contract says happens next"):]
+    example = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    contract = parse_contract('[store]\nname = "x"\nbase_url = "https://shop.example.com"\n'
+                              + example)
+    assert contract.escalation.ladder_text()["critical"] == "answer within 1 h, fix within 24 h"
+    assert contract.penalties.overdue.major.amount == 500
+    assert contract.review.suspend_after_days_unanswered == 3
