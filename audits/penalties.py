@@ -116,8 +116,10 @@ def late_days(contract, clause, spell, now: datetime) -> tuple[datetime | None, 
     """When the spell became late under `clause`, and the start of each day it was late that
     had started by `now`."""
     if clause.late == "unfixed":
+        # Late until a look saw it fixed (or it went with its listing); while it lasts, as far
+        # as the last look that still saw it: a day no look has confirmed is not charged yet.
         late_from = fix_by(contract, spell)
-        until = when(spell.resolved_at) or now            # resolved, or gone with its listing
+        until = when(spell.resolved_at) or when(spell.last_seen) or now
     else:
         late_from = answer_by(contract, spell)
         ends = [t for t in (when(spell.acknowledged_at), when(spell.resolved_at)) if t]

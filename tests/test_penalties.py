@@ -114,6 +114,21 @@ def test_each_day_unfixed_costs_its_percent_of_the_fee(world):
     assert st.as_of == store("2026-12-01 00:00")
 
 
+def test_a_finding_still_open_is_charged_as_far_as_the_last_look_that_saw_it(world):
+    """No look since: a day nobody has seen it unfixed on is not charged yet; the next look
+    that still sees it charges the days up to it."""
+    fid = world.raise_("2026-11-10 03:00", "SH-1")       # fix by 11-11 03:00
+    world.raise_("2026-11-12 02:00", "SH-1")             # seen again, unfixed
+    [line] = clause(statement(CRITICAL_UNFIXED, world, now="2026-11-20 00:00"),
+                    "overdue.critical").lines
+    assert (line.finding_id, line.charged) == (fid, ["2026-11-11"])
+    world.raise_("2026-11-16 02:00", "SH-1")             # and again, four days later
+    [line] = clause(statement(CRITICAL_UNFIXED, world, now="2026-11-20 00:00"),
+                    "overdue.critical").lines
+    assert line.charged == ["2026-11-11", "2026-11-12", "2026-11-13", "2026-11-14",
+                            "2026-11-15"]
+
+
 def test_fixed_exactly_at_its_fix_by_time_costs_nothing(world):
     fid = world.raise_("2026-11-10 03:00", "SH-1")
     world.fix("2026-11-11 03:00", fid)
@@ -185,6 +200,7 @@ def test_the_month_cap_limits_all_clauses_together(world):
 def test_a_waived_finding_costs_nothing_and_says_why(world):
     fid = world.raise_("2026-11-10 03:00", "SH-1")
     world.waive("2026-11-10 04:00", fid, "clearance agreed by phone")
+    world.raise_("2026-11-14 03:00", "SH-1")   # still there four days on: waived all the same
     st = statement(CRITICAL_UNFIXED, world)
     assert st.total == Decimal(0) and clause(st, "overdue.critical").lines == []
     assert st.excluded == [f"#{fid} waived by the merchant: clearance agreed by phone"]

@@ -126,7 +126,8 @@ class FindingRecords(LedgerBase):
         those before a reopening (kept by `_keep_spell`). What the response times and the
         penalties are computed from."""
         out = [Spell(f.id, f.rule_id, f.severity, f.listing_id, f.sku, f.opened, f.deadline,
-                     f.acknowledged_at, f.resolved_at, f.status, f.message)
+                     f.acknowledged_at, f.resolved_at, f.status, f.message,
+                     last_seen=f.last_seen)
                for f in self.findings()]
         by_id = {s.finding_id: s for s in out}
         for e in self.db.query("SELECT finding_id, detail FROM events WHERE action = 'reopen' "
@@ -138,7 +139,7 @@ class FindingRecords(LedgerBase):
                              now.listing_id, now.sku, d["opened_at"], d.get("deadline"),
                              d.get("acknowledged_at"), d.get("resolved_at"),
                              d.get("status") or "resolved", d.get("message") or now.message,
-                             current=False))
+                             current=False, last_seen=d.get("last_seen")))
         return sorted(out, key=lambda s: (s.opened_at, s.finding_id))
 
     def _look_in_run(self, listing_id: int | None, run_id: int) -> dict | None:

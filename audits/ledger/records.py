@@ -205,11 +205,12 @@ class Spell:
     status: str                  # as it ended (or stands)
     message: str
     current: bool = True
+    last_seen: str | None = None  # the last look that still saw the problem
 
 
 # What a spell's "reopen" event keeps of it.
 SPELL_KEYS = ("severity", "deadline", "acknowledged_at", "resolved_at", "status", "message",
-              "first_seen")
+              "first_seen", "last_seen")
 
 
 @dataclass(frozen=True)
