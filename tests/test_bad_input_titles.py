@@ -184,6 +184,34 @@ def test_hostile_titles_on_the_dashboard_are_text_and_fit_the_page(hostile_world
 
 
 @pytest.mark.e2e
+def test_hostile_titles_in_the_weekly_and_monthly_review_are_text_and_fit_the_page(
+        hostile_world, page, artifacts):
+    """The reviews quote the findings' messages (which quote the titles): as text, clipped,
+    on a page no wider than the window, and the same in the PDF's source."""
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    api = hostile_world["api"]
+    page.goto(f"{api}/login")
+    page.fill("#token", hostile_world["merchant"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{api}/")
+    page.goto(f"{api}/reviews")
+    items = page.locator("h2", has_text="Open items").locator("xpath=following-sibling::table[1]")
+    shown = items.inner_text()
+    assert "<script>window.__pwned=1</script>山禾 保温杯" in shown
+    assert "[U+202E]gpj.exe[U+202C]" in shown and "\u202e" not in shown
+    _no_injection(page, "weekly review")
+    _fits_the_window(page, "weekly review")
+    page.screenshot(path=str(artifacts / "hostile-titles-review.png"))
+    page.get_by_role("link", name="Monthly review").click()
+    assert page.locator("h1.rv-title").inner_text().startswith("Monthly review")
+    _no_injection(page, "monthly review")
+    _fits_the_window(page, "monthly review")
+    assert dialogs == []
+
+
+@pytest.mark.e2e
 def test_hostile_titles_in_the_email_are_escaped_text(hostile_world, page, artifacts):
     record = hostile_world["email"]
     assert record.status == "written"

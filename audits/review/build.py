@@ -96,6 +96,7 @@ class Review:
     changes: list[ChangeRow]
     change_counts: dict[str, int]
     open_items: list[OpenItem]
+    quota_enabled: bool = True
     penalties: PenaltyStatement | None = None
     penalties_before: PenaltyStatement | None = None
     conditions: list[Condition] = field(default_factory=list)
@@ -217,7 +218,8 @@ def _review(kind: str, contract: Contract, ledger: Ledger, period: Period,
         times=response_times(contract, ledger, period.start, period.end, now),
         times_before=response_times(contract, ledger, previous.start, previous.end, now),
         changes=changes, change_counts=counts,
-        open_items=_open_items(contract, ledger, now, zone))
+        open_items=_open_items(contract, ledger, now, zone),
+        quota_enabled=contract.rule_settings("titles.weekly_quota").enabled)
 
 
 def weekly_review(contract: Contract, ledger: Ledger, week: Period | None = None, *,
