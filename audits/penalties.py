@@ -244,7 +244,10 @@ def _quota_lines(contract, ledger, clause, month: tuple[datetime, datetime], now
     per = clause.per_percent_short
     unit, rate = _unit(clause, fee, currency, f"per {number(per)} % short")
     lines = []
+    first = ledger.first_full_run()
     for week in weekly_quota_weeks(contract, ledger, month[0], month[1], now):
+        if first is None or week.end <= when(first.started):
+            continue   # over before storeaudit began: nothing to say about it
         monday = week.start.date().isoformat()
         if not week.finished:
             excluded.append(f"week of {monday}: not over yet")

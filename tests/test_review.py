@@ -84,7 +84,7 @@ def test_the_monthly_review_page_has_the_penalty_statement_tracing_to_findings(
         page, review_api, priced_shop, artifacts):
     log_in(page, review_api, review_api.merchant)
     page.goto(f"{review_api.url}/")
-    page.get_by_role("link", name="This month's review and penalties").click()
+    page.get_by_role("link", name="Monthly review and penalties").click()
     assert page.locator("h1.rv-title").inner_text().startswith("Monthly review:")
     statement = monthly_review(priced_shop.contract, review_api.ledger).penalties
     assert statement is not None and statement.total > 0

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from audits.ledger import Finding, FindingError, StoredSnapshot
-from audits.review.periods import period_of
 from audits.rules import RULES, SEVERITIES
 from audits.rules.prices import price_limits
 from audits.summary import open_counts, quota_progress
@@ -21,6 +20,7 @@ from crawler.prices import format_price
 
 from .chart import price_chart
 from .common import DashboardRoute, Session, logged_in, render
+from .reviews import latest as latest_review
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -73,7 +73,7 @@ def overview(request: Request, session: Session = Depends(logged_in)) -> HTMLRes
                   overdue=sum(1 for _, rows in groups for r in rows if r.overdue),
                   runs=ledger.runs(10), local=session.local, rule_names=RULE_NAMES,
                   listing_count=len(titles),
-                  month_key=period_of("month", now.astimezone(session.zone)).key)
+                  month_key=latest_review(session, "month").key)
 
 
 def _title_changes(ok: list[StoredSnapshot], session: Session) -> list[dict[str, str | None]]:

@@ -7,6 +7,8 @@ picks the period from the URL and wraps the review in the dashboard's page.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -37,11 +39,18 @@ def _not_found(request: Request, what: str) -> HTMLResponse:
                           "like 2026-11.")
 
 
+def latest(session: Session, kind: str) -> Period:
+    """The week or month of the latest audit (now, if none yet): the one under way for a
+    store audited every night, and the replay's own for the demo's ledger."""
+    runs = session.ledger.runs(1)
+    when = min(session.now(), datetime.fromisoformat(runs[0].started)) if runs else session.now()
+    return period_of(kind, when.astimezone(session.zone))
+
+
 @router.get("/reviews", response_class=HTMLResponse)
 def reviews(request: Request, session: Session = Depends(logged_in)):
-    """The review of the week now (to date); the page links the others."""
-    week = period_of("week", session.now().astimezone(session.zone))
-    return RedirectResponse(f"/reviews/week/{week.key}", status_code=303)
+    """The review of the latest audit's week (to date); the page links the others."""
+    return RedirectResponse(f"/reviews/week/{latest(session, 'week').key}", status_code=303)
 
 
 @router.get("/review.css")
