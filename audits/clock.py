@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Protocol
+
+STORE_TIME = "%Y-%m-%d %H:%M"
+
+
+def store_time(when: str | datetime | None, zone: tzinfo | None, missing: str = "") -> str:
+    """A ledger time (ISO text or a datetime) as the store's clock shows it: "2026-11-09
+    04:00"; `missing` for no time. The one way the email, the chat messages, the reviews, the
+    penalties and the command line write a time."""
+    if not when:
+        return missing
+    at = when if isinstance(when, datetime) else datetime.fromisoformat(when)
+    return at.astimezone(zone).strftime(STORE_TIME)
 
 
 class Clock(Protocol):

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from crawler.prices import format_price
 
+from .clock import store_time
 from .response_times import answer_by, fix_by, spell_name, waivers, when
 from .rules import SEVERITIES
 from .rules.titles import effective_quota, quota_status
@@ -186,10 +187,6 @@ def _unit(clause, fee: Decimal, currency: str, per: str) -> tuple[Decimal, str]:
     return clause.amount, f"{format_price(clause.amount, currency)} {per}"
 
 
-def _store_time(at: datetime, tz: ZoneInfo) -> str:
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-
-
 def _overdue_lines(contract, clause, severity: str, spells: list, waived: dict,
                    approvals: list, month: tuple[datetime, datetime], now: datetime,
                    excluded: list[str]) -> list[PenaltyLine]:
@@ -215,13 +212,13 @@ def _overdue_lines(contract, clause, severity: str, spells: list, waived: dict,
                 excluded.append(
                     f"#{s.finding_id} {day.astimezone(tz).date().isoformat()}: discount "
                     f"approved (approval #{approval.id}, until "
-                    f"{_store_time(when(approval.valid_until), tz)})")
+                    f"{store_time(approval.valid_until, tz)})")
         if not charged:
             continue
         owed = "fixed" if clause.late == "unfixed" else "answered"
         lines.append(PenaltyLine(
             clause=f"overdue.{severity}", finding_id=s.finding_id,
-            what=f"{spell_name(s)} — not {owed} by {_store_time(late_from, tz)}",
+            what=f"{spell_name(s)} — not {owed} by {store_time(late_from, tz)}",
             charged=charged, units=len(charged), rate=rate,
             amount=money(len(charged) * unit)))
     return lines

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .clock import store_time
 from .penalties import month_bounds, weekly_quota_weeks
 from .response_times import answered_at, duration, spell_name, waivers, when
 
@@ -93,7 +94,7 @@ def _unanswered(contract, ledger, year: int, month: int, now: datetime,
             how = (f"answered after {duration(hours)}" if got is not None
                    else f"unanswered for {duration(hours)}")
             named.append(f"{spell_name(s)}: raised "
-                         f"{opened.astimezone(tz).strftime('%Y-%m-%d %H:%M')}, {how}")
+                         f"{store_time(opened, tz)}, {how}")
     return Condition(
         clause=f"no response for {days:g} days: the merchant may suspend payment",
         met=bool(named),

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .rules import SEVERITIES, rule_by_id
+from .rules import SEVERITIES, rule_label
 
 HOUR = timedelta(hours=1)
 
@@ -54,13 +54,6 @@ def waivers(ledger, spells, now: datetime) -> dict[tuple[int, str], str]:
         if inside or s.status == "waived":
             out[(s.finding_id, s.opened_at)] = inside[-1] if inside else "no reason recorded"
     return out
-
-
-def rule_label(rule_id: str) -> str:
-    try:
-        return rule_by_id(rule_id).label
-    except KeyError:  # a rule since renamed or removed: its id says what it was
-        return rule_id
 
 
 def spell_name(spell) -> str:

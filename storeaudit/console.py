@@ -17,6 +17,7 @@ from crawler.prices import format_price
 from crawler.snapshot import Snapshot
 
 from audits.clipped_text import MESSAGE, SKU, clip
+from audits.clock import store_time
 from audits.rules.crawl import AVAILABILITY_WORDS
 from audits.ledger import FieldChange, Finding, Ledger, Run
 
@@ -49,13 +50,6 @@ class RichCrawlProgress:
         self.progress.update(self.task, advance=1, failed=failed)
 
 
-def local_time(iso: str | None, zone: tzinfo | None = None) -> str:
-    """A ledger time (UTC) as the store's clock shows it: '2026-11-09 04:00'."""
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
 def run_table(run: Run, ledger: Ledger, zone: tzinfo | None = None) -> Table:
     table = Table(title=f"Run {run.id} ({run.kind}) — {run.status}", title_justify="left")
     table.add_column("listings seen", justify="right")
@@ -65,7 +59,7 @@ def run_table(run: Run, ledger: Ledger, zone: tzinfo | None = None) -> Table:
     table.add_column("finished")
     table.add_row(str(run.pages_ok + run.pages_failed), str(run.pages_ok),
                   Text(str(run.pages_failed), style="red" if run.pages_failed else ""),
-                  str(run.image_downloads), local_time(run.finished, zone))
+                  str(run.image_downloads), store_time(run.finished, zone))
     return table
 
 
@@ -169,7 +163,7 @@ def findings_table(findings: list[Finding], title: str = "Open findings",
             f.rule_id,
             Text(clip(f.sku, SKU) or ("store" if f.listing_id is None else f"#{f.listing_id}")),
             Text(clip(f.message, MESSAGE)), f.status + (" (waived: " + f.waive_reason + ")" if f.waive_reason and f.status == "waived" else ""),
-            local_time(f.deadline, zone),
+            store_time(f.deadline, zone),
         )
     return table
 
@@ -214,7 +208,7 @@ def recent_runs_table(runs: list[Run], zone: tzinfo | None = None) -> Table:
     for run in runs:
         table.add_row(str(run.id), run.kind,
                       Text(run.status, style="red" if run.status in ("failed", "abandoned") else ""),
-                      local_time(run.started, zone), local_time(run.finished, zone),
+                      store_time(run.started, zone), store_time(run.finished, zone),
                       str(run.pages_ok), str(run.pages_failed))
     return table
 
@@ -228,7 +222,7 @@ def deliveries_table(deliveries: list, zone: tzinfo | None = None) -> Table:
     for e in deliveries:
         where = e.last_error if e.status in ("pending", "failed") else (
             ", ".join(e.recipients) if e.status == "sent" else e.path)
-        table.add_row(str(e.id), e.notifier, e.kind, local_time(e.created, zone),
+        table.add_row(str(e.id), e.notifier, e.kind, store_time(e.created, zone),
                       Text(e.status, style=style.get(e.status, "")), str(e.attempts),
                       Text(where or ""))
     return table

@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 
 from crawler.prices import format_price
 
+from ..clock import store_time
 from ..contract import Contract
 from ..ledger import Ledger, Spell
 from ..penalties import PenaltyStatement, WeekQuota, penalty_statement, weekly_quota_weeks
 from ..renewal import Condition, renewal_conditions
 from ..response_times import LevelTimes, response_times
-from ..rules import RULES, SEVERITIES, rule_by_id
+from ..rules import RULES, SEVERITIES, rule_label
 from .charts import BarChart, quota_chart, trend_chart
 from .periods import Period, period_of
 
@@ -168,8 +169,7 @@ def _changes(ledger: Ledger, period: Period, zone: ZoneInfo, currency: str
             money = c.field in ("price", "list_price")
             show = (lambda v: format_price(v, currency) or "—") if money else _shown
             at = c.after_at or run.started
-            rows.append(ChangeRow(datetime.fromisoformat(at).astimezone(zone)
-                                  .strftime("%Y-%m-%d %H:%M"), c.sku, c.listing_id,
+            rows.append(ChangeRow(store_time(at, zone), c.sku, c.listing_id,
                                   c.field.replace("_", " "), show(c.before), show(c.after)))
     counts: dict[str, int] = {}
     for r in rows:
@@ -184,10 +184,9 @@ def _open_items(contract: Contract, ledger: Ledger, now: datetime, zone: ZoneInf
         deadline = datetime.fromisoformat(f.deadline) if f.deadline else None
         state = ("acknowledged" if f.status == "acknowledged" else
                  "overdue" if deadline and deadline < now else "waiting")
-        local = (lambda iso: datetime.fromisoformat(iso).astimezone(zone)
-                 .strftime("%Y-%m-%d %H:%M") if iso else "—")
-        items.append(OpenItem(f.id, f.severity, rule_by_id(f.rule_id).label, f.sku, f.message,
-                              local(f.opened), local(f.deadline), state))
+        items.append(OpenItem(f.id, f.severity, rule_label(f.rule_id), f.sku, f.message,
+                              store_time(f.opened, zone, "—"), store_time(f.deadline, zone, "—"),
+                              state))
     return items[:MAX_OPEN_ITEMS]
 
 
@@ -208,7 +207,7 @@ def _review(kind: str, contract: Contract, ledger: Ledger, period: Period,
     changes, counts = _changes(ledger, period, zone, contract.store.currency)
     return Review(
         kind=kind, store=contract.store.name, currency=contract.store.currency, period=period,
-        previous=previous, as_of=period.so_far(now).strftime("%Y-%m-%d %H:%M"),
+        previous=previous, as_of=store_time(period.so_far(now), zone),
         to_date=now < period.end, dashboard_url=contract.email.dashboard_url,
         clauses=_clauses(contract, spells, period, previous, now),
         quota_weeks=_watched(ledger, weekly_quota_weeks(contract, ledger, period.start,

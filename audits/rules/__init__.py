@@ -9,7 +9,16 @@ from .base import RULES, SEVERITIES, Draft, Rule, RuleSettings, Severity, rule
 from . import titles, prices, stock, images, crawl  # noqa: E402,F401
 
 __all__ = ["RULES", "SEVERITIES", "Draft", "Rule", "RuleSettings", "Severity",
-           "rule", "rule_by_id"]
+           "rule", "rule_by_id", "rule_label"]
+
+
+def rule_label(rule_id: str) -> str:
+    """A rule's name for a person; the id of a rule since renamed or removed (a ledger keeps
+    its findings), which still says what it was."""
+    try:
+        return rule_by_id(rule_id).label
+    except KeyError:
+        return rule_id
 
 
 def rule_by_id(rule_id: str) -> Rule:

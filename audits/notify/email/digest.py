@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from crawler.prices import format_price
 
+from ...clock import store_time
 from ...contract import Contract
 from ...ledger import Finding, Ledger
 from ...rules import RULES, SEVERITIES
@@ -150,12 +151,6 @@ class Digest:
                 + self.gone)
 
 
-def _local(iso: str | None, zone: tzinfo) -> str:
-    if not iso:
-        return ""
-    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
 def _age(since_iso: str, now: datetime) -> str:
     delta = now - datetime.fromisoformat(since_iso)
     hours = max(0, int(delta.total_seconds() // 3600))
@@ -212,15 +207,15 @@ class _Items:
             (lambda v: f"{len(v)} images" if isinstance(v, list) else
              "—" if v is None else str(v))
         return (f"{name.replace('_', ' ')} {show(c.get('before'))} → {show(c.get('after'))} "
-                f"({_local(c.get('before_at'), self.zone)} → "
-                f"{_local(c.get('after_at'), self.zone)})")
+                f"({store_time(c.get('before_at'), self.zone)} → "
+                f"{store_time(c.get('after_at'), self.zone)})")
 
     def seen_by(self, f: Finding) -> str | None:
         """How a resolved finding was last seen, when not by a whole-store audit."""
         if f.status != "resolved" or f.run_id is None:
             return None
         by = RUN_SEEN_BY.get(self.ledger.run(f.run_id).kind)
-        return by and f"seen by {by} at {_local(f.last_seen, self.zone)}, between nightly audits"
+        return by and f"seen by {by} at {store_time(f.last_seen, self.zone)}, between nightly audits"
 
     def item(self, f: Finding) -> FindingItem:
         title, url = self.title_of(f.listing_id)
@@ -240,15 +235,15 @@ class _Items:
                 inliers=ev.get("inliers"), listing_box=drawable_box(ev.get("listing_box")),
                 registry_box=drawable_box(ev.get("registry_box")))
         fix_by = self.contract.escalation.fix_by(f.severity, f.opened)
-        fix_by = fix_by and fix_by.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+        fix_by = fix_by and store_time(fix_by, self.zone)
         return FindingItem(
             finding=f, title=title, listing_url=url or f.url,
             link=f"{self.dashboard}/findings/{f.id}",
             rule_text=RULE_TEXT.get(f.rule_id, f.rule_id),
-            first_seen=_local(f.first_seen, self.zone), age=_age(f.first_seen, self.now),
-            deadline=_local(f.deadline, self.zone),
+            first_seen=store_time(f.first_seen, self.zone), age=_age(f.first_seen, self.now),
+            deadline=store_time(f.deadline, self.zone),
             overdue=bool(deadline and f.status == "open" and deadline < self.now),
-            fix_by=fix_by, resolved_at=_local(f.resolved_at, self.zone), image=image,
+            fix_by=fix_by, resolved_at=store_time(f.resolved_at, self.zone), image=image,
             changed=self.changed(f.evidence or {}), restored=self.restored(f.evidence or {}),
             seen_by=self.seen_by(f),
             listing_link=(f"{self.dashboard}/listings/{f.listing_id}"
@@ -311,11 +306,11 @@ def build_digest(contract: Contract, ledger: Ledger, *, now: datetime | None = N
     resolved = [items.item(f) for f in ledger.findings_resolved_since(since)]
     gone = [items.item(f) for f in ledger.findings_resolved_since(since, status="gone")]
     quota = quota_progress(ledger, contract, now)
-    window = (f"{_local(quota.window_start, zone)} – {_local(quota.window_end, zone)}")
+    window = (f"{store_time(quota.window_start, zone)} – {store_time(quota.window_end, zone)}")
     return Digest(
         kind="digest", store=contract.store.name, timezone=contract.store.timezone, now=now,
         date=now.strftime("%Y-%m-%d"), since=since,
-        since_label=since.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        since_label=store_time(since, zone),
         first_email=last is None, counts=counts, new=new,
         still_open=[(s, group) for s, group in by_severity if group], resolved=resolved,
         gone=gone, quota=quota if quota.enabled else None, quota_window=window,

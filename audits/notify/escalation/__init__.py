@@ -35,10 +35,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ...clipped_text import SKU, clip
+from ...clock import store_time
 from ...contract import Contract
 from ...contract_terms import Contact
 from ...ledger import Delivery, Finding, Ledger
-from ...rules import SEVERITIES, rule_by_id
+from ...rules import SEVERITIES, rule_label
 from ...shown_text import BIDI_CONTROLS
 from ..base import AuditNews, Notifier, record_failed_try, register
 from ..email.delivery import outbox_dir
@@ -81,32 +82,18 @@ _OPENINGS = {
 }
 
 
-def _label(rule_id: str) -> str:
-    try:
-        return rule_by_id(rule_id).label
-    except KeyError:
-        return rule_id
-
-
-def _when(iso: str | datetime | None, zone: ZoneInfo) -> str:
-    if iso is None:
-        return "?"
-    at = iso if isinstance(iso, datetime) else datetime.fromisoformat(iso)
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-
-
 def _item(contract: Contract, f: Finding, kind: str, zone: ZoneInfo) -> str:
     level = contract.escalation.level(f.severity)
     where = f"SKU {clip(plain(f.sku), SKU)}" if f.sku else "the whole store"
     if kind == "raised":
-        due = f"{level.answer} by {_when(f.deadline, zone)}"
+        due = f"{level.answer} by {store_time(f.deadline, zone, '?')}"
     elif kind == "unanswered":
-        due = f"{level.answer} was due {_when(f.deadline, zone)}, not acknowledged"
+        due = f"{level.answer} was due {store_time(f.deadline, zone, '?')}, not acknowledged"
     else:
-        due = f"fix was due {_when(contract.escalation.fix_by(f.severity, f.opened), zone)}"
+        due = f"fix was due {store_time(contract.escalation.fix_by(f.severity, f.opened), zone, '?')}"
     link = f"{contract.email.dashboard_url.rstrip('/')}/findings/{f.id}"
     return "\n".join([
-        f"- {f.severity.upper()} · {_label(f.rule_id)} · {where}",
+        f"- {f.severity.upper()} · {rule_label(f.rule_id)} · {where}",
         f"  {clip(plain(f.message), MESSAGE_CHARS)}",
         f"  {due}",
         f"  {link}",
