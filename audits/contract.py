@@ -28,7 +28,7 @@ from crawler.presets.pages import platform_pages, platform_selectors
 from .contract_terms import EscalationSettings, PenaltySettings, ReviewSettings, one_line
 from .contract_errors import (ContractError, contract_error, line_of_key, quoted_number,
                               refuse_dates)
-from .rules import RULES, RuleSettings
+from .rules import RULES, SEVERITIES, RuleSettings
 
 
 def _http_url(value: str, example: str) -> str:
@@ -290,7 +290,7 @@ class Contract(_Strict):
     def _late_means_something(self) -> "Contract":
         if self.penalties is None:
             return self
-        for severity in ("critical", "major", "minor"):
+        for severity in SEVERITIES:
             clause = getattr(self.penalties.overdue, severity)
             if (clause is not None and clause.late == "unfixed"
                     and self.escalation.level(severity).fix_within_hours is None):

@@ -18,9 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .rules import SEVERITIES
 from .shown_text import BIDI_CONTROLS
 
-# Up the ladder: an unanswered finding's reminder goes to the next level's contact too.
-LEVELS_UP = ("minor", "major", "critical")
-
 # `${NAME}` in a channel URL: replaced from the environment when a message is sent.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Channels whose URL carries the secret itself (a bot's key, a webhook token): the contract
@@ -140,9 +137,9 @@ class EscalationSettings(_Strict):
         return getattr(self, severity)
 
     def above(self, severity: str) -> str | None:
-        """The next rung up (None above critical)."""
-        i = LEVELS_UP.index(severity)
-        return LEVELS_UP[i + 1] if i + 1 < len(LEVELS_UP) else None
+        """The next rung up (None above critical): SEVERITIES runs from the top down."""
+        i = SEVERITIES.index(severity)
+        return SEVERITIES[i - 1] if i > 0 else None
 
     def fix_by(self, severity: str, opened: str) -> datetime | None:
         """When a finding of `severity` raised at `opened` (ISO) must be fixed by, if its
@@ -152,14 +149,6 @@ class EscalationSettings(_Strict):
 
     def ladder_text(self) -> dict[str, str]:
         return {s: self.level(s).text() for s in SEVERITIES}
-
-    def contacts(self) -> list[Contact]:
-        out: list[Contact] = []
-        for s in SEVERITIES:
-            for c in (self.level(s).agency, self.level(s).merchant):
-                if c is not None and c not in out:
-                    out.append(c)
-        return out
 
 
 def _money(**kw):
