@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 
 from .base import LedgerBase, utc_iso
+from .findings import FINDINGS_SELECT
 from .records import Finding, finding_of_row
 
 ESCALATION_STEPS = ("unanswered", "unfixed")
@@ -24,8 +25,7 @@ class EscalationRecords(LedgerBase):
         """Open findings (not acknowledged, waived or fixed) whose answer-by time has passed
         by `now`, not yet told as such in their spell; oldest deadline first."""
         return [finding_of_row(r) for r in self.db.query(
-            f"""SELECT f.*, l.sku AS sku, l.url AS url FROM findings f
-                LEFT JOIN listings l ON l.id = f.listing_id
+            f"""{FINDINGS_SELECT}
                 WHERE f.status = 'open' AND f.deadline IS NOT NULL AND f.deadline <= :now
                 AND {_NOT_TOLD} ORDER BY f.deadline, f.id""",
             {"now": utc_iso(now), "step": "unanswered"})]
@@ -34,8 +34,7 @@ class EscalationRecords(LedgerBase):
         """Open or acknowledged findings of `severity` raised at or before `opened_by` (so past
         their fix-by time), not yet told as unfixed in their spell."""
         return [finding_of_row(r) for r in self.db.query(
-            f"""SELECT f.*, l.sku AS sku, l.url AS url FROM findings f
-                LEFT JOIN listings l ON l.id = f.listing_id
+            f"""{FINDINGS_SELECT}
                 WHERE f.status IN ('open', 'acknowledged') AND f.severity = :severity
                 AND COALESCE(f.opened_at, f.first_seen) <= :by AND {_NOT_TOLD}
                 ORDER BY COALESCE(f.opened_at, f.first_seen), f.id""",

@@ -11,7 +11,8 @@ from .base import LedgerBase, utc_iso
 from .records import (ACTIVE_STATUSES, SPELL_KEYS, Finding, FindingsUpdate, NewFinding, Spell,
                       finding_of_row)
 
-_SELECT = """SELECT f.*, l.sku AS sku, l.url AS url FROM findings f
+# A finding with its listing's SKU and URL: every query that returns Findings starts so.
+FINDINGS_SELECT = """SELECT f.*, l.sku AS sku, l.url AS url FROM findings f
              LEFT JOIN listings l ON l.id = f.listing_id"""
 
 
@@ -178,7 +179,7 @@ class FindingRecords(LedgerBase):
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         order = ("CASE f.severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 ELSE 2 END, "
                  "f.first_seen, f.id")
-        return [finding_of_row(r) for r in self.db.query(f"{_SELECT} {clause} ORDER BY {order}", params)]
+        return [finding_of_row(r) for r in self.db.query(f"{FINDINGS_SELECT} {clause} ORDER BY {order}", params)]
 
     def finding(self, finding_id: int) -> Finding:
         found = self.findings(ids=[finding_id])
@@ -221,7 +222,6 @@ class FindingRecords(LedgerBase):
         """Findings resolved after `since` (and still resolved), oldest first; `status`
         "gone": those that went with their listing instead."""
         return [finding_of_row(r) for r in self.db.query(
-            "SELECT f.*, l.sku AS sku, l.url AS url FROM findings f "
-            "LEFT JOIN listings l ON l.id = f.listing_id "
-            "WHERE f.status = ? AND f.resolved_at > ? ORDER BY f.resolved_at, f.id",
+            f"{FINDINGS_SELECT} WHERE f.status = ? AND f.resolved_at > ? "
+            "ORDER BY f.resolved_at, f.id",
             [status, utc_iso(since)])]
