@@ -134,10 +134,10 @@ def late_days(contract, clause, spell, now: datetime) -> tuple[datetime | None, 
     return late_from, days
 
 
-def penalty_statement(contract, ledger, year: int, month: int,
-                      now: datetime) -> PenaltyStatement | None:
+def penalty_statement(contract, ledger, year: int, month: int, now: datetime, *,
+                      spells: list | None = None) -> PenaltyStatement | None:
     """The statement for one month (month-to-date while `now` is inside it); None when the
-    contract has no [penalties]."""
+    contract has no [penalties]. `spells`: the ledger's, when the caller has read them."""
     terms = contract.penalties
     if terms is None:
         return None
@@ -145,7 +145,7 @@ def penalty_statement(contract, ledger, year: int, month: int,
     start, end = month_bounds(year, month, tz)
     fee, currency = terms.monthly_fee, contract.store.currency
     excluded: list[str] = []
-    spells = ledger.spells()
+    spells = ledger.spells() if spells is None else spells
     waived = waivers(ledger, spells, now)
     approvals = ledger.approvals()
     clauses = []
@@ -241,10 +241,8 @@ def _quota_lines(contract, ledger, clause, month: tuple[datetime, datetime], now
     per = clause.per_percent_short
     unit, rate = _unit(clause, fee, currency, f"per {number(per)} % short")
     lines = []
-    first = ledger.first_full_run()
-    for week in weekly_quota_weeks(contract, ledger, month[0], month[1], now):
-        if first is None or week.end <= when(first.started):
-            continue   # over before storeaudit began: nothing to say about it
+    for week in watched_weeks(ledger, weekly_quota_weeks(contract, ledger, month[0], month[1],
+                                                          now)):
         monday = week.start.date().isoformat()
         if not week.finished:
             excluded.append(f"week of {monday}: not over yet")
@@ -296,6 +294,14 @@ def weekly_quota_weeks(contract, ledger, start: datetime, end: datetime,
             break
         weeks.append(_week(settings, ledger, w_start, w_end, now, watched_since))
     return weeks
+
+
+def watched_weeks(ledger, weeks: list[WeekQuota]) -> list[WeekQuota]:
+    """The weeks storeaudit watched at least part of: one over before its first whole-store
+    crawl is not spoken of at all (not even as "not judged")."""
+    first = ledger.first_full_run()
+    start = when(first.started) if first else None
+    return [w for w in weeks if start is not None and w.end > start]
 
 
 def _week(settings, ledger, start: datetime, end: datetime, now: datetime,

@@ -23,17 +23,18 @@ class Condition:
     detail: str      # the months or findings that make it so (or not)
 
 
-def renewal_conditions(contract, ledger, year: int, month: int,
-                       now: datetime) -> list[Condition]:
+def renewal_conditions(contract, ledger, year: int, month: int, now: datetime, *,
+                       spells: list | None = None) -> list[Condition]:
     """The review's conditions for the month (as of `now` while it runs); a condition the
-    contract sets to 0 is not there."""
+    contract sets to 0 is not there. `spells`: the ledger's, when the caller has read them."""
     out = []
     months = contract.review.end_after_months_under_quota
     if months:
         out.append(_under_quota(contract, ledger, year, month, now, months))
     days = contract.review.suspend_after_days_unanswered
     if days:
-        out.append(_unanswered(contract, ledger, year, month, now, days))
+        out.append(_unanswered(contract, ledger, year, month, now, days,
+                               ledger.spells() if spells is None else spells))
     return out
 
 
@@ -72,14 +73,13 @@ def _under_quota(contract, ledger, year: int, month: int, now: datetime, n: int)
         met=all(under), detail="; ".join(said))
 
 
-def _unanswered(contract, ledger, year: int, month: int, now: datetime,
-                days: float) -> Condition:
+def _unanswered(contract, ledger, year: int, month: int, now: datetime, days: float,
+                spells: list) -> Condition:
     """Any finding left without an answer for `days` from its raising, with that silence
     reaching into the month."""
     tz = ZoneInfo(contract.store.timezone)
     start, end = month_bounds(year, month, tz)
     limit = timedelta(days=days)
-    spells = ledger.spells()
     waived = waivers(ledger, spells, now)
     named = []
     for s in spells:

@@ -114,14 +114,16 @@ def _hours(delta: timedelta) -> float:
     return delta / HOUR
 
 
-def response_times(contract, ledger, start: datetime, end: datetime,
-                   now: datetime) -> list[LevelTimes]:
+def response_times(contract, ledger, start: datetime, end: datetime, now: datetime, *,
+                   spells: list | None = None) -> list[LevelTimes]:
     """The response-time KPI per level (critical, major, minor) for the spells raised in
     [start, end).
 
     A spell gone with its listing before its answer-by time, unanswered, owed nothing: it
-    counts as raised, neither answered, missed nor waiting."""
-    spells = [s for s in ledger.spells() if start <= when(s.opened_at) < end]
+    counts as raised, neither answered, missed nor waiting. `spells`: the ledger's, when the
+    caller has read them."""
+    spells = [s for s in (ledger.spells() if spells is None else spells)
+              if start <= when(s.opened_at) < end]
     waived = waivers(ledger, spells, now)
     spells = [s for s in spells if (s.finding_id, s.opened_at) not in waived]
     return [_level(contract, sev, [s for s in spells if s.severity == sev], now)

@@ -12,7 +12,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from audits.review.build import monthly_review, weekly_review
+from audits.review.build import review_of
 from audits.review.pdf import PdfError, html_to_pdf
 from audits.review.periods import Period, parse_period, period_of
 from audits.review.render import STYLE_PATH, review_body, review_document
@@ -20,7 +20,7 @@ from audits.review.render import STYLE_PATH, review_body, review_document
 from .common import DashboardRoute, Session, logged_in, render
 
 router = APIRouter(route_class=DashboardRoute)
-KINDS = {"week": weekly_review, "month": monthly_review}
+KINDS = ("week", "month")
 
 
 def _period(session: Session, kind: str, key: str) -> Period | None:
@@ -67,7 +67,7 @@ def review_page(kind: str, key: str, request: Request,
     if period is None:
         return _not_found(request, f"review {kind}/{key}")
     now = session.now()
-    review = KINDS[kind](session.contract, session.ledger, period, now=now)
+    review = review_of(session.contract, session.ledger, period, now=now)
     if pdf:
         try:
             data = html_to_pdf(review_document(review), title=review.title)

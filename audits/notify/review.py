@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ..contract import Contract
 from ..ledger import Delivery, Ledger
-from ..review.build import Review, monthly_review, weekly_review
+from ..review.build import Review, review_of
 from ..review.pdf import PdfError, html_to_pdf
 from ..review.periods import Period, period_of
 from ..review.render import review_document, review_text
@@ -27,7 +27,6 @@ from .email.delivery import deliver, outbox_dir
 
 log = logging.getLogger(__name__)
 NAME = "review"
-BUILD = {"weekly": weekly_review, "monthly": monthly_review}
 
 
 def _due(contract: Contract, ledger: Ledger, kind: str, now: datetime) -> Period | None:
@@ -86,11 +85,13 @@ def write_review_files(contract: Contract, review: Review, stem: str, *,
     return folder / f"{stem}.html", (folder / f"{stem}.pdf" if pdf is not None else None)
 
 
-def send_review(contract: Contract, ledger: Ledger, kind: str, period: Period, *,
+def send_review(contract: Contract, ledger: Ledger, period: Period, *,
                 now: datetime | None = None) -> Delivery:
-    """Make the review of `period`, keep it in the outbox (.eml, .html, .pdf) and deliver it."""
+    """Make the review of `period`, keep it in the outbox (.eml, .html, .pdf) and deliver it
+    (a delivery of kind "weekly" or "monthly")."""
     now = now or ledger.clock.now()
-    review = BUILD[kind](contract, ledger, period, now=now)
+    review = review_of(contract, ledger, period, now=now)
+    kind = review.kind
     settings = contract.email
     record = ledger.add_delivery(NAME, kind, subject=review.subject, recipients=list(settings.to),
                                  finding_ids={"open": [i.finding_id for i in review.open_items]},
@@ -117,7 +118,7 @@ class ReviewNotifier(Notifier):
         for kind in ("weekly", "monthly"):
             period = _due(news.contract, news.ledger, kind, now)
             if period is not None:
-                done.append(send_review(news.contract, news.ledger, kind, period, now=now))
+                done.append(send_review(news.contract, news.ledger, period, now=now))
         return done
 
     def deliver(self, contract: Contract, ledger: Ledger, record: Delivery,

@@ -18,7 +18,8 @@ from crawler.prices import format_price
 from ..clock import store_time
 from ..contract import Contract
 from ..ledger import Ledger, Spell
-from ..penalties import PenaltyStatement, WeekQuota, penalty_statement, weekly_quota_weeks
+from ..penalties import (PenaltyStatement, WeekQuota, penalty_statement, watched_weeks,
+                         weekly_quota_weeks)
 from ..renewal import Condition, renewal_conditions
 from ..response_times import LevelTimes, response_times
 from ..rules import RULES, SEVERITIES, rule_label
@@ -190,32 +191,24 @@ def _open_items(contract: Contract, ledger: Ledger, now: datetime, zone: ZoneInf
     return items[:MAX_OPEN_ITEMS]
 
 
-def _watched(ledger: Ledger, weeks: list[WeekQuota]) -> list[WeekQuota]:
-    """The weeks storeaudit watched at least part of (before its first audit there is nothing
-    to say about a week)."""
-    first = ledger.first_full_run()
-    start = datetime.fromisoformat(first.started) if first else None
-    return [w for w in weeks if start is not None and w.end > start]
-
-
 def _review(kind: str, contract: Contract, ledger: Ledger, period: Period,
-            now: datetime) -> Review:
+            now: datetime, spells: list[Spell]) -> Review:
     zone = ZoneInfo(contract.store.timezone)
     now = now.astimezone(zone)
     previous = period.before()
-    spells = ledger.spells()
     changes, counts = _changes(ledger, period, zone, contract.store.currency)
     return Review(
         kind=kind, store=contract.store.name, currency=contract.store.currency, period=period,
         previous=previous, as_of=store_time(period.so_far(now), zone),
         to_date=now < period.end, dashboard_url=contract.email.dashboard_url,
         clauses=_clauses(contract, spells, period, previous, now),
-        quota_weeks=_watched(ledger, weekly_quota_weeks(contract, ledger, period.start,
-                                                         period.end, now)),
-        quota_weeks_before=_watched(ledger, weekly_quota_weeks(contract, ledger, previous.start,
-                                                                previous.end, now)),
-        times=response_times(contract, ledger, period.start, period.end, now),
-        times_before=response_times(contract, ledger, previous.start, previous.end, now),
+        quota_weeks=watched_weeks(ledger, weekly_quota_weeks(contract, ledger, period.start,
+                                                              period.end, now)),
+        quota_weeks_before=watched_weeks(ledger, weekly_quota_weeks(
+            contract, ledger, previous.start, previous.end, now)),
+        times=response_times(contract, ledger, period.start, period.end, now, spells=spells),
+        times_before=response_times(contract, ledger, previous.start, previous.end, now,
+                                    spells=spells),
         changes=changes, change_counts=counts,
         open_items=_open_items(contract, ledger, now, zone),
         quota_enabled=contract.rule_settings("titles.weekly_quota").enabled)
@@ -226,7 +219,14 @@ def weekly_review(contract: Contract, ledger: Ledger, week: Period | None = None
     """The week's review (by default the week now is in, to date)."""
     now = now or ledger.clock.now()
     week = week or period_of("week", now.astimezone(ZoneInfo(contract.store.timezone)))
-    return _review("weekly", contract, ledger, week, now)
+    return _review("weekly", contract, ledger, week, now, ledger.spells())
+
+
+def review_of(contract: Contract, ledger: Ledger, period: Period, *,
+              now: datetime | None = None) -> Review:
+    """The review of `period`: a week's or a month's, as its kind says."""
+    build = weekly_review if period.kind == "week" else monthly_review
+    return build(contract, ledger, period, now=now)
 
 
 def monthly_review(contract: Contract, ledger: Ledger, month: Period | None = None, *,
@@ -236,16 +236,16 @@ def monthly_review(contract: Contract, ledger: Ledger, month: Period | None = No
     now = now or ledger.clock.now()
     zone = ZoneInfo(contract.store.timezone)
     month = month or period_of("month", now.astimezone(zone))
-    review = _review("monthly", contract, ledger, month, now)
+    spells = ledger.spells()   # read once: every part of the review counts from them
+    review = _review("monthly", contract, ledger, month, now, spells)
     y, m = month.start.year, month.start.month
     before = month.before()
-    review.penalties = penalty_statement(contract, ledger, y, m, now)
+    review.penalties = penalty_statement(contract, ledger, y, m, now, spells=spells)
     review.penalties_before = penalty_statement(contract, ledger, before.start.year,
-                                                before.start.month, now)
-    review.conditions = renewal_conditions(contract, ledger, y, m, now)
+                                                before.start.month, now, spells=spells)
+    review.conditions = renewal_conditions(contract, ledger, y, m, now, spells=spells)
     first = ledger.first_full_run()
     since = (datetime.fromisoformat(first.started).astimezone(zone) if first else month.start)
-    spells = ledger.spells()
     review.trend = trend_chart(spells, since, month.so_far(now.astimezone(zone)), zone)
     review.quota = quota_chart(weekly_quota_weeks(contract, ledger, since, month.end, now))
     return review

@@ -22,7 +22,7 @@ def review(
     """The weekly or monthly review: every clause against the period before, the agency's
     response times, and for a month the penalty statement and the renewal conditions. The
     same review is on the dashboard (/reviews) and goes by email after each week and month."""
-    from audits.review.build import monthly_review, weekly_review
+    from audits.review.build import review_of
     from audits.review.pdf import PdfError, html_to_pdf
     from audits.review.periods import parse_period, period_of
     from audits.review.render import review_document
@@ -35,8 +35,7 @@ def review(
                   else parse_period(period, zone))
     except ValueError as e:
         fail(str(e))
-    build = weekly_review if chosen.kind == "week" else monthly_review
-    r = build(loaded, ledger, chosen, now=now)
+    r = review_of(loaded, ledger, chosen, now=now)
     console.print(f"[bold]{r.title}[/bold] — {r.store}, figures as of {r.as_of}",
                   highlight=False)
     console.print(f"{len(r.clauses) - len(r.broken)} of {len(r.clauses)} clauses kept",
