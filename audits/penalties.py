@@ -15,7 +15,7 @@ store time) is charged to the month its Sunday falls in, once it is over.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from crawler.prices import format_price
 
 from .clock import store_time
+from .periods import Period, period_of
 from .response_times import answer_by, fix_by, spell_name, waivers, when
 from .rules import SEVERITIES
 from .rules.titles import effective_quota, quota_status
@@ -108,9 +109,8 @@ def cap_of(fee: Decimal, max_percent: Decimal | None, max_amount: Decimal | None
     return min(caps) if caps else None
 
 
-def month_bounds(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    return (datetime(year, month, 1, tzinfo=tz),
-            datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz))
+def month_of(year: int, month: int, tz: ZoneInfo) -> Period:
+    return period_of("month", datetime(year, month, 1, tzinfo=tz))
 
 
 def late_days(contract, clause, spell, now: datetime) -> tuple[datetime | None, list[datetime]]:
@@ -142,7 +142,8 @@ def penalty_statement(contract, ledger, year: int, month: int, now: datetime, *,
     if terms is None:
         return None
     tz = ZoneInfo(contract.store.timezone)
-    start, end = month_bounds(year, month, tz)
+    the_month = month_of(year, month, tz)
+    start, end = the_month.start, the_month.end
     fee, currency = terms.monthly_fee, contract.store.currency
     excluded: list[str] = []
     spells = ledger.spells() if spells is None else spells
@@ -279,20 +280,13 @@ def weekly_quota_weeks(contract, ledger, start: datetime, end: datetime,
     if first is not None:  # from the start of the store day of its first full crawl
         watched_since = datetime.combine(when(first.started).astimezone(tz).date(), time(),
                                          tzinfo=tz)
-    day: date = start.astimezone(tz).date()
+    week = period_of("week", start.astimezone(tz))
+    if week.end - DAY < start:   # its Sunday is before `start`: the week belongs before
+        week = week.after()
     weeks = []
-    while True:
-        sunday = day + timedelta(days=(6 - day.weekday()))
-        day = sunday + DAY
-        if datetime.combine(sunday, time(), tzinfo=tz) < start:
-            continue
-        if datetime.combine(sunday, time(), tzinfo=tz) >= end:
-            break
-        w_start = datetime.combine(sunday - 6 * DAY, time(), tzinfo=tz)
-        w_end = datetime.combine(sunday + DAY, time(), tzinfo=tz)
-        if w_start >= now:
-            break
-        weeks.append(_week(settings, ledger, w_start, w_end, now, watched_since))
+    while week.end - DAY < end and week.start < now:
+        weeks.append(_week(settings, ledger, week.start, week.end, now, watched_since))
+        week = week.after()
     return weeks
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from .clock import store_time
-from .penalties import month_bounds, weekly_quota_weeks
+from .penalties import month_of, weekly_quota_weeks
 from .response_times import answered_at, duration, spell_name, waivers, when
 
 
@@ -38,25 +38,18 @@ def renewal_conditions(contract, ledger, year: int, month: int, now: datetime, *
     return out
 
 
-def _months_back(year: int, month: int, n: int) -> list[tuple[int, int]]:
-    """The n months ending with (year, month), oldest first."""
-    out = []
-    for _ in range(n):
-        out.append((year, month))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return out[::-1]
-
-
 def _under_quota(contract, ledger, year: int, month: int, now: datetime, n: int) -> Condition:
     """A month is under the quota when its judged, finished weeks (those whose Sunday falls in
     it) together changed fewer titles than they asked for."""
     tz = ZoneInfo(contract.store.timezone)
     said, under = [], []
-    for y, m in _months_back(year, month, n):
-        start, end = month_bounds(y, m, tz)
-        weeks = [w for w in weekly_quota_weeks(contract, ledger, start, end, now)
+    months = [month_of(year, month, tz)]
+    while len(months) < n:
+        months.insert(0, months[0].before())
+    for m in months:
+        weeks = [w for w in weekly_quota_weeks(contract, ledger, m.start, m.end, now)
                  if w.judged and w.finished]
-        name = f"{y:04d}-{m:02d}"
+        name = m.key
         if not weeks:
             said.append(f"{name}: no judged week yet")
             under.append(False)
@@ -78,7 +71,8 @@ def _unanswered(contract, ledger, year: int, month: int, now: datetime, days: fl
     """Any finding left without an answer for `days` from its raising, with that silence
     reaching into the month."""
     tz = ZoneInfo(contract.store.timezone)
-    start, end = month_bounds(year, month, tz)
+    the_month = month_of(year, month, tz)
+    start, end = the_month.start, the_month.end
     limit = timedelta(days=days)
     waived = waivers(ledger, spells, now)
     named = []

@@ -21,7 +21,7 @@ from audits.contract import parse_contract
 from audits.notify import AuditNews
 from audits.notify.review import ReviewNotifier
 from audits.review.build import monthly_review, weekly_review
-from audits.review.periods import parse_period, period_of
+from audits.periods import parse_period, period_of
 from audits.review.render import review_document
 from tests.test_dashboard import (IMG_TITLE, SCRIPT_TITLE, api_server, image_host,  # noqa: F401
                                   log_in, shop)

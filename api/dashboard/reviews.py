@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from audits.review.build import review_of
 from audits.review.pdf import PdfError, html_to_pdf
-from audits.review.periods import Period, parse_period, period_of
+from audits.periods import Period, parse_period, period_of
 from audits.review.render import STYLE_PATH, review_body, review_document
 
 from .common import DashboardRoute, Session, logged_in, render

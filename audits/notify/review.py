@@ -20,7 +20,7 @@ from ..contract import Contract
 from ..ledger import Delivery, Ledger
 from ..review.build import Review, review_of
 from ..review.pdf import PdfError, html_to_pdf
-from ..review.periods import Period, period_of
+from ..periods import Period, period_of
 from ..review.render import review_document, review_text
 from .base import AuditNews, Notifier, register
 from .email.delivery import deliver, outbox_dir

@@ -1,2 +1,2 @@
-"""The weekly and monthly review: the data (`build`), its charts (`charts`), the periods it
-covers (`periods`), how it reads (`render`) and its printable PDF (`pdf`)."""
+"""The weekly and monthly review: the data (`build`), its charts (`charts`), how it reads
+(`render`) and its printable PDF (`pdf`); the weeks and months it covers are audits/periods.py."""

@@ -24,7 +24,7 @@ from ..renewal import Condition, renewal_conditions
 from ..response_times import LevelTimes, response_times
 from ..rules import RULES, SEVERITIES, rule_label
 from .charts import BarChart, quota_chart, trend_chart
-from .periods import Period, period_of
+from ..periods import Period, period_of
 
 ACTIVE = ("open", "acknowledged")
 MAX_CHANGES = 60      # changes listed (all are counted)

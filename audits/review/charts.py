@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ..ledger import Spell
 from ..rules import SEVERITIES
-from .periods import period_of
+from ..periods import period_of
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 36

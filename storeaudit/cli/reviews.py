@@ -24,7 +24,7 @@ def review(
     same review is on the dashboard (/reviews) and goes by email after each week and month."""
     from audits.review.build import review_of
     from audits.review.pdf import PdfError, html_to_pdf
-    from audits.review.periods import parse_period, period_of
+    from audits.periods import parse_period, period_of
     from audits.review.render import review_document
 
     loaded, ledger = contract_and_ledger(contract, db)

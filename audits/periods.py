@@ -1,5 +1,6 @@
-"""The review's periods: a calendar week (Monday 00:00 to the next, store time) and a calendar
-month, each with the one before it to compare against."""
+"""The calendar the contract's consequences are counted in: a week (Monday 00:00 to the next,
+store time) and a month, each with the one before and after it. The penalties charge by them,
+the renewal conditions look back by them, the reviews cover them."""
 
 from __future__ import annotations
 
