@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +23,7 @@ from ..periods import Period, period_of
 from ..review.render import review_document, review_text
 from .base import AuditNews, Notifier, register
 from .email.delivery import deliver, outbox_dir
+from .email.render import new_message
 
 log = logging.getLogger(__name__)
 NAME = "review"
@@ -47,16 +47,9 @@ def _due(contract: Contract, ledger: Ledger, kind: str, now: datetime) -> Period
 
 def _message(contract: Contract, review: Review, html: str, pdf: bytes | None,
              now: datetime) -> EmailMessage:
-    settings = contract.email
-    msg = EmailMessage()
-    msg["Subject"] = review.subject
-    msg["From"] = settings.sender
-    msg["To"] = ", ".join(settings.to) if settings.to else "undisclosed-recipients:;"
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain="storeaudit.local")
-    msg["X-Storeaudit-Kind"] = review.kind
-    msg.set_content(review_text(review), cte="base64")
-    msg.add_alternative(html, subtype="html", cte="base64")
+    msg = new_message(subject=review.subject, sender=contract.email.sender,
+                      to=list(contract.email.to), date=now, kind=review.kind,
+                      text=review_text(review), html=html)
     if pdf is not None:
         msg.add_attachment(pdf, maintype="application", subtype="pdf",
                            filename=f"storeaudit-{review.kind}-{review.period.key}.pdf")

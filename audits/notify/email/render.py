@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -57,6 +58,22 @@ def http_url(value: str | None) -> str:
 ENV = _environment()
 
 
+def new_message(*, subject: str, sender: str, to: list[str], date: datetime, kind: str,
+                text: str, html: str) -> EmailMessage:
+    """An email of ours: its headers (X-Storeaudit-Kind says which: "digest", "weekly", …),
+    the text part and the HTML part. The digest adds its pictures, a review its PDF."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(to) if to else "undisclosed-recipients:;"
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = make_msgid(domain="storeaudit.local")
+    msg["X-Storeaudit-Kind"] = kind
+    msg.set_content(text, cte="base64")
+    msg.add_alternative(html, subtype="html", cte="base64")
+    return msg
+
+
 @dataclass
 class RenderedEmail:
     subject: str
@@ -66,15 +83,8 @@ class RenderedEmail:
     images: dict[str, Thumbnail] = field(default_factory=dict)   # content id -> thumbnail
 
     def message(self, *, sender: str, to: list[str], digest: Digest) -> EmailMessage:
-        msg = EmailMessage()
-        msg["Subject"] = self.subject
-        msg["From"] = sender
-        msg["To"] = ", ".join(to) if to else "undisclosed-recipients:;"
-        msg["Date"] = format_datetime(digest.now)
-        msg["Message-ID"] = make_msgid(domain="storeaudit.local")
-        msg["X-Storeaudit-Kind"] = digest.kind
-        msg.set_content(self.text, cte="base64")
-        msg.add_alternative(self.html, subtype="html", cte="base64")
+        msg = new_message(subject=self.subject, sender=sender, to=to, date=digest.now,
+                          kind=digest.kind, text=self.text, html=self.html)
         html_part = msg.get_payload()[1]
         for cid, thumb in self.images.items():
             if thumb.ok:
