@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from crawler.snapshot import KnownPage, PageState, Snapshot
@@ -206,6 +207,12 @@ class Spell:
     message: str
     current: bool = True
     last_seen: str | None = None  # the last look that still saw the problem
+
+    def open_at(self, when: datetime) -> bool:
+        """Whether the problem stood unfixed at `when` (a waived one is the merchant's OK)."""
+        if self.status == "waived" or datetime.fromisoformat(self.opened_at) >= when:
+            return False
+        return self.resolved_at is None or datetime.fromisoformat(self.resolved_at) >= when
 
 
 # What a spell's "reopen" event keeps of it.

@@ -123,13 +123,6 @@ class Review:
         return format_price(amount, self.currency) or "—"
 
 
-def _open_at(s: Spell, when: datetime) -> bool:
-    """Whether the spell's problem stood unfixed at `when` (waived ones are the merchant's OK)."""
-    if s.status == "waived" or datetime.fromisoformat(s.opened_at) >= when:
-        return False
-    return s.resolved_at is None or datetime.fromisoformat(s.resolved_at) >= when
-
-
 def _clauses(contract: Contract, spells: list[Spell], period: Period, previous: Period,
              now: datetime) -> list[ClauseRow]:
     end, before_end = period.so_far(now), previous.so_far(now)
@@ -146,8 +139,8 @@ def _clauses(contract: Contract, spells: list[Spell], period: Period, previous: 
                        and period.covers(datetime.fromisoformat(s.resolved_at)))
         rows.append(ClauseRow(
             rule.id, rule.label, contract.rule_settings(rule.id).severity or rule.severity,
-            raised(period), raised(previous), sum(_open_at(s, end) for s in mine),
-            sum(_open_at(s, before_end) for s in mine), resolved))
+            raised(period), raised(previous), sum(s.open_at(end) for s in mine),
+            sum(s.open_at(before_end) for s in mine), resolved))
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(rows, key=lambda r: (r.kept, order[r.severity], r.label))
 

@@ -97,10 +97,7 @@ def trend_chart(spells: list[Spell], since: datetime, until: datetime,
         for i, w in enumerate(weeks):
             if w.covers(opened):
                 raised[i][sp.severity] = raised[i].get(sp.severity, 0) + 1
-            end = min(w.end, until)
-            if (sp.status != "waived" and opened < end and
-                    (sp.resolved_at is None or datetime.fromisoformat(sp.resolved_at) >= end)):
-                open_end[i] += 1
+            open_end[i] += sp.open_at(min(w.end, until))
     slot, height = _frame(chart, len(weeks), max([sum(r.values()) for r in raised] + open_end))
     for i, w in enumerate(weeks):
         x, y = chart.left + i * slot + slot * 0.2, chart.bottom
