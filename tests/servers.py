@@ -94,3 +94,22 @@ def serve(app, host: str = "127.0.0.1"):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def smtp_sections(outbox, port: int, *, user: str, password_env: str, extra: str = "") -> str:
+    """A contract's [email] and [email.smtp] sections sending from audit@shop.test to
+    merchant@shop.test through a plain SMTP server on loopback `port` (`extra`: more lines
+    for [email.smtp])."""
+    return f"""
+[email]
+from = "audit@shop.test"
+to = ["merchant@shop.test"]
+outbox = "{outbox}"
+
+[email.smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+user = "{user}"
+password_env = "{password_env}"
+{extra}"""

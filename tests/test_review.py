@@ -171,25 +171,15 @@ def test_periods_are_read_from_their_keys():
 
 def test_the_monthly_review_is_sent_by_smtp_with_its_pdf(priced_shop, ledger, tmp_path,
                                                          monkeypatch):
+    from servers import smtp_sections
     from test_email import PASSWORD, PASSWORD_ENV, SmtpServer
 
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     server = SmtpServer()
     server.start()
     try:
-        text = priced_shop.contract_path.read_text(encoding="utf-8") + f"""
-[email]
-from = "audit@shop.test"
-to = ["merchant@shop.test"]
-outbox = "{tmp_path / 'out'}"
-
-[email.smtp]
-host = "127.0.0.1"
-port = {server.port}
-security = "none"
-user = "audit"
-password_env = "{PASSWORD_ENV}"
-"""
+        text = priced_shop.contract_path.read_text(encoding="utf-8") + smtp_sections(
+            tmp_path / "out", server.port, user="audit", password_env=PASSWORD_ENV)
         contract = parse_contract(text)
         # The first nightly of the next month.
         month = period_of("month", ledger.clock.now().astimezone(ZONE))

@@ -40,7 +40,7 @@ from audits.ledger import Ledger
 from audits.ledger.tokens import token_hash
 from history import History, listing
 from security_world import CATALOG, Secured, bearer, write_contract
-from servers import free_port, serve, wait_until_healthy
+from servers import free_port, serve, smtp_sections, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_SHAPE = re.compile(r"sa_[A-Za-z0-9_-]{43}")
@@ -296,20 +296,9 @@ def test_no_smtp_password_or_token_reaches_a_log_the_ledger_or_an_email(tmp_path
     smtp = ChattySmtp(good)
     smtp.controller.start()
     try:
-        contract, _ = write_contract(tmp_path, "http://shop.test", f"""
-[email]
-from = "audit@shop.test"
-to = ["merchant@shop.test"]
-outbox = "{tmp_path / 'outbox'}"
-
-[email.smtp]
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-user = "{SMTP_USER}"
-password_env = "{PASSWORD_ENV}"
-timeout_seconds = 5
-""")
+        contract, _ = write_contract(tmp_path, "http://shop.test", smtp_sections(
+            tmp_path / "outbox", smtp.port, user=SMTP_USER, password_env=PASSWORD_ENV,
+            extra="timeout_seconds = 5\n"))
         db = tmp_path / "ledger.db"
         with Ledger(db, clock) as led:
             tokens = [led.create_token("Merchant Li", "merchant")[0],
