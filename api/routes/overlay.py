@@ -174,11 +174,11 @@ def _listing_view(svc: Services, ledger: Ledger, listing, now: datetime) -> Over
     days = None
     if changed:
         days = (now.astimezone(zone).date() - datetime.fromisoformat(changed).astimezone(zone).date()).days
+    ladder = svc.contract.escalation.ladder_text()
     return OverlayListing(
         listing=ListingOut.of(listing, current),
-        findings=[FindingOut.of(f, svc.contract.escalation.ladder_text())
-                  for f in ledger.findings(listing_id=listing.id,
-                                                            status=["open", "acknowledged"])],
+        findings=[FindingOut.of(f, ladder) for f in ledger.findings(
+            listing_id=listing.id, status=["open", "acknowledged"])],
         floor=limits.floor,
         reference_price=limits.reference_price,
         days_since_title_change=days,
