@@ -1,33 +1,40 @@
 """Overload answered fast (`api.overload`): a server that cannot keep up refuses reads at once
 with 503 and Retry-After instead of letting them queue; a lone caller on a slow moment is
-answered. Real uvicorn on 127.0.0.1, real concurrent clients."""
+answered. Real uvicorn on 127.0.0.1 in a process of its own, as the API runs (the clients'
+work then does not hold the server's interpreter), real concurrent clients."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
-from api.overload import RETRY_AFTER, ShedOverload
-from servers import serve
-
-WORK_S = 0.03   # each answer holds the event loop this long: 33 answers a second at most
+from api.overload import RETRY_AFTER
+from servers import free_port, wait_until_healthy
 
 
-async def slow_app(scope, receive, send):
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
-        return
-    end = time.perf_counter() + WORK_S
-    while time.perf_counter() < end:   # the work, on the loop: nothing else moves meanwhile
-        pass
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain")]})
-    await send({"type": "http.response.body", "body": b"ok"})
+@contextmanager
+def _slow_api():
+    """The base URL of `slow_asgi.shedding` served by uvicorn in a process of its own."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "slow_asgi:shedding", "--app-dir", str(Path(__file__).parent),
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--backlog", "2048"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, "the slow API", ended=lambda: (
+            None if process.poll() is None else process.stdout.read().decode(errors="replace")))
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _run(coroutine):
@@ -46,7 +53,7 @@ async def _burst(url: str, n: int) -> list[tuple[int, float, str | None]]:
 
 
 def test_more_reads_than_the_server_can_answer_are_refused_at_once_with_retry_after():
-    with serve(ShedOverload(slow_app)) as url:
+    with _slow_api() as url:
         answers = []
         for _ in range(5):   # bursts of 200 at once: six seconds of work each, if all queued
             answers += _run(_burst(url + "/api/overlay?url=x", 200))
@@ -56,12 +63,12 @@ def test_more_reads_than_the_server_can_answer_are_refused_at_once_with_retry_af
     assert all(a[2] == RETRY_AFTER for a in refused)
     assert {a[0] for a in answers} == {200, 503}
     # Queued, the last of a burst would wait 6 s; refused, none waits a third of that (the
-    # client's own work on 200 answers included).
+    # client's own work on 200 connections included).
     assert max(t for _, t, _ in answers) < 2, max(t for _, t, _ in answers)
 
 
 def test_a_lone_caller_is_answered_and_writes_are_never_refused():
-    with serve(ShedOverload(slow_app)) as url:
+    with _slow_api() as url:
         with httpx.Client(timeout=30) as client:
             assert {client.get(url + "/api/overlay?url=x").status_code for _ in range(50)} == {200}
         answers = _run(_burst_posts(url + "/api/findings/1/acknowledge", 100))
