@@ -22,6 +22,8 @@ from audits.clock import ManualClock
 from audits.contract import parse_contract
 from audits.engine import audit_run
 from audits.ledger import Ledger
+from audits.notify.email.digest import build_digest
+from audits.notify.email.render import render
 from history import History, listing
 from servers import serve
 
@@ -109,3 +111,17 @@ def test_the_weekly_quota_reads_the_same_in_the_finding_the_overlay_and_the_dash
     quota = _get(url, token, "/api/overlay", params={"url": "http://shop.test/"}).json()["quota"]
     assert (quota["changed"], quota["quota"], quota["met"]) == (1, 3, False)
     assert "1 of 3 titles optimised in the last 7 days" in _page(url, token, "/")
+
+
+def test_the_quota_findings_page_and_email_list_the_retitled_listings_not_a_what_changed(world):
+    """The retitled listings are shown as such; nothing reads them as what changed on a
+    listing ("changed: ? … → …" lines, "What changed" rows of "?")."""
+    ledger, url, token = world
+    [finding] = ledger.findings(rule_id="titles.weekly_quota")
+    page = _page(url, token, f"/findings/{finding.id}")
+    assert "Titles optimised in the window SKU title before title after when A A first A second" in page
+    assert "What changed" not in page and "retitled" not in page.split("Evidence", 1)[1]
+
+    contract = parse_contract(CONTRACT, ledger.path.parent / "contract.toml")
+    email = render(build_digest(contract, ledger, run_id=finding.run_id))
+    assert "changed:" not in email.text and "→" not in email.text, email.text

@@ -9,6 +9,10 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from audits.catalog import parse_catalog
+from audits.contract import parse_contract
+from audits.engine import audit_run
+from audits.ledger import Ledger
 from audits.rules.titles import (
     DEFAULT_FORBIDDEN_TERMS,
     ForbiddenTermsSettings,
@@ -55,7 +59,7 @@ def test_quota_shortfall_is_one_store_finding_naming_the_changed_listings(h):
     assert (d.listing_id, d.fingerprint) == (None, "rolling-week")
     assert d.message == "2 of 3 titles optimised in the last 7 days (quota 3 a week)"
     assert (d.evidence["quota"], d.evidence["count"]) == (3, 2)
-    assert [(c["sku"], c["before"], c["after"]) for c in d.evidence["changed"]] == [
+    assert [(c["sku"], c["before"], c["after"]) for c in d.evidence["retitled"]] == [
         ("A", "Old A", "New A"), ("B", "Old B", "New B")]
 
 
@@ -66,7 +70,43 @@ def test_quota_evidence_gives_the_window_and_run(h):
     assert d.evidence["window_end"] == ctx.now.isoformat()
     assert d.evidence["window_start"] == (ctx.now - timedelta(days=7)).isoformat()
     assert d.evidence["run_id"] == ctx.run.id
-    assert d.evidence["changed"] == []
+    assert d.evidence["retitled"] == []
+
+
+def test_the_quota_findings_retitled_listings_follow_each_audit(h):
+    """The list is the window's, anew each audit; not what changed on a listing (that is
+    kept from a finding's first sighting), which a store-level finding has none of."""
+    contract = parse_contract('[store]\nname = "Shop"\nbase_url = "http://shop.test"\n'
+                              '[rules.titles.weekly_quota]\nper_week = 3\nscale_to_store = false\n')
+    catalog = parse_catalog("sku,cost,reference_price,promoted\nA,1,1,no\nB,1,1,no\nC,1,1,no\n")
+    quiet_week(h, {"A": "Old A", "B": "Old B", "C": "Old C"})
+    for titles in (("New A", "Old B"), ("New A", "New B")):
+        run = h.night(listing("A", titles[0]), listing("B", titles[1]), listing("C", "Old C"))
+        audit_run(h.ledger, contract, catalog, run, full=True)
+    [finding] = h.ledger.findings(rule_id="titles.weekly_quota")
+    assert finding.message.startswith("2 of 3 titles optimised")
+    assert [(c["sku"], c["after"]) for c in finding.evidence["retitled"]] == [
+        ("A", "New A"), ("B", "New B")]
+    assert "changed" not in finding.evidence
+
+
+def test_a_quota_finding_kept_before_schema_9_has_its_list_moved_to_retitled(tmp_path):
+    """A ledger from before: the quota's list was under "changed"; a listing finding's
+    "changed" (what changed on it) stays where it is."""
+    path = tmp_path / "old.db"
+    retitled = [{"sku": "A", "before": "Old A", "after": "New A", "changes": 1}]
+    what_changed = [{"field": "price", "before": "299", "after": "120"}]
+    with Ledger(path) as led:
+        led.db["findings"].insert_all([
+            {"rule_id": "titles.weekly_quota", "status": "open",
+             "evidence": json.dumps({"count": 1, "changed": retitled})},
+            {"rule_id": "prices.below_floor", "status": "open",
+             "evidence": json.dumps({"price": "120", "changed": what_changed})}])
+        led.db.execute("PRAGMA user_version = 8")
+    with Ledger(path) as led:
+        quota, floor = [json.loads(r["evidence"]) for r in led.db["findings"].rows]
+    assert quota == {"count": 1, "retitled": retitled}
+    assert floor == {"price": "120", "changed": what_changed}
 
 
 def test_quota_met_exactly_gives_no_finding(h):
@@ -91,7 +131,7 @@ def test_a_listing_retitled_twice_counts_once(h):
     h.night(listing("A", "v3"), listing("B", "b"))
     [d] = weekly_quota(h.context(), fixed_quota(2))
     assert d.evidence["count"] == 1
-    [changed] = d.evidence["changed"]
+    [changed] = d.evidence["retitled"]
     assert (changed["before"], changed["after"], changed["changes"]) == ("v1", "v3", 2)
 
 

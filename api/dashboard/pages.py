@@ -152,8 +152,9 @@ def _evidence_value(key: str, value: Any, currency: str | None, session: Session
     return value
 
 
-# Shown as "What changed" (with the look that resolved it), not as rows.
-CHANGE_KEYS = ("changed", "compared_with", "resolved_by")
+# Shown as "What changed" (with the look that resolved it), or as the quota's "Titles
+# optimised" table, not as rows.
+CHANGE_KEYS = ("changed", "compared_with", "resolved_by", "retitled")
 
 
 def _evidence_rows(evidence: dict[str, Any], session: Session) -> list[tuple[str, Any]]:
@@ -193,6 +194,18 @@ def _what_changed(evidence: dict[str, Any], session: Session) -> list[dict[str, 
             for c in evidence["changed"] if isinstance(c, dict)]
 
 
+def _retitled(evidence: dict[str, Any], session: Session) -> list[dict[str, str]] | None:
+    """The weekly quota finding's listings retitled in its window (first title before, last
+    after, when); None for any other finding."""
+    if not isinstance(evidence.get("retitled"), list):
+        return None
+    return [{"sku": str(c.get("sku") or ""), "before": str(c.get("before") or ""),
+             "after": str(c.get("after") or ""),
+             "when": session.local(c["changed_at"]) if isinstance(c.get("changed_at"), str) else "",
+             "times": c.get("changes") if isinstance(c.get("changes"), int) else 1}
+            for c in evidence["retitled"] if isinstance(c, dict)]
+
+
 def finding_page(request: Request, session: Session, finding_id: int, *, error: str | None = None,
                  status_code: int = 200, form: dict[str, str] | None = None) -> HTMLResponse:
     """The finding's page; also what a refused form shows, with its error and the values sent."""
@@ -221,7 +234,7 @@ def finding_page(request: Request, session: Session, finding_id: int, *, error: 
     return render(
         request, "finding.html", status_code=status_code, flash=_flash(request), error=error,
         form=form or {}, f=finding, row=row, listing=listing, evidence=_evidence_rows(evidence, session),
-        changed=_what_changed(evidence, session),
+        changed=_what_changed(evidence, session), retitled=_retitled(evidence, session),
         resolved_look=isinstance(evidence.get("resolved_by"), dict),
         screenshots=ledger.screenshots(finding_id),
         compared_with=(session.local(evidence["compared_with"])

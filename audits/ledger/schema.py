@@ -13,8 +13,9 @@ import sqlite_utils
 # 6: the secrets, observations, screenshots and shared_images tables; 7: local features
 # (image_features, registry.features and .mirror_features; empty before: an image gets them
 # when next downloaded, a registry entry with `storeaudit registry refresh`); 8: findings.opened_at
-# (empty before: its first_seen stands in), the escalations table, deliveries.body and .period.
-SCHEMA_VERSION = 8
+# (empty before: its first_seen stands in), the escalations table, deliveries.body and .period;
+# 9: the weekly quota finding's retitled listings moved from evidence "changed" to "retitled".
+SCHEMA_VERSION = 9
 
 TABLES: dict[str, dict] = {
     "runs": dict(columns={
@@ -186,6 +187,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     db[name].add_column(column, kind)
         # Every delivery before schema 3 was an email.
         db.execute("UPDATE deliveries SET notifier = 'email' WHERE notifier IS NULL")
+        # Before schema 9 the weekly quota's retitled listings were under "changed", the key
+        # of what changed on a listing: they were read as that, and frozen at first sighting.
+        db.execute("""UPDATE findings SET evidence = json_set(json_remove(evidence, '$.changed'),
+                          '$.retitled', json(json_extract(evidence, '$.changed')))
+                      WHERE rule_id = 'titles.weekly_quota' AND json_valid(evidence)
+                        AND json_type(evidence, '$.changed') = 'array'
+                        AND json_type(evidence, '$.retitled') IS NULL""")
         for table, columns in INDEXES:
             db[table].create_index(columns, if_not_exists=True)
         for table, columns in UNIQUE_INDEXES:

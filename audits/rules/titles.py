@@ -167,7 +167,9 @@ def weekly_quota(ctx: AuditContext, settings: WeeklyQuotaSettings) -> Iterator[D
             "window_end": status.window_end,
             "watched_since": ctx.watched_since.isoformat(),
             "run_id": ctx.run.id,
-            "changed": status.changes,
+            # not "changed": that key is what changed on a listing (audits.engine), kept from
+            # a finding's first sighting; this list is the window's, anew each audit
+            "retitled": status.changes,
         },
     )
 
