@@ -29,6 +29,7 @@ from audits.clock import ManualClock
 from audits.contract import Contract
 from audits.ledger import Ledger
 from audits.random_checks import SECRET_NAME, check_times, random_check_config
+from audits.notify.escalation import NOTIFIER as ESCALATION
 from audits.notify.review import write_review_files
 from audits.registry import add_to_registry
 from audits.review.build import monthly_review
@@ -106,7 +107,7 @@ def run_demo(console: Console, *, days: int = 14, size: int = 60,
                           f"[bold]{email_record.html_path}[/bold] — open it in a browser "
                           f"(the message itself: {email_record.path})", highlight=False,
                           soft_wrap=True)
-        _print_escalations(console, desk.told)
+        _print_escalations(console, ledger)
         _month_to_date(console, contract, ledger)
         if serve_port is not None:
             serve_ledger(console, ledger, contract, url, serve_port)
@@ -161,15 +162,16 @@ def _print_told(console: Console, deliveries) -> None:
                                style="cyan"), soft_wrap=True)
 
 
-def _print_escalations(console: Console, told) -> None:
+def _print_escalations(console: Console, ledger: Ledger) -> None:
     """What the escalation ladder told people over the replay, by why."""
-    by_kind: dict[str, int] = {}
-    for d in told:
-        by_kind[d.kind] = by_kind.get(d.kind, 0) + 1
-    if told:
-        console.print(f"Escalation ladder: {', '.join(f'{n} {k}' for k, n in by_kind.items())} "
-                      f"message(s), kept in {told[-1].path and Path(told[-1].path).parent}",
-                      highlight=False, soft_wrap=True)
+    told = ledger.deliveries(notifier=ESCALATION, limit=100_000)
+    if not told:
+        return
+    by_kind = {kind: sum(d.kind == kind for d in told) for kind in ("raised", "unanswered", "unfixed")}
+    where = sorted({str(Path(d.path).parent) for d in told if d.path})
+    console.print(f"Escalation ladder: {', '.join(f'{n} {k}' for k, n in by_kind.items() if n)} "
+                  f"message(s)" + (f", kept in {', '.join(where)}" if where else ""),
+                  highlight=False, soft_wrap=True)
 
 
 def _month_to_date(console: Console, contract: Contract, ledger: Ledger) -> None:

@@ -53,7 +53,6 @@ class AgencyDesk:
     def __init__(self, contract: Contract, ledger: Ledger, clock: ManualClock):
         self.contract, self.ledger, self.clock = contract, ledger, clock
         self.queue: list[tuple[datetime, int]] = []
-        self.told: list = []   # deliveries the ladder made
 
     def raised(self, finding_ids: list[int]) -> None:
         """Findings an audit just raised: each gets its answer time (or none)."""
@@ -80,4 +79,4 @@ class AgencyDesk:
                 except FindingError:
                     pass   # fixed, gone or waived before anyone answered: nothing to do
             self.clock.set(t)
-            self.told += tick_notifiers(self.contract, self.ledger, t)
+            tick_notifiers(self.contract, self.ledger, t)

@@ -102,6 +102,16 @@ def test_the_ladder_told_the_slow_answers_once_each(demo_ledger):
     assert unanswered and all(d.status == "written" for d in unanswered)
 
 
+def test_the_demo_says_what_the_ladder_told_each_why(demo_fortnight, demo_ledger):
+    """The end of the replay counts every message the ladder sent, new findings included."""
+    told = demo_ledger.deliveries(notifier="escalation", limit=10_000)
+    counts = {k: sum(d.kind == k for d in told) for k in ("raised", "unanswered", "unfixed")}
+    assert all(counts.values()), counts
+    line = (f"Escalation ladder: {counts['raised']} raised, {counts['unanswered']} unanswered, "
+            f"{counts['unfixed']} unfixed message(s), kept in {demo_fortnight / 'outbox' / 'escalations'}")
+    assert line in (demo_fortnight / "demo.log").read_text()
+
+
 def test_storeaudit_review_prints_the_month_and_writes_its_pdf(demo_fortnight, tmp_path):
     from typer.testing import CliRunner
 
