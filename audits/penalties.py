@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from crawler.crawl import CrawlFailed
 from crawler.prices import format_price
 
 from .clock import store_time
@@ -81,6 +82,8 @@ class WeekQuota:
     judged: bool             # watched from its first day, and looked at by its end
     finished: bool
     not_judged_because: str | None = None   # why not, in words
+    # judged though no crawl read the store at its end: why (the store could not be read)
+    judged_unread: str | None = None
 
     def steps(self, per_percent_short: Decimal) -> int:
         """Whole `per_percent_short` steps short: quota 12, 5 changed -> 58.3 % -> 5."""
@@ -256,7 +259,8 @@ def _quota_lines(contract, ledger, clause, month: tuple[datetime, datetime], now
             lines.append(PenaltyLine(
                 clause="title_quota", finding_id=None,
                 what=f"Week {week.label}: {week.changed} of {week.quota} titles changed "
-                     f"({number(week.short_percent)} % short)",
+                     f"({number(week.short_percent)} % short"
+                     + (f"; {week.judged_unread})" if week.judged_unread else ")"),
                 charged=[f"week of {monday}"], units=steps, rate=rate,
                 amount=money(steps * unit)))
     return lines
@@ -264,7 +268,9 @@ def _quota_lines(contract, ledger, clause, month: tuple[datetime, datetime], now
 
 # A finished week is judged only when a whole-store crawl looked at the store in its last two
 # days: the titles counted are the ones changed by then, and a week nobody looked at (the
-# scheduler stopped) is not "nothing was optimised".
+# scheduler stopped) is not "nothing was optimised". A week whose audits were there but could
+# not read the store (it refused or stalled them) is judged on what was seen: the agency runs
+# the store, and an unreadable store must not be a way out of the quota.
 LOOKED_AT_END = timedelta(days=2)
 
 
@@ -308,13 +314,20 @@ def _week(settings, ledger, start: datetime, end: datetime, now: datetime,
         changed = len({c.listing_id for c in ledger.title_changes(since=start, until=now)})
         quota = effective_quota(settings, len(ledger.listings()))
     short = Decimal(max(0, quota - changed) * 100) / Decimal(quota)
-    why = None
+    why = unread = None
     if watched_since is None or watched_since > start:
         why = "storeaudit was not watching the store from its first day"
     elif finished and not ledger.full_run_between(end - LOOKED_AT_END, end):
-        why = "no whole-store crawl in its last two days"
+        refused = [r for r in ledger.failed_whole_store_runs_between(end - LOOKED_AT_END, end)
+                   if (r.error or "").startswith(f"{CrawlFailed.__name__}:")]
+        if refused:
+            unread = (f"judged on what was seen: the store could not be read in its last two "
+                      f"days ({len(refused)} audit{'s' if len(refused) != 1 else ''}, the last "
+                      f"at {store_time(refused[-1].started, start.tzinfo)})")
+        else:
+            why = "no whole-store crawl in its last two days"
     last = (end - DAY).date().isoformat()
     return WeekQuota(
         label=f"{start.date().isoformat()} – {last}", start=start, end=end, quota=quota,
         changed=changed, short_percent=short.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
-        judged=why is None, finished=finished, not_judged_because=why)
+        judged=why is None, finished=finished, not_judged_because=why, judged_unread=unread)

@@ -4,6 +4,7 @@ count (waived findings, days a discount was approved) listed instead of charged.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -14,7 +15,13 @@ from audits.clock import ManualClock
 from audits.contract import parse_contract
 from audits.ledger import Ledger, NewFinding
 from audits.penalties import penalty_statement, weekly_quota_weeks
+from audits.periods import period_of
 from audits.renewal import renewal_conditions
+from audits.review.build import weekly_review
+from audits.review.render import review_document
+from audits.runner import run_crawl
+from crawler.crawl import CrawlFailed
+from servers import RawLoopback
 
 STORE = timezone(timedelta(hours=8))  # Asia/Shanghai, the contracts' default time zone
 
@@ -272,6 +279,43 @@ def test_a_week_nobody_looked_at_by_its_end_is_not_judged(world):
     assert week.finished and not week.judged
     st = statement(QUOTA, world, now="2026-11-20 00:00")
     assert clause(st, "title_quota").lines == []
+
+
+def test_a_store_that_cannot_be_read_at_the_weeks_end_is_judged_on_what_was_seen(world):
+    """The agency makes the store refuse storeaudit's nightly audits on the week's last two
+    days (every page answers 403): that is no way out of the quota. A week whose audits did
+    not run (storeaudit's own failure) is still not judged."""
+    world.at("2026-11-08 10:00").crawl(*(listing(s, title=f"Old {s}") for s in SKUS))
+    world.at("2026-11-12 02:00").crawl(*(listing(s, title=f"New {s}" if s in SKUS[:3]
+                                               else f"Old {s}") for s in SKUS))
+    refusing = RawLoopback(lambda head: b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+    shop = QUOTA.with_base_url(refusing.url)
+    try:
+        for night in ("2026-11-14 02:00", "2026-11-15 02:00"):
+            world.at(night)
+            with pytest.raises(CrawlFailed):
+                run_crawl(shop, world.ledger, kind="nightly")
+    finally:
+        refusing.close()
+    (week,) = weekly_quota_weeks(QUOTA, world.ledger, store("2026-11-15 00:00"),
+                                 store("2026-11-16 00:00"), store("2026-11-20 00:00"))
+    assert week.judged and week.changed == 3
+    [line] = clause(statement(QUOTA, world, now="2026-11-20 00:00"), "title_quota").lines
+    assert line.what == ("Week 2026-11-09 – 2026-11-15: 3 of 12 titles changed (75 % short; "
+                         "judged on what was seen: the store could not be read in its last two "
+                         "days (2 audits, the last at 2026-11-15 02:00))")
+    assert line.units == 7
+    next_week = period_of("week", store("2026-11-18 00:00"))   # shows the week before too
+    weekly = review_document(weekly_review(QUOTA, world.ledger, next_week,
+                                           now=store("2026-11-20 00:00")))
+    assert "yes, judged on what was seen: the store could not be read" in html.unescape(weekly)
+
+    # The same week, but the audits failed on storeaudit's side: not judged.
+    world.ledger.db.execute("UPDATE runs SET error = 'BrowserNotFound: no Chromium' "
+                            "WHERE status = 'failed'")
+    (week,) = weekly_quota_weeks(QUOTA, world.ledger, store("2026-11-15 00:00"),
+                                 store("2026-11-16 00:00"), store("2026-11-20 00:00"))
+    assert not week.judged and week.not_judged_because == "no whole-store crawl in its last two days"
 
 
 def test_each_whole_step_short_of_the_quota_costs_its_share(world):

@@ -15,6 +15,9 @@ from .thumbnails import ThumbnailRecords
 
 # extra: the contract's extra_crawls; random: a check at a time nobody could guess
 RUN_KINDS = ("nightly", "extra", "spot", "manual", "demo", "random")
+# The kinds that set out to crawl the whole store (a spot-check and a random check read a few
+# listings): what such a run saw, or why it saw nothing, is what a week's end is judged on.
+WHOLE_STORE_KINDS = ("nightly", "extra", "manual", "demo")
 
 
 # What became of a run left 'running' by a process that stopped (killed, power cut): whether
@@ -206,6 +209,15 @@ class CrawlRecords(ThumbnailRecords, FeatureRecords):
         """Whether a crawl of the whole store was recorded that started in [start, end)."""
         return self._one("SELECT 1 FROM runs WHERE full = 1 AND started >= ? AND started < ? "
                          "LIMIT 1", [utc_iso(start), utc_iso(end)]) is not None
+
+    def failed_whole_store_runs_between(self, start: datetime, end: datetime) -> list[Run]:
+        """Runs that set out to crawl the whole store, started in [start, end), and failed
+        before their crawl was recorded; oldest first."""
+        return [run_of_row(r) for r in self.db.query(
+            f"SELECT * FROM runs WHERE status = 'failed' AND full IS NULL "
+            f"AND kind IN ({', '.join('?' * len(WHOLE_STORE_KINDS))}) "
+            f"AND started >= ? AND started < ? ORDER BY started, id",
+            [*WHOLE_STORE_KINDS, utc_iso(start), utc_iso(end)])]
 
     def runs_since(self, since: datetime | str) -> list[Run]:
         """Runs whose crawl was recorded (`full` is set with it), started after `since`,
