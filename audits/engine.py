@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 # Judged first: when it fires, the other store-level rules sit this run out.
 INCOMPLETE_RULE = "crawl.incomplete"
 # Store-level rules that judge even an incomplete crawl: a removal is seen in one run only
-# (the listing is gone the next), and pages that failed say nothing about it.
-JUDGED_WHEN_INCOMPLETE = {INCOMPLETE_RULE, "crawl.removed"}
+# (the listing is gone the next), and pages that failed say nothing about it, nor about a
+# false 304 caught on a page that was read.
+JUDGED_WHEN_INCOMPLETE = {INCOMPLETE_RULE, "crawl.removed", "crawl.false_not_modified"}
 
 
 @dataclass

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -119,13 +119,14 @@ def describe(schedule: ScheduleSettings) -> str | None:
 
 def random_check_config(contract: Contract, ledger: Ledger,
                         rng: random.Random | None = None) -> CrawlConfig:
-    """The crawl of one random check: its chosen listings, as a spot-check reads them."""
+    """The crawl of one random check: its chosen listings, as a spot-check reads them, but
+    each read whole: fresh eyes at an unguessable time take no store's 304 on trust."""
     urls = choose_listings(ledger, contract, contract.schedule.random_check_listings,
                            rng or random.SystemRandom(), ledger.clock.now())
     if not urls:
         raise SpotCheckRefused("no listings known yet: a random check follows the first "
                                "full audit")
-    return spot_config(contract, urls)
+    return replace(spot_config(contract, urls), trust_not_modified=False)
 
 
 __all__ = ["RandomCheckDue", "SECRET_NAME", "check_times", "choose_listings", "describe",

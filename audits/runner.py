@@ -20,6 +20,7 @@ from .evidence import keep_screenshots
 from .ledger import Ledger, LedgerError, Run
 from .priority import yield_cpu
 from .registry import refresh_features, stale_entries
+from .rules.crawl import NOT_MODIFIED_DISTRUSTED
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ def run_crawl(
     `run_id`: a run already started (so a caller could hand its id out before the crawl).
     `finish`: the run is complete once recorded; False when an audit judges it next."""
     config = config or contract.crawl_config()
+    if ledger.false_not_modified_since(ledger.clock.now() - NOT_MODIFIED_DISTRUSTED):
+        # caught answering a false 304 lately: every page and image read whole
+        config = replace(config, trust_not_modified=False)
     run_id = run_id or ledger.start_run(kind)
     try:
         result = crawl_sync(config, known_images=ledger.known_images(),

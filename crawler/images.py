@@ -26,6 +26,7 @@ from imaging import MAX_IMAGE_BYTES, ImageRefused
 
 from .fetch import conditional_headers, read_capped, timed_out
 from .hashing import hash_and_thumbnail
+from .not_modified import NotModifiedCheck
 from .snapshot import ImageInfo, Thumbnail
 
 __all__ = ["MAX_WAITING_TO_HASH", "BlobSpool", "ImageHasher", "ThumbnailSpool", "max_age"]
@@ -52,8 +53,10 @@ class ImageHasher:
     def __init__(self, client: httpx.AsyncClient, known: dict[str, ImageInfo] | None = None,
                  *, politeness=None, now: Callable[[], datetime] | None = None,
                  reuse_fresh_s: float = 0.0, deadline_s: float = 15.0,
-                 hash_with: Callable[[bytes], Awaitable[dict]] | None = None):
+                 hash_with: Callable[[bytes], Awaitable[dict]] | None = None,
+                 not_modified: NotModifiedCheck | None = None):
         self.client = client
+        self.not_modified = not_modified or NotModifiedCheck(0)
         self.known = known or {}
         self.politeness = politeness
         self.now = now or (lambda: datetime.now(timezone.utc))
@@ -77,12 +80,22 @@ class ImageHasher:
         if self._backlog is None:
             self._backlog = asyncio.Semaphore(MAX_WAITING_TO_HASH)
         async with self._backlog:
-            return await self._fetch(url, previous)
+            info, not_modified = await self._fetch(url, previous)
+            if not (not_modified and self.not_modified.draw()):
+                return info
+            # The 304 checked (crawler.not_modified): the picture asked for whole.
+            whole, _ = await self._fetch(url, None)
+            if (whole.error is None and previous.core_phash is not None
+                    and (whole.core_phash, whole.phash) != (previous.core_phash, previous.phash)):
+                self.not_modified.found_false(url, "its picture")
+            return whole
 
-    async def _fetch(self, url: str, previous: ImageInfo | None) -> ImageInfo:
+    async def _fetch(self, url: str, previous: ImageInfo | None) -> tuple[ImageInfo, bool]:
+        """The image, and whether the store answered 304 Not Modified for it."""
         checked = dict(checked_at=self.now().isoformat())
         # Asked for conditionally only when its hashes are on record to fall back on.
-        headers = conditional_headers(previous if previous and previous.sha256 else None)
+        headers = conditional_headers(self.not_modified.validators(
+            previous if previous and previous.sha256 else None))
         try:
             async with (self._slot(url), asyncio.timeout(self.deadline_s),
                         self.client.stream("GET", url, headers=headers) as response):
@@ -92,18 +105,23 @@ class ImageHasher:
                     # within the cap (an error body is the store's as much as an image is).
                     await read_capped(response, MAX_IMAGE_BYTES, _too_large)
                 if response.status_code == 304 and previous:
-                    return replace(previous, **checked)
+                    return replace(previous, **checked), True
                 if response.status_code >= 400:
-                    return ImageInfo(url, error=f"HTTP {response.status_code}")
+                    return ImageInfo(url, error=f"HTTP {response.status_code}"), False
                 data = await read_capped(response, MAX_IMAGE_BYTES, _too_large)
                 validators = dict(etag=response.headers.get("etag"),
                                   last_modified=response.headers.get("last-modified"))
         except ImageRefused as e:
-            return ImageInfo(url, error=str(e))
+            return ImageInfo(url, error=str(e)), False
         except (httpx.TimeoutException, TimeoutError):
-            return ImageInfo(url, error=f"download {timed_out(self.deadline_s)}")
+            return ImageInfo(url, error=f"download {timed_out(self.deadline_s)}"), False
         except httpx.HTTPError as e:
-            return ImageInfo(url, error=f"download failed: {type(e).__name__}: {e}")
+            return ImageInfo(url, error=f"download failed: {type(e).__name__}: {e}"), False
+        return await self._hashed(url, previous, data, validators, checked), False
+
+    async def _hashed(self, url: str, previous: ImageInfo | None, data: bytes,
+                      validators: dict, checked: dict) -> ImageInfo:
+        """What a download's bytes are: hashes kept from before, or hashed now."""
         self.downloads += 1
         sha = hashlib.sha256(data).hexdigest()
         same = previous if previous and previous.sha256 == sha else self.by_sha.get(sha)

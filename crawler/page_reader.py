@@ -34,6 +34,7 @@ from .config import CrawlConfig
 from .extract import extract_listing
 from .extract.walls import wall_reason
 from .fetch import FetchedPage, Fetcher, HttpFetcher
+from .not_modified import NotModifiedCheck
 from .polite import Politeness
 from .snapshot import (ABSENT_STATUSES, DISCONTINUED, OUT_OF_STOCK, KnownPage, PageState,
                        Snapshot)
@@ -191,9 +192,13 @@ class PageReader:
 
     def __init__(self, config: CrawlConfig, http: HttpFetcher, browser: LazyBrowser,
                  predictor: RenderingPredictor, known: Mapping[str, KnownPage],
-                 now: Callable[[], datetime]):
+                 now: Callable[[], datetime], not_modified: NotModifiedCheck | None = None):
         self.config, self.http, self.browser = config, http, browser
         self.predictor, self.known, self.now = predictor, known, now
+        self.not_modified = not_modified or NotModifiedCheck(0)
+        # Pages whose 304 was drawn for a check: read whole instead, and compared with what
+        # the 304 vouched for once the platform's values are in (crawler.crawl).
+        self.checking: set[str] = set()
         self.stats: Counter[str] = Counter()
 
     async def read(self, url: str) -> tuple[Snapshot, PageState | None]:
@@ -208,11 +213,13 @@ class PageReader:
         return await self._http_first(url, known)
 
     async def _http_first(self, url: str, known: KnownPage | None):
-        state = known.state if known else None
+        state = self.not_modified.validators(known.state if known else None)
         for last_try in self._cut_off_tries():
             page = await _fetch_with_retries(self.http, url, self.config, state)
             if known is not None and _same_document(page, known.state):
-                return self._unchanged(url, page, known, known.state)
+                if not self._check_drawn(url, page):
+                    return self._unchanged(url, page, known, known.state)
+                page = await _fetch_with_retries(self.http, url, self.config)
             snap, script_filled = _read_page(page, self.config, self._at())
             if last_try or not page.cut_off:
                 break
@@ -241,13 +248,22 @@ class PageReader:
         script and data response it used are byte-identical; else render it again."""
         state = known.state
         if state.body_sha256 and not self.predictor.recheck():
-            page = await _fetch_with_retries(self.http, url, self.config, state)
+            page = await _fetch_with_retries(self.http, url, self.config,
+                                             self.not_modified.validators(state))
             if page.error:  # retried already; the browser would get the same
                 return _read_page(page, self.config, self._at())[0], None
-            if (_same_document(page, state)
+            if (_same_document(page, state) and not self._check_drawn(url, page)
                     and await self.http.resources_unchanged(state.resources)):
                 return self._unchanged(url, page, known, state)
         return await self._render(url)
+
+    def _check_drawn(self, url: str, page: FetchedPage) -> bool:
+        """Whether this 304 is one checked (crawler.not_modified): the page is then read whole."""
+        if not (page.not_modified and self.not_modified.draw()):
+            return False
+        self.stats["not_modified_checked"] += 1
+        self.checking.add(url)
+        return True
 
     async def _render(self, url: str) -> tuple[Snapshot, PageState | None]:
         for last_try in self._cut_off_tries():

@@ -125,6 +125,12 @@ class Snapshot(ListingValues):
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def values_changed(before: ListingValues, after: ListingValues) -> list[str]:
+    """The listing values that differ between two reads of a page, by name."""
+    return [name.replace("_", " ") for name in LISTING_VALUE_FIELDS
+            if getattr(before, name) != getattr(after, name)]
+
+
 # How a page was fetched, not what it showed: left out of the content hash.
 _NOT_SHOWN = {"source", "fetched_with", "http_status", "fetched_at", "unchanged", "absent",
               "undiscovered"}
@@ -178,6 +184,9 @@ class CrawlResult:
     # Pictures on many listings, left out of their images (crawler.shared_images): key ->
     # SharedImage. Only a whole-store crawl finds them.
     shared_images: Mapping[str, object] = field(default_factory=dict)
+    # Pages and images that answered 304 Not Modified though they had changed, found by the
+    # crawl's check (crawler.not_modified): {"url": ..., "what": "price, title"}.
+    false_not_modified: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def pages_ok(self) -> int:

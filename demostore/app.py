@@ -12,7 +12,8 @@ demostore/faults.py.
 `store.shopper_prices[sku] = Decimal("199")` makes the store two-faced for that listing: a
 request carrying a `session` cookie (a shopper's browser, logged in) is shown that price, one
 without (the crawler keeps no session) the listing's own. The agency's trick the extension's
-second witness catches.
+second witness catches. `store.false_not_modified = True` answers every conditional request
+304 Not Modified, changed or not: the trick a check of the store's 304s catches.
 
 `store.hits` counts requests by path prefix ("/p", "/c", "/img", "/api", "/sitemap.xml", "/" ...);
 "/img:304" counts image requests answered 304 Not Modified, "/img:200" image bodies sent;
@@ -93,6 +94,10 @@ class DemoStore:
         self.offsite_url = "http://offsite.invalid/"  # where the "offsite" fault redirects
         self.dribble_seconds = 1.0  # between the bytes of a "dribble" fault
         self.stun_url = "stun:127.0.0.1:9"  # where the "webrtc" fault's script sends STUN
+        # True: every conditional request (a page or an image asked for with its validators)
+        # is answered 304 Not Modified, whatever it now is: the agency freezing what the audit
+        # sees. Counted in hits["false304"].
+        self.false_not_modified = False
         self.faults: dict[str, str] = {}
         self.shopper_prices: dict[str, Any] = {}  # sku -> the price a logged-in browser sees
         self.fault_times: dict[str, int] = {}  # path -> requests the fault still plays

@@ -24,6 +24,9 @@ Fault kinds (keyed by exact URL path, query ignored):
              `store.stun_url` (a UDP listener of the test's)
   "gzipbomb" 200 with Content-Encoding: gzip, ~0.5 MB that inflates to 512 MiB of spaces
 
+`store.false_not_modified = True` answers every conditional request (If-None-Match or
+If-Modified-Since) 304 Not Modified, whatever the page or image now is.
+
 `store.fault_times[path] = N` makes the fault at that path a passing one: it plays for the next
 N requests, then the path answers normally again.
 
@@ -95,6 +98,13 @@ class StoreMiddleware:
         store = self.store
         store.hits[_prefix(path)] += 1
         store.path_hits[path] += 1
+        headers = dict(scope.get("headers") or [])
+        if store.false_not_modified and (b"if-none-match" in headers
+                                         or b"if-modified-since" in headers):
+            store.hits["false304"] += 1
+            await send({"type": "http.response.start", "status": 304, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         fault = store.faults.get(path)
         if fault is None:
             await self.app(scope, receive, send)

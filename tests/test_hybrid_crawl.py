@@ -54,7 +54,8 @@ def test_a_recheck_renders_http_pages_too_and_keeps_the_values(store):
 
 def test_an_unchanged_recrawl_downloads_no_page_body_and_no_image(store, ledger):
     contract = demo_contract().with_base_url(store.url)
-    config = replace(contract.crawl_config(), recheck_share=0)
+    # no 304 checked (crawler.not_modified): the 304s' own cost
+    config = replace(contract.crawl_config(), recheck_share=0, check_not_modified_share=0)
     first = run_crawl(contract, ledger, config=config)
     store.reset_counters()
 
@@ -82,7 +83,8 @@ def test_the_browser_is_launched_at_the_start_only_when_a_render_is_expected(sto
     rendered = sum(1 for p in store.live_products() if p.page_style == "jsprice")
     run_crawl(contract, ledger, config=replace(contract.crawl_config(), recheck_share=0))
 
-    quiet = crawl_sync(replace(contract.crawl_config(), recheck_share=0),
+    quiet = crawl_sync(replace(contract.crawl_config(), recheck_share=0,
+                               check_not_modified_share=0),
                        known_pages=ledger.known_pages(), known_images=ledger.known_images())
     assert quiet.stats["unchanged"] == len(quiet.snapshots)
     assert quiet.stats["browser_launched"] == 0 and quiet.stats["renders"] == 0

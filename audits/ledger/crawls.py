@@ -104,6 +104,8 @@ class CrawlRecords(ThumbnailRecords, FeatureRecords):
                 "pages_failed": result.pages_failed,
                 "image_downloads": result.image_downloads,
                 "listings_not_read": result.stats.get("listings_over_max_pages", 0),
+                "false_not_modified": (json.dumps(result.false_not_modified, ensure_ascii=False)
+                                       if result.false_not_modified else None),
                 "full": int(full),  # set exactly when the crawl is recorded
             })
             if finish:
@@ -218,6 +220,13 @@ class CrawlRecords(ThumbnailRecords, FeatureRecords):
             f"AND kind IN ({', '.join('?' * len(WHOLE_STORE_KINDS))}) "
             f"AND started >= ? AND started < ? ORDER BY started, id",
             [*WHOLE_STORE_KINDS, utc_iso(start), utc_iso(end)])]
+
+    def false_not_modified_since(self, since: datetime) -> list[Run]:
+        """Runs started since `since` whose crawl caught the store answering a false 304,
+        oldest first."""
+        return [run_of_row(r) for r in self.db.query(
+            "SELECT * FROM runs WHERE false_not_modified IS NOT NULL AND started >= ? "
+            "ORDER BY started, id", [utc_iso(since)])]
 
     def runs_since(self, since: datetime | str) -> list[Run]:
         """Runs whose crawl was recorded (`full` is set with it), started after `since`,

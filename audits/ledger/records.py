@@ -27,6 +27,9 @@ class Run:
     error: str | None
     # listing pages the store listed past the contract's [crawl] max_pages: not read
     listings_not_read: int = 0
+    # pages and images that answered 304 Not Modified though they had changed:
+    # [{"url": ..., "what": "its price"}] (crawler.not_modified)
+    false_not_modified: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -340,7 +343,8 @@ def run_of_row(r: dict) -> Run:
     return Run(id=r["id"], kind=r["kind"], status=r["status"], started=r["started"],
                finished=r["finished"], pages_ok=r["pages_ok"] or 0,
                pages_failed=r["pages_failed"] or 0, image_downloads=r["image_downloads"] or 0,
-               error=r["error"], listings_not_read=r.get("listings_not_read") or 0)
+               error=r["error"], listings_not_read=r.get("listings_not_read") or 0,
+               false_not_modified=json.loads(r.get("false_not_modified") or "[]"))
 
 
 def finding_of_row(r: dict) -> Finding:

@@ -14,7 +14,8 @@ import sqlite_utils
 # (image_features, registry.features and .mirror_features; empty before: an image gets them
 # when next downloaded, a registry entry with `storeaudit registry refresh`); 8: findings.opened_at
 # (empty before: its first_seen stands in), the escalations table, deliveries.body and .period;
-# 9: the weekly quota finding's retitled listings moved from evidence "changed" to "retitled".
+# 9: the weekly quota finding's retitled listings moved from evidence "changed" to "retitled";
+# runs.false_not_modified (empty before: no 304 was checked then).
 SCHEMA_VERSION = 9
 
 TABLES: dict[str, dict] = {
@@ -22,6 +23,8 @@ TABLES: dict[str, dict] = {
         "id": int, "kind": str, "status": str, "started": str, "finished": str,
         "pages_ok": int, "pages_failed": int, "image_downloads": int, "error": str,
         "full": int, "listings_not_read": int,
+        # the pages and images that answered a false 304 (crawler.not_modified), JSON
+        "false_not_modified": str,
     }, pk="id", not_null={"kind", "status", "started"}),
     "listings": dict(columns={
         "id": int, "key": str, "sku": str, "url": str, "first_seen": str, "last_seen": str,

@@ -139,6 +139,10 @@ class AuditContext:
         """What the merchant's browser read on the listing after `since` (oldest first)."""
         return self.ledger.observations(listing_id=listing_id, since=since)
 
+    def false_not_modified(self, since: datetime) -> list[Run]:
+        """Runs since `since` that caught the store answering a false 304, oldest first."""
+        return self.ledger.false_not_modified_since(since)
+
     def title_changes(self, since: datetime) -> list[TitleChange]:
         return self.ledger.title_changes(since=since, until=self.now)
 

@@ -6,7 +6,9 @@ makes that visible. A listing left out of the sitemap and category pages is stil
 through its own URL (so its findings stay); `crawl.hidden` says that it was left out. A
 listing taken off the store is an agency action the merchant must see: `crawl.removed`. A
 store that serves the crawler a page of its own is caught by a second witness, the
-merchant's browser: `crawl.view_mismatch`.
+merchant's browser: `crawl.view_mismatch`. A store that answers "304 Not Modified" for a
+page or an image it changed is caught by checking a share of its 304s (crawler.not_modified):
+`crawl.false_not_modified`.
 """
 
 from __future__ import annotations
@@ -237,3 +239,49 @@ def view_mismatch(ctx: AuditContext, settings: ViewMismatchSettings) -> Iterator
                  "observation_id": observation.id, "snapshot_id": state.snap.id,
                  "reported_by": observation.reported_by})
             break
+
+
+# How long a store caught answering a false 304 is not trusted with one: every page and image
+# read whole (audits.runner), and the finding stays open (raised again by each whole-store
+# audit) until then.
+NOT_MODIFIED_DISTRUSTED = timedelta(days=7)
+MAX_FALSE_LISTED = 20   # pages and images named in the evidence
+
+
+@rule("crawl.false_not_modified", "The store hid changes from the audit", "major",
+      scope="store")
+def false_not_modified(ctx: AuditContext, settings: RuleSettings) -> Iterator[Draft]:
+    """The store answered "304 Not Modified" to the crawler for a page or an image that had
+    changed.
+
+    A crawl asks for a page it has read before with the validators the store gave it, and
+    a 304 answer means "as you last read it": the page's values are taken from then. A store
+    answering 304 for a page it changed would freeze what the audit sees (a price cut under the
+    floor, a picture swapped behind its old address). So a share of 304s, drawn at random, are
+    read whole as well (the contract's `[crawl] check_not_modified_share`), and a random check
+    reads every page whole. One found false, and for a week every page and image is read whole
+    and this finding stays open.
+
+    Example: "The store answered 'not modified' to the audit for 1 page that had changed
+    (https://shop.example/p/tent: its price), on 2026-11-12; every page and image is read
+    whole until 2026-11-19"."""
+    caught = ctx.false_not_modified(ctx.now - NOT_MODIFIED_DISTRUSTED)
+    if not caught:
+        return
+    hidden = [dict(item, run_id=run.id, run_started=run.started)
+              for run in caught for item in run.false_not_modified]
+    last = caught[-1]
+    until = (datetime.fromisoformat(last.started) + NOT_MODIFIED_DISTRUSTED).astimezone(ctx.zone)
+    pages = sum(1 for h in hidden if h["what"] != "its picture")
+    counted = ", ".join(f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in
+                        ((pages, "page"), (len(hidden) - pages, "image")) if n)
+    latest = hidden[-1]
+    yield Draft(
+        None, "false-304",
+        f"The store answered 'not modified' to the audit for {counted} that had changed "
+        f"({latest['url']}: {latest['what']}), the last on "
+        f"{datetime.fromisoformat(last.started).astimezone(ctx.zone):%Y-%m-%d}; every page and "
+        f"image is read whole until {until:%Y-%m-%d}",
+        {"hidden": hidden[-MAX_FALSE_LISTED:], "hidden_count": len(hidden),
+         "read_whole_until": until.isoformat(), "runs": [r.id for r in caught]},
+    )
