@@ -30,7 +30,7 @@ from .fetch import HttpFetcher
 from .guarded import crawl_client
 from .hash_workers import HashWorkers, usable_cores
 from .images import ImageHasher
-from .not_modified import NotModifiedCheck
+from .not_modified import NotModifiedCheck, check_share
 from .page_reader import LazyBrowser, PageReader
 from .polite import Politeness
 from .presets import Preset, preset_for
@@ -156,8 +156,9 @@ async def crawl(
         if progress:
             progress.discovered(len(to_read))
         workers = _hash_workers(config, len(to_read))
-        not_modified = NotModifiedCheck(config.check_not_modified_share,
-                                        trusted=config.trust_not_modified)
+        not_modified = NotModifiedCheck(
+            check_share(config.check_not_modified_share, len(known_pages)),
+            trusted=config.trust_not_modified)
         hasher = ImageHasher(client, dict(known_images or {}), politeness=politeness, now=now,
                              not_modified=not_modified,
                              reuse_fresh_s=config.reuse_fresh_images_s,

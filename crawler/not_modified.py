@@ -19,8 +19,21 @@ from .snapshot import ImageInfo, PageState
 log = logging.getLogger(__name__)
 
 
+# However small the store, a crawl checks about this many of its 304s: a store answering 304
+# to everything is caught on its first night, and a big store pays only its share.
+MIN_CHECKS = 10
+
+
+def check_share(share: float, known: int) -> float:
+    """The chance each 304 is checked in a crawl that knows `known` pages: `share`, or more
+    for a small store, so that about MIN_CHECKS are; 0 turns checking off."""
+    if share <= 0:
+        return 0.0
+    return min(1.0, max(share, MIN_CHECKS / known)) if known else share
+
+
 class NotModifiedCheck:
-    """Which 304s to check, and what was found. `share`: the part of 304s checked while
+    """Which 304s to check, and what was found. `share`: the chance each 304 is checked while
     the store is trusted; `trusted=False`: send no validators at all (every answer whole)."""
 
     def __init__(self, share: float, *, trusted: bool = True, rng: random.Random | None = None):
@@ -51,4 +64,4 @@ class NotModifiedCheck:
         self.trusted = False
 
 
-__all__ = ["NotModifiedCheck"]
+__all__ = ["MIN_CHECKS", "NotModifiedCheck", "check_share"]

@@ -12,7 +12,7 @@ import pytest
 from audits.random_checks import random_check_config
 from audits.runner import run_audit
 from crawler.crawl import crawl_sync
-from crawler.not_modified import NotModifiedCheck
+from crawler.not_modified import NotModifiedCheck, check_share
 from crawler.snapshot import ImageInfo
 from demostore import scenario
 from storeaudit.sample_store import demo_contract
@@ -128,6 +128,12 @@ def test_a_random_check_takes_no_304_on_trust(store, ledger):
     audit(store, ledger, share=0)
     contract = demo_contract().with_base_url(store.url)
     assert random_check_config(contract, ledger).trust_not_modified is False
+
+
+def test_a_small_store_has_about_ten_304s_checked_a_big_one_its_share():
+    assert check_share(0.02, 60) == pytest.approx(10 / 60)
+    assert check_share(0.02, 2000) == 0.02 and check_share(0.5, 60) == 0.5
+    assert check_share(0.02, 4) == 1.0 and check_share(0, 60) == 0.0
 
 
 def test_which_304s_are_checked_is_drawn_at_random_in_the_share():
