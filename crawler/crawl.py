@@ -210,7 +210,7 @@ async def crawl(
     leave_out(snapshots, images, shared if whole else known_shared)
     one_per_photo(snapshots, images)  # a thumbnail and its full-size copy are one image
     for url, snap in zip(to_read, snapshots):
-        # A page read whole instead of trusting its 304, against what the 304 vouched for
+        # A page whose bytes changed under a checked 304, against what the 304 vouched for
         # (the last crawl's values, kept the same way: images shared by many left out).
         if url in reader.checking and snap.ok:
             changed = values_changed(known_pages[url].snapshot, snap)

@@ -27,6 +27,7 @@ from imaging import MAX_IMAGE_BYTES, ImageRefused
 from .fetch import conditional_headers, read_capped, timed_out
 from .hashing import hash_and_thumbnail
 from .not_modified import NotModifiedCheck
+from .same_photo import same_photo
 from .snapshot import ImageInfo, Thumbnail
 
 __all__ = ["MAX_WAITING_TO_HASH", "BlobSpool", "ImageHasher", "ThumbnailSpool", "max_age"]
@@ -85,8 +86,7 @@ class ImageHasher:
                 return info
             # The 304 checked (crawler.not_modified): the picture asked for whole.
             whole, _ = await self._fetch(url, None)
-            if (whole.error is None and previous.core_phash is not None
-                    and (whole.core_phash, whole.phash) != (previous.core_phash, previous.phash)):
+            if whole.error is None and same_photo(whole, previous) is False:
                 self.not_modified.found_false(url, "its picture")
             return whole
 

@@ -2,11 +2,12 @@
 it, and the agency runs the store: answering 304 to the crawl for a page it changed for
 shoppers would freeze what the audit sees (a price cut under the floor, an infringing picture
 behind an old address). So the word is checked. A share of the 304s, drawn at random so that
-a store cannot tell which, are followed by the same request without validators, and what that
-whole answer shows is compared with what the 304 vouched for: a page's audited values (not its
-bytes, which a page may vary on each request without changing), an image's hashes. A 304 found
-false is named in the crawl's result, and the crawl trusts none after it: every later page and
-image is read whole, as the next crawls are told to (`trusted=False`) for a while.
+a store cannot tell which, are followed by the same request without validators. A true 304's
+whole answer has the bytes it vouched for; one whose bytes differ is read and compared with
+what the 304 vouched for: a page's audited values (a page may vary bytes that show nothing),
+an image's hashes. A 304 found false is named in the crawl's result, and the crawl trusts none
+after it: every later page and image is read whole, as the next crawls are told to
+(`trusted=False`) for a while.
 """
 
 from __future__ import annotations

@@ -196,8 +196,8 @@ class PageReader:
         self.config, self.http, self.browser = config, http, browser
         self.predictor, self.known, self.now = predictor, known, now
         self.not_modified = not_modified or NotModifiedCheck(0)
-        # Pages whose 304 was drawn for a check: read whole instead, and compared with what
-        # the 304 vouched for once the platform's values are in (crawler.crawl).
+        # Pages whose 304 was checked and whose bytes had changed under it: compared with
+        # what the 304 vouched for once the platform's values are in (crawler.crawl).
         self.checking: set[str] = set()
         self.stats: Counter[str] = Counter()
 
@@ -217,9 +217,12 @@ class PageReader:
         for last_try in self._cut_off_tries():
             page = await _fetch_with_retries(self.http, url, self.config, state)
             if known is not None and _same_document(page, known.state):
-                if not self._check_drawn(url, page):
+                if not self._check_drawn(page):
                     return self._unchanged(url, page, known, known.state)
-                page = await _fetch_with_retries(self.http, url, self.config)
+                page = await _fetch_with_retries(self.http, url, self.config)   # whole
+                if _same_bytes(page, known.state):   # the 304 was true
+                    return self._unchanged(url, page, known, known.state)
+                self.checking.add(url)
             snap, script_filled = _read_page(page, self.config, self._at())
             if last_try or not page.cut_off:
                 break
@@ -231,7 +234,8 @@ class PageReader:
             self.stats["http_then_browser"] += 1
             return await self._render(url)
         self.predictor.learn(url, needed_browser=False)
-        if self.predictor.recheck():
+        # (a page checked for a false 304 is compared with its last HTTP read, not rendered)
+        if url not in self.checking and self.predictor.recheck():
             self.stats["rechecked"] += 1
             rendered, rendered_state = await self._render(url)
             if rendered.ok and rendered.content_hash() != snap.content_hash():
@@ -252,17 +256,25 @@ class PageReader:
                                              self.not_modified.validators(state))
             if page.error:  # retried already; the browser would get the same
                 return _read_page(page, self.config, self._at())[0], None
-            if (_same_document(page, state) and not self._check_drawn(url, page)
+            if _same_document(page, state) and self._check_drawn(page):
+                page = await _fetch_with_retries(self.http, url, self.config)   # whole
+                if page.error:
+                    return _read_page(page, self.config, self._at())[0], None
+                if not _same_bytes(page, state):   # changed under a 304: rendered, compared
+                    self.checking.add(url)
+                    return await self._render(url)
+            if (_same_document(page, state)
                     and await self.http.resources_unchanged(state.resources)):
                 return self._unchanged(url, page, known, state)
         return await self._render(url)
 
-    def _check_drawn(self, url: str, page: FetchedPage) -> bool:
-        """Whether this 304 is one checked (crawler.not_modified): the page is then read whole."""
+    def _check_drawn(self, page: FetchedPage) -> bool:
+        """Whether this answer is a 304 drawn to be checked (crawler.not_modified): the page
+        is then asked for whole, and compared with the last read only if its bytes differ
+        (a rendered page may read differently twice, and a true 304 has the same bytes)."""
         if not (page.not_modified and self.not_modified.draw()):
             return False
         self.stats["not_modified_checked"] += 1
-        self.checking.add(url)
         return True
 
     async def _render(self, url: str) -> tuple[Snapshot, PageState | None]:
@@ -293,8 +305,11 @@ class PageReader:
         return self.now().isoformat()
 
 
+def _same_bytes(page: FetchedPage, state: PageState) -> bool:
+    return page.body_sha256 is not None and page.body_sha256 == state.body_sha256
+
+
 def _same_document(page: FetchedPage, state: PageState) -> bool:
     if page.error:
         return False
-    return page.not_modified or (page.body_sha256 is not None
-                                 and page.body_sha256 == state.body_sha256)
+    return page.not_modified or _same_bytes(page, state)

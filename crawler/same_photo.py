@@ -29,6 +29,15 @@ def _hashes(info: ImageInfo | None) -> tuple[str, str] | None:
     return (phash, dhash) if phash and dhash else None
 
 
+def same_photo(a: ImageInfo | None, b: ImageInfo | None) -> bool | None:
+    """Whether two images are one photo (within SAME_PHASH and SAME_DHASH bits); None when
+    either has no hashes to tell by."""
+    mine, theirs = _hashes(a), _hashes(b)
+    if mine is None or theirs is None:
+        return None
+    return _bits(mine[0], theirs[0]) <= SAME_PHASH and _bits(mine[1], theirs[1]) <= SAME_DHASH
+
+
 def _pixels(info: ImageInfo) -> int:
     return (info.width or 0) * (info.height or 0)
 
@@ -40,11 +49,8 @@ def one_per_photo(snapshots: Iterable[Snapshot], images: Mapping[str, ImageInfo]
     for snap in snapshots:
         kept: list[str] = []
         for url in snap.image_urls:
-            mine = _hashes(images.get(url))
             same = next((i for i, other in enumerate(kept)
-                         if mine and (theirs := _hashes(images.get(other)))
-                         and _bits(mine[0], theirs[0]) <= SAME_PHASH
-                         and _bits(mine[1], theirs[1]) <= SAME_DHASH), None)
+                         if same_photo(images.get(url), images.get(other))), None)
             if same is None:
                 kept.append(url)
                 continue

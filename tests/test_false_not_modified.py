@@ -13,7 +13,7 @@ from audits.random_checks import random_check_config
 from audits.runner import run_audit
 from crawler.crawl import crawl_sync
 from crawler.not_modified import NotModifiedCheck, check_share
-from crawler.snapshot import ImageInfo
+from crawler.snapshot import ImageInfo, KnownPage
 from demostore import scenario
 from storeaudit.sample_store import demo_contract
 
@@ -122,6 +122,44 @@ def test_a_swapped_picture_behind_a_304_is_caught(store, ledger, clock):
     second = crawl_sync(config, known_images=known)
     assert {"url": image_url, "what": "its picture"} in second.false_not_modified
     assert second.images[image_url].core_phash == first.images[image_url].core_phash
+
+
+def test_a_rendered_page_whose_data_changed_under_a_true_304_is_not_accused():
+    """A page filled by its script: its HTML is the same (a true 304), its price data is not.
+    The check finds the HTML's bytes as vouched for; the page is rendered for its new data
+    as always, and nothing is called false."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse, JSONResponse, Response
+    from starlette.routing import Route
+
+    from crawler.config import CrawlConfig
+    from servers import serve
+
+    price = {"value": "99.00"}
+    html = ('<!DOCTYPE html><html><head><title>Tent</title></head><body>'
+            '<h1 class="product-title">Tent</h1><span class="price"></span><script>'
+            'fetch("/data.json").then(r => r.json()).then(d => {'
+            'document.querySelector(".price").textContent = "¥" + d.price; });'
+            '</script></body></html>')
+
+    def page(request):
+        if request.headers.get("if-none-match") == '"v1"':
+            return Response(status_code=304, headers={"ETag": '"v1"'})
+        return HTMLResponse(html, headers={"ETag": '"v1"'})
+
+    app = Starlette(routes=[Route("/p/tent", page),
+                            Route("/data.json", lambda r: JSONResponse({"price": price["value"]}))])
+    with serve(app) as base:
+        config = CrawlConfig(base, urls=["/p/tent"], check_not_modified_share=1, retries=0,
+                             recheck_share=0, default_currency="CNY")
+        first = crawl_sync(config)
+        [snap] = first.snapshots
+        assert snap.fetched_with == "browser" and snap.price == 99
+        price["value"] = "79.00"
+        known = {snap.url: KnownPage(first.pages[snap.url], snap)}
+        second = crawl_sync(config, known_pages=known)
+    assert second.snapshots[0].price == 79 and second.stats["not_modified_checked"] == 1
+    assert second.false_not_modified == []
 
 
 def test_a_random_check_takes_no_304_on_trust(store, ledger):
