@@ -62,9 +62,10 @@ def test_more_reads_than_the_server_can_answer_are_refused_at_once_with_retry_af
     assert refused and served, f"some answered, the rest refused: {len(served)} served, {len(refused)} refused"
     assert all(a[2] == RETRY_AFTER for a in refused)
     assert {a[0] for a in answers} == {200, 503}
-    # Queued, the last of a burst would wait 6 s; refused, none waits a third of that (the
-    # client's own work on 200 connections included).
-    assert max(t for _, t, _ in answers) < 2, max(t for _, t, _ in answers)
+    # Queued, the last of a burst would wait 6 s; refused, none waits half of that (the
+    # client's own opening of 200 connections a burst included: about 1 s on a quiet
+    # machine, past 2 s seen on a busy one).
+    assert max(t for _, t, _ in answers) < 3, max(t for _, t, _ in answers)
 
 
 def test_a_lone_caller_is_answered_and_writes_are_never_refused():
